@@ -1,0 +1,1 @@
+"""GeoFuse's PyTorch backend: models, data, training, inference. Never imports qgis."""

@@ -1,0 +1,1 @@
+"""The QGIS side of GeoFuse: thin glue over the backend. Imports qgis; Qt only through qgis.PyQt."""

@@ -1,0 +1,75 @@
+"""Plugin entry: the Raster ▸ GeoFuse menu entry, the toolbar action and the dock they open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.gui import QgisInterface, QgsDockWidget
+from qgis.PyQt.QtCore import QCoreApplication, Qt
+from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtWidgets import QAction, QLabel
+
+PLUGIN_DIR = Path(__file__).resolve().parent.parent
+ICON_PATH = PLUGIN_DIR / "resources" / "icons" / "geofuse.svg"
+
+class GeoFusePlugin:
+    """What QGIS loads: ``initGui()`` adds the actions, ``unload()`` takes every one of them away again."""
+
+    def __init__(self, iface: QgisInterface) -> None:
+        self.iface = iface
+        self.action: QAction | None = None
+        self.dock: QgsDockWidget | None = None
+
+    @staticmethod
+    def tr(message: str) -> str:
+        """Translate with the class name as context, the way pylupdate5 files ``tr()`` strings."""
+        return QCoreApplication.translate("GeoFusePlugin", message)
+
+    def initGui(self) -> None:
+        """Add the menu entry and the toolbar button."""
+        self.action = QAction(QIcon(str(ICON_PATH)), self.tr("GeoFuse"), self.iface.mainWindow())
+        self.action.setObjectName("geofuseAction")
+        self.action.setToolTip(self.tr("Segment land cover from an optical and an elevation layer"))
+        self.action.setCheckable(True)
+        self.action.toggled.connect(self._set_dock_visible)
+        self.iface.addRasterToolBarIcon(self.action)
+        self.iface.addPluginToRasterMenu(self.menu_name(), self.action)
+
+    def menu_name(self) -> str:
+        """The Raster menu sub-menu GeoFuse lives in."""
+        return self.tr("&GeoFuse")
+
+    def unload(self) -> None:
+        """Undo everything ``initGui()`` and the dock did."""
+        if self.dock is not None:
+            self.iface.removeDockWidget(self.dock)
+            self.dock.deleteLater()
+            self.dock = None
+        if self.action is not None:
+            self.iface.removePluginRasterMenu(self.menu_name(), self.action)
+            self.iface.removeRasterToolBarIcon(self.action)
+            self.action.deleteLater()
+            self.action = None
+
+    def _set_dock_visible(self, visible: bool) -> None:
+        if self.dock is None:
+            if not visible:
+                return
+            self.dock = self._create_dock()
+            self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.dock.setUserVisible(visible)
+
+    def _create_dock(self) -> QgsDockWidget:
+        dock = QgsDockWidget(self.tr("GeoFuse"), self.iface.mainWindow())
+        dock.setObjectName("GeoFuseDock")
+        label = QLabel(
+            self.tr("Segment land cover from an optical layer and an elevation layer."), dock
+        )
+        label.setWordWrap(True)
+        dock.setWidget(label)
+        dock.visibilityChanged.connect(self._sync_action)
+        return dock
+
+    def _sync_action(self, visible: bool) -> None:
+        if self.action is not None and self.action.isChecked() != visible:
+            self.action.setChecked(visible)

@@ -1,0 +1,186 @@
+"""Hard optimal-transport token alignment between the two modalities (SFB step 1).
+
+Each source token is sent to its nearest target token under the cosine cost
+C(i,j) = 1 − ⟨X_pⁱ, X_gʲ⟩ / (‖X_pⁱ‖‖X_gʲ‖), i.e. the one-hot rows of the paper's M_p2g. The aligned tokens
+are the barycentric projection of M_p2g: X'_p at position j is the mean of the p-tokens sent to j, and a
+position that receives none keeps its own token X_pʲ (the paper's M_p2gᵀ X_p with mass 1/N would shrink
+the features by N). Tokens of both modalities live on the same co-registered H×W grid, so "its own token"
+is the source token at the same pixel.
+
+Two matching modes, both returning j*(i) for every p-token and i*(j) for every g-token from one pass over
+the cost (the g→p cost is the transpose of the p→g cost):
+
+- global: argmin over all N tokens. The N×N cost is computed in blocks of ``chunk`` rows, so memory is
+  O(chunk·N), time O(N²·d).
+- window: the map is cut into non-overlapping w×w windows (the last row/column of windows is padded when
+  w does not divide H or W) and a token is matched only inside its own window. Memory and time are
+  O(N·w²·d), linear in N. Non-overlapping windows (rather than a w×w neighbourhood around each token) keep
+  the cost one batched matrix product per window and make matching within a window a small global problem.
+
+The argmin is computed without gradient; gradients flow through the gathered token values.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def _similarity_block(src_unit: Tensor, tgt_unit: Tensor) -> Tensor:
+    """Cosine similarity of one block of unit-norm rows: B×rows×d, B×M×d → B×rows×M (= 1 − C)."""
+    return src_unit @ tgt_unit.transpose(-1, -2)
+
+
+@torch.no_grad()
+def nearest_global(x_p: Tensor, x_g: Tensor, chunk: int = 1024) -> tuple[Tensor, Tensor]:
+    """Both hard plans over all tokens, the cost computed ``chunk`` rows at a time.
+
+    One pass over the blocks of the cost gives both directions: the row argmin of a block is j*(i) for its
+    p-tokens, and a running column minimum across blocks gives i*(j) for every g-token.
+
+    Args:
+        x_p: tokens X_p, B×N×d.
+        x_g: tokens X_g, B×M×d.
+        chunk: rows of the cost matrix computed at once (any positive value; need not divide N).
+
+    Returns:
+        (p_to_g, g_to_p): long tensors B×N with j*(i) = argmin_j C(i,j) in [0, M), and B×M with
+        i*(j) = argmin_i C(i,j) in [0, N). Ties go to the lowest index.
+
+    Raises:
+        ValueError: if ``chunk`` is not positive.
+    """
+    if chunk < 1:
+        raise ValueError(f"chunk must be positive, got {chunk}")
+    p_unit = F.normalize(x_p.detach(), dim=-1)
+    g_unit = F.normalize(x_g.detach(), dim=-1)
+    batch, tokens_g = g_unit.shape[:2]
+    best_similarity = g_unit.new_full((batch, tokens_g), float("-inf"))
+    g_to_p = torch.zeros(batch, tokens_g, dtype=torch.long, device=g_unit.device)
+    p_to_g_blocks = []
+    for start in range(0, p_unit.shape[1], chunk):
+        similarity = _similarity_block(p_unit[:, start : start + chunk], g_unit)
+        p_to_g_blocks.append(similarity.argmax(dim=2))
+        block_best, block_index = similarity.max(dim=1)
+        better = block_best > best_similarity
+        best_similarity = torch.where(better, block_best, best_similarity)
+        g_to_p = torch.where(better, block_index + start, g_to_p)
+    return torch.cat(p_to_g_blocks, dim=1), g_to_p
+
+
+def _to_windows(x: Tensor, height: int, width: int, window: int) -> Tensor:
+    """B×(H·W)×d → (B·nh·nw)×w²×d, zero-padding H and W up to multiples of w."""
+    batch, _, dim = x.shape
+    pad_h, pad_w = -height % window, -width % window
+    grid = F.pad(x.reshape(batch, height, width, dim), (0, 0, 0, pad_w, 0, pad_h))
+    nh, nw = (height + pad_h) // window, (width + pad_w) // window
+    grid = grid.reshape(batch, nh, window, nw, window, dim).permute(0, 1, 3, 2, 4, 5)
+    return grid.reshape(batch * nh * nw, window * window, dim)
+
+
+def _from_windows(x: Tensor, batch: int, height: int, width: int, window: int) -> Tensor:
+    """Inverse of :func:`_to_windows` for one value per token: (B·nh·nw)×w² → B×(H·W), padding dropped."""
+    nh, nw = -(-height // window), -(-width // window)
+    grid = x.reshape(batch, nh, nw, window, window).permute(0, 1, 3, 2, 4)
+    grid = grid.reshape(batch, nh * window, nw * window)
+    return grid[:, :height, :width].reshape(batch, height * width)
+
+
+@torch.no_grad()
+def nearest_window(
+    x_p: Tensor, x_g: Tensor, height: int, width: int, window: int = 8
+) -> tuple[Tensor, Tensor]:
+    """Both hard plans, each token matched only inside its own non-overlapping w×w window.
+
+    Args:
+        x_p: tokens X_p, B×N×d, N = H·W in row-major order.
+        x_g: tokens X_g on the same grid, B×N×d.
+        height: H of the token grid.
+        width: W of the token grid.
+        window: side w of the square windows.
+
+    Returns:
+        (p_to_g, g_to_p): long tensors B×N of flat indices in [0, N) (row-major on the H×W grid), the
+        argmin of C within the window. Ties go to the lowest slot (row-major inside the window).
+
+    Raises:
+        ValueError: if the token count is not H·W or ``window`` is not positive.
+    """
+    batch, tokens, _ = x_p.shape
+    if tokens != height * width or x_g.shape[1] != tokens:
+        raise ValueError(f"expected {height}×{width} = {height * width} tokens, got {tokens}, {x_g.shape[1]}")
+    if window < 1:
+        raise ValueError(f"window must be positive, got {window}")
+    p_win = _to_windows(F.normalize(x_p.detach(), dim=-1), height, width, window)
+    g_win = _to_windows(F.normalize(x_g.detach(), dim=-1), height, width, window)
+    # Flat grid index of every window slot; -1 marks padding, which must never be chosen.
+    flat = torch.arange(1, tokens + 1, device=x_p.device).reshape(1, tokens, 1).expand(batch, tokens, 1)
+    slot_index = _to_windows(flat, height, width, window).squeeze(-1) - 1
+    padding = slot_index < 0
+    similarity = _similarity_block(p_win, g_win)
+    similarity = similarity.masked_fill(padding.unsqueeze(1) | padding.unsqueeze(2), float("-inf"))
+    p_to_g = slot_index.gather(1, similarity.argmax(dim=2))
+    g_to_p = slot_index.gather(1, similarity.argmax(dim=1))
+    return (
+        _from_windows(p_to_g, batch, height, width, window),
+        _from_windows(g_to_p, batch, height, width, window),
+    )
+
+
+def barycentric_project(x_src: Tensor, target_index: Tensor, x_own: Tensor) -> Tensor:
+    """X' = barycentric projection of the hard plan: the mean of the source tokens sent to each position.
+
+    Args:
+        x_src: source tokens X_p, B×N×d.
+        target_index: j*(i) for every source token, B×N (one of the plans from :func:`nearest_global` or
+            :func:`nearest_window`).
+        x_own: the tokens kept where nothing arrives (X_p on the target grid), B×M×d.
+
+    Returns:
+        X'_p, B×M×d: position j holds mean{X_pⁱ : j*(i) = j}, or x_ownʲ if no token was sent to j.
+        Differentiable in ``x_src`` and ``x_own``; ``target_index`` carries no gradient.
+    """
+    batch, _, dim = x_src.shape
+    positions = x_own.shape[1]
+    offset = (torch.arange(batch, device=x_src.device) * positions).unsqueeze(1)
+    flat_index = (target_index + offset).reshape(-1)
+    sums = x_src.new_zeros(batch * positions, dim).index_add(0, flat_index, x_src.reshape(-1, dim))
+    counts = torch.bincount(flat_index, minlength=batch * positions).reshape(batch, positions, 1)
+    means = sums.reshape(batch, positions, dim) / counts.clamp(min=1).to(x_src.dtype)
+    return torch.where(counts > 0, means, x_own)
+
+
+def align_tokens(
+    x_p: Tensor,
+    x_g: Tensor,
+    height: int,
+    width: int,
+    mode: str = "global",
+    chunk: int = 1024,
+    window: int = 8,
+) -> tuple[Tensor, Tensor]:
+    """Hard OT alignment in both directions: X'_p (p→g) and X'_g (g→p).
+
+    Args:
+        x_p: tokens X_p, B×N×d, on the H×W grid.
+        x_g: tokens X_g, B×N×d, on the same grid.
+        height: H of the grid.
+        width: W of the grid.
+        mode: ``"global"`` (chunked argmin over all tokens) or ``"window"`` (w×w windows).
+        chunk: rows of the cost matrix per block in global mode.
+        window: window side w in window mode.
+
+    Returns:
+        (X'_p, X'_g), both B×N×d.
+
+    Raises:
+        ValueError: for an unknown ``mode``.
+    """
+    if mode == "global":
+        p_to_g, g_to_p = nearest_global(x_p, x_g, chunk)
+    elif mode == "window":
+        p_to_g, g_to_p = nearest_window(x_p, x_g, height, width, window)
+    else:
+        raise ValueError(f"unknown OT mode {mode!r}; expected 'global' or 'window'")
+    return barycentric_project(x_p, p_to_g, x_p), barycentric_project(x_g, g_to_p, x_g)

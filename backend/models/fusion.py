@@ -1,0 +1,190 @@
+"""Cross-modal fusion blocks: the Synergistic Fusion Block (SFB) and the concat baseline.
+
+SFB (paper §3; DESIGN.md § SFB restates the garbled formulas):
+
+1. a shared 1×1 projection maps F1, F2 (B×C×H×W) to d channels, flattened to X_p, X_g ∈ ℝ^{B×N×d};
+2. hard OT aligns them: X'_p, X'_g (:mod:`.optimal_transport`);
+3. in training, L_align = MMD²(X'_p, X_g) + MMD²(X'_g, X_p) (:mod:`.mmd`), on a random subsample;
+4. X'_p and X'_g are interleaved to length 2N, mixed by 0–2 bidirectional SSM layers, split back, and the
+   two streams are concatenated and projected by one 1×1 convolution to C channels: F_fuse.
+
+Which OT mode runs where: with ``ot_mode="auto"`` a stage with more than ``ot_global_max_tokens`` tokens
+matches inside w×w windows (linear in N), others match globally (chunked, O(N²)). At 512×512 input and the
+default 1024 that is window OT at stages 1–2 (128², 64² tokens) and global OT at stages 3–4 (32², 16²), so
+no N×N cost is ever formed at the high-resolution stages.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from .mmd import mmd2
+from .optimal_transport import align_tokens
+from .ssm import BidirectionalSSM
+
+
+@dataclass
+class FusionConfig:
+    """SFB settings; the paper's variants are a0 (OT), a1 (OT+MMD), a2 (+1 scan layer), a3 (+2).
+
+    Attributes:
+        dim: projected token width d (narrow on purpose, to keep the fusion cheap).
+        use_ot: align tokens by hard OT; without it X'_p = X_p and X'_g = X_g.
+        use_mmd: add the MMD alignment loss in training.
+        scan_layers: number of bidirectional SSM layers (0, 1 or 2).
+        ot_mode: ``"global"``, ``"window"`` or ``"auto"`` (window above ``ot_global_max_tokens``).
+        ot_window: window side w of window OT.
+        ot_global_max_tokens: largest N matched globally in ``"auto"`` mode.
+        ot_chunk: rows of the cost matrix per block in global OT.
+        mmd_sigma: Gaussian kernel bandwidth σ.
+        mmd_sigma_per_channel: use σ·√d as the bandwidth, i.e. σ is per channel. With d = 64 and O(1)
+            features ‖x − y‖² ≈ 2d, so a bare σ = 1 makes every off-diagonal kernel value ≈ e⁻⁶⁴ and the
+            loss a constant 2/N with no gradient. Off = the paper's formula with σ as given.
+        mmd_max_tokens: MMD is computed on at most this many randomly chosen token positions.
+        d_state: SSM state size N.
+        ssm_expand: inner width of each scan = ssm_expand · d.
+    """
+
+    dim: int = 64
+    use_ot: bool = True
+    use_mmd: bool = True
+    scan_layers: int = 1
+    ot_mode: str = "auto"
+    ot_window: int = 8
+    ot_global_max_tokens: int = 1024
+    ot_chunk: int = 1024
+    mmd_sigma: float = 1.0
+    mmd_sigma_per_channel: bool = True
+    mmd_max_tokens: int = 1024
+    d_state: int = 16
+    ssm_expand: int = 2
+
+
+def interleave(x_p: Tensor, x_g: Tensor) -> Tensor:
+    """X'_p¹, X'_g¹, X'_p², X'_g², …: two B×N×d sequences → one B×2N×d sequence."""
+    return torch.stack((x_p, x_g), dim=2).flatten(1, 2)
+
+
+def deinterleave(x: Tensor) -> tuple[Tensor, Tensor]:
+    """Inverse of :func:`interleave`: B×2N×d → (even tokens, odd tokens), each B×N×d."""
+    batch, length, dim = x.shape
+    x_p, x_g = x.reshape(batch, length // 2, 2, dim).unbind(dim=2)
+    return x_p, x_g
+
+
+class SynergisticFusionBlock(nn.Module):
+    """Synergistic Fusion Block: OT alignment, MMD loss, bidirectional linear fusion.
+
+    Args:
+        channels: C of both input maps and of the output.
+        config: the block's settings.
+
+    Raises:
+        ValueError: for an unknown ``ot_mode`` or a negative ``scan_layers``.
+    """
+
+    def __init__(self, channels: int, config: FusionConfig) -> None:
+        super().__init__()
+        if config.ot_mode not in ("global", "window", "auto"):
+            raise ValueError(f"unknown ot_mode {config.ot_mode!r}; expected 'global', 'window' or 'auto'")
+        if config.scan_layers < 0:
+            raise ValueError(f"scan_layers must be >= 0, got {config.scan_layers}")
+        self.config = config
+        self.proj_in = nn.Conv2d(channels, config.dim, kernel_size=1)
+        self.scan = nn.Sequential(
+            *(
+                BidirectionalSSM(config.dim, d_state=config.d_state, expand=config.ssm_expand)
+                for _ in range(config.scan_layers)
+            )
+        )
+        self.proj_out = nn.Sequential(
+            nn.Conv2d(2 * config.dim, channels, kernel_size=1, bias=False),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(inplace=True),
+        )
+
+    def ot_mode_for(self, tokens: int) -> str:
+        """The OT mode used for a map of ``tokens`` tokens (resolves ``"auto"``)."""
+        if self.config.ot_mode != "auto":
+            return self.config.ot_mode
+        return "window" if tokens > self.config.ot_global_max_tokens else "global"
+
+    def alignment_loss(self, x_p: Tensor, x_g: Tensor, x_p_aligned: Tensor, x_g_aligned: Tensor) -> Tensor:
+        """L_align = MMD²(X'_p, X_g) + MMD²(X'_g, X_p), batch-averaged, on ≤ mmd_max_tokens positions.
+
+        The same random positions (global RNG) are taken from all four token sets.
+        """
+        tokens, dim = x_p.shape[1:]
+        if tokens > self.config.mmd_max_tokens:
+            keep = torch.randperm(tokens, device=x_p.device)[: self.config.mmd_max_tokens]
+            x_p, x_g, x_p_aligned, x_g_aligned = (t[:, keep] for t in (x_p, x_g, x_p_aligned, x_g_aligned))
+        sigma = self.config.mmd_sigma * (math.sqrt(dim) if self.config.mmd_sigma_per_channel else 1.0)
+        x_p, x_g, x_p_aligned, x_g_aligned = (t.float() for t in (x_p, x_g, x_p_aligned, x_g_aligned))
+        return (mmd2(x_p_aligned, x_g, sigma) + mmd2(x_g_aligned, x_p, sigma)).mean()
+
+    def forward(self, f1: Tensor, f2: Tensor) -> tuple[Tensor, Tensor]:
+        """Fuse two same-scale maps.
+
+        Args:
+            f1: F1, B×C×H×W (gives X_p).
+            f2: F2, B×C×H×W (gives X_g).
+
+        Returns:
+            (F_fuse, L_align): B×C×H×W, and a scalar that is zero (and costs nothing) in eval mode or
+            without MMD.
+        """
+        batch, _, height, width = f1.shape
+        x_p = self.proj_in(f1).flatten(2).transpose(1, 2)  # B×N×d
+        x_g = self.proj_in(f2).flatten(2).transpose(1, 2)
+        if self.config.use_ot:
+            x_p_aligned, x_g_aligned = align_tokens(
+                x_p,
+                x_g,
+                height,
+                width,
+                mode=self.ot_mode_for(height * width),
+                chunk=self.config.ot_chunk,
+                window=self.config.ot_window,
+            )
+        else:
+            x_p_aligned, x_g_aligned = x_p, x_g
+        if self.training and self.config.use_mmd:
+            loss = self.alignment_loss(x_p, x_g, x_p_aligned, x_g_aligned)
+        else:
+            loss = f1.new_zeros(())
+        if len(self.scan) > 0:
+            x_p_aligned, x_g_aligned = deinterleave(self.scan(interleave(x_p_aligned, x_g_aligned)))
+        merged = torch.cat((x_p_aligned, x_g_aligned), dim=-1).transpose(1, 2)
+        return self.proj_out(merged.reshape(batch, -1, height, width)), loss
+
+
+class ConcatFusion(nn.Module):
+    """Baseline fusion: concat(F1, F2) → 1×1 conv → BatchNorm → ReLU; no alignment, zero loss.
+
+    Args:
+        channels: C of both input maps and of the output.
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.fuse = nn.Sequential(
+            nn.Conv2d(2 * channels, channels, kernel_size=1, bias=False),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(inplace=True),
+        )
+
+    def forward(self, f1: Tensor, f2: Tensor) -> tuple[Tensor, Tensor]:
+        """Fuse two same-scale maps.
+
+        Args:
+            f1: F1, B×C×H×W.
+            f2: F2, B×C×H×W.
+
+        Returns:
+            (F_fuse B×C×H×W, a zero scalar loss).
+        """
+        return self.fuse(torch.cat((f1, f2), dim=1)), f1.new_zeros(())

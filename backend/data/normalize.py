@@ -1,0 +1,188 @@
+"""Input normalisation shared by training and inference, recorded in checkpoints.
+
+Absolute DSM heights differ by hundreds of metres between regions (Vaihingen's terrain lies near 250 m,
+Potsdam's near 30-100 m), so the elevation is turned into "height above local ground": the window's low
+percentile of valid heights is subtracted and the result divided by a fixed number of metres, so the
+network sees the same values for a 10 m building anywhere. Optical bands are scaled by their data type.
+
+Everything here works on numpy arrays, one window at a time: the datasets call these functions on the
+windows they read, and the inference engine calls the very same functions on its tiles, with the
+:class:`NormalizationConfig` stored in the checkpoint. Nodata (a ``valid`` mask, or NaN) never enters a
+percentile and comes out as 0.
+
+Caveat of per-window normalisation: a window that lies wholly on one roof has no ground in it. Windows
+(training crops and inference tiles alike) should be several times larger than the largest building.
+For elevation rasters that already are nDSMs, use ``elevation_mode="absolute"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+
+NORMALIZATION_VERSION = 1
+OPTICAL_SCALINGS = ("dtype", "fixed", "percentile")
+ELEVATION_MODES = ("local_ground", "absolute")
+
+
+@dataclass(frozen=True)
+class NormalizationConfig:
+    """How optical and elevation windows become network inputs.
+
+    Attributes:
+        optical_scaling: ``"dtype"``: unsigned/signed integers divided by their type's maximum (uint8 /255,
+            uint16 /65535), floats used as they are; ``"fixed"``: divided by ``optical_max`` (e.g. 4095 for
+            12-bit data stored as uint16); ``"percentile"``: each band stretched between the window's
+            ``optical_percentiles`` to 0..1 (sensor-agnostic, but brightness becomes window-relative).
+        optical_max: Divisor for ``"fixed"``.
+        optical_percentiles: (low, high) percentiles for ``"percentile"``.
+        elevation_mode: ``"local_ground"``: subtract the window's ``ground_percentile`` of valid heights
+            (DSM → nDSM-like height above local ground); ``"absolute"``: use heights as they are (an nDSM).
+        ground_percentile: Low percentile taken as local ground; robust to a few pits and noisy pixels.
+        elevation_scale_m: Metres that map to 1.0.
+        elevation_clip: (low, high) bounds applied after scaling, so outliers (cranes, pits) stay bounded.
+    """
+
+    optical_scaling: str = "dtype"
+    optical_max: float | None = None
+    optical_percentiles: tuple[float, float] = (1.0, 99.0)
+    elevation_mode: str = "local_ground"
+    ground_percentile: float = 2.0
+    elevation_scale_m: float = 10.0
+    elevation_clip: tuple[float, float] = (-1.0, 5.0)
+
+    def __post_init__(self) -> None:
+        """Reject configurations that cannot be applied, at construction rather than mid-training."""
+        if self.optical_scaling not in OPTICAL_SCALINGS:
+            raise ValueError(
+                f"optical_scaling must be one of {OPTICAL_SCALINGS}, got {self.optical_scaling!r}"
+            )
+        if self.optical_scaling == "fixed" and not (self.optical_max and self.optical_max > 0):
+            raise ValueError("optical_scaling='fixed' needs a positive optical_max")
+        low, high = self.optical_percentiles
+        if not 0 <= low < high <= 100:
+            raise ValueError(f"optical_percentiles must satisfy 0 <= low < high <= 100, got {(low, high)}")
+        if self.elevation_mode not in ELEVATION_MODES:
+            raise ValueError(f"elevation_mode must be one of {ELEVATION_MODES}, got {self.elevation_mode!r}")
+        if not 0 <= self.ground_percentile <= 100:
+            raise ValueError(f"ground_percentile must be in 0..100, got {self.ground_percentile}")
+        if not self.elevation_scale_m > 0:
+            raise ValueError(f"elevation_scale_m must be positive, got {self.elevation_scale_m}")
+        if not self.elevation_clip[0] < self.elevation_clip[1]:
+            raise ValueError(f"elevation_clip must be (low, high) with low < high, got {self.elevation_clip}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-types form (str, float, list), safe for ``torch.load(weights_only=True)`` and JSON."""
+        data: dict[str, Any] = {"version": NORMALIZATION_VERSION}
+        for key, value in asdict(self).items():
+            data[key] = list(value) if isinstance(value, tuple) else value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NormalizationConfig:
+        """Inverse of :meth:`to_dict`; every field must be present, so a stored config never silently
+        picks up a later default.
+
+        Raises:
+            ValueError: On a different version, a missing or unknown key, or invalid values.
+        """
+        data = dict(data)
+        version = data.pop("version", None)
+        if version != NORMALIZATION_VERSION:
+            raise ValueError(f"normalisation config version {version!r} is not {NORMALIZATION_VERSION}")
+        names = {field.name for field in fields(cls)}
+        missing, unknown = names - data.keys(), data.keys() - names
+        if missing or unknown:
+            raise ValueError(
+                f"normalisation config: missing keys {sorted(missing)}, unknown keys {sorted(unknown)}"
+            )
+        for key in ("optical_percentiles", "elevation_clip"):
+            data[key] = tuple(float(v) for v in data[key])
+        return cls(**data)
+
+
+def valid_pixels(array: np.ndarray, nodata: float | None = None) -> np.ndarray:
+    """Mask (H, W) of pixels that hold data in a band-first (C, H, W) or (H, W) window.
+
+    A pixel is invalid if any band is NaN/inf, or if every band equals ``nodata`` (GDAL's convention for
+    multi-band rasters with one nodata value).
+    """
+    bands = array if array.ndim == 3 else array[None]
+    valid = np.ones(bands.shape[1:], dtype=bool)
+    if np.issubdtype(bands.dtype, np.floating):
+        valid &= np.isfinite(bands).all(axis=0)
+    if nodata is not None and not np.isnan(nodata):
+        valid &= ~(bands == nodata).all(axis=0)
+    return valid
+
+
+def _optical_divisor(dtype: np.dtype) -> float:
+    if np.issubdtype(dtype, np.integer):
+        return float(np.iinfo(dtype).max)
+    if np.issubdtype(dtype, np.floating) or dtype == np.bool_:
+        return 1.0
+    raise TypeError(f"optical rasters must be integer or float, got {dtype}")
+
+
+def normalize_optical(
+    optical: np.ndarray, config: NormalizationConfig, valid: np.ndarray | None = None
+) -> np.ndarray:
+    """Scale an optical window (C, H, W) as ``config`` says.
+
+    Args:
+        optical: Band-first window in its file's data type (the type decides the ``"dtype"`` divisor).
+        config: The normalisation.
+        valid: (H, W) mask of pixels with data; NaN pixels are invalid as well.
+
+    Returns:
+        float32 (C, H, W); invalid pixels are 0.
+    """
+    valid = valid_pixels(optical) if valid is None else valid & valid_pixels(optical)
+    values = optical.astype(np.float32)
+    if config.optical_scaling == "dtype":
+        values /= _optical_divisor(optical.dtype)
+    elif config.optical_scaling == "fixed":
+        values /= np.float32(config.optical_max)
+    else:
+        low_q, high_q = config.optical_percentiles
+        for band in values:
+            samples = band[valid]
+            if samples.size == 0:
+                band[:] = 0.0
+                continue
+            low, high = np.percentile(samples, [low_q, high_q])
+            span = high - low
+            band[:] = np.clip((band - low) / span, 0.0, 1.0) if span > 0 else 0.0
+    values[:, ~valid] = 0.0
+    return values
+
+
+def normalize_elevation(
+    elevation: np.ndarray, config: NormalizationConfig, valid: np.ndarray | None = None
+) -> np.ndarray:
+    """Turn an elevation window (H, W) or (1, H, W) into scaled height above local ground.
+
+    Args:
+        elevation: Heights in metres (DSM, or nDSM with ``elevation_mode="absolute"``).
+        config: The normalisation.
+        valid: Mask of pixels with data (same spatial shape); NaN/inf pixels are invalid as well.
+
+    Returns:
+        float32 of the input's shape: ``clip((h - ground) / elevation_scale_m)``, where ground is the
+        ``ground_percentile`` of the valid heights (linear interpolation) or 0 for ``"absolute"``; invalid
+        pixels are 0, and a window without valid pixels is all 0.
+    """
+    values = elevation.astype(np.float32)
+    finite = np.isfinite(values)
+    valid = finite if valid is None else finite & np.broadcast_to(valid, values.shape)
+    ground = 0.0
+    if config.elevation_mode == "local_ground":
+        samples = values[valid]
+        ground = float(np.percentile(samples, config.ground_percentile)) if samples.size else 0.0
+    out = (values - np.float32(ground)) / np.float32(config.elevation_scale_m)
+    np.clip(out, config.elevation_clip[0], config.elevation_clip[1], out=out)
+    out[~valid] = 0.0
+    return out

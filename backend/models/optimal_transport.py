@@ -7,8 +7,7 @@ position that receives none keeps its own token X_pʲ (the paper's M_p2gᵀ X_p 
 the features by N). Tokens of both modalities live on the same co-registered H×W grid, so "its own token"
 is the source token at the same pixel.
 
-Two matching modes, both returning j*(i) for every p-token and i*(j) for every g-token from one pass over
-the cost (the g→p cost is the transpose of the p→g cost):
+Two matching modes, both returning j*(i) for every p-token and i*(j) for every g-token:
 
 - global: argmin over all N tokens. The N×N cost is computed in blocks of ``chunk`` rows, so memory is
   O(chunk·N), time O(N²·d).
@@ -32,17 +31,26 @@ def _similarity_block(src_unit: Tensor, tgt_unit: Tensor) -> Tensor:
     return src_unit @ tgt_unit.transpose(-1, -2)
 
 
+def _nearest_chunked(src_unit: Tensor, tgt_unit: Tensor, chunk: int) -> Tensor:
+    """Row argmax of src_unit @ tgt_unitᵀ (= row argmin of C), ``chunk`` rows at a time: B×N."""
+    blocks = [
+        _similarity_block(src_unit[:, start : start + chunk], tgt_unit).argmax(dim=2)
+        for start in range(0, src_unit.shape[1], chunk)
+    ]
+    return torch.cat(blocks, dim=1)
+
+
 @torch.no_grad()
 def nearest_global(x_p: Tensor, x_g: Tensor, chunk: int = 1024) -> tuple[Tensor, Tensor]:
     """Both hard plans over all tokens, the cost computed ``chunk`` rows at a time.
 
-    One pass over the blocks of the cost gives both directions: the row argmin of a block is j*(i) for its
-    p-tokens, and a running column minimum across blocks gives i*(j) for every g-token.
+    Each direction is its own pass over row blocks (p-rows for j*, g-rows for i*): a column argmin across
+    blocks of one pass would save the second matrix product but is a strided reduction that costs more.
 
     Args:
         x_p: tokens X_p, B×N×d.
         x_g: tokens X_g, B×M×d.
-        chunk: rows of the cost matrix computed at once (any positive value; need not divide N).
+        chunk: rows of the cost matrix computed at once (any positive value; need not divide N or M).
 
     Returns:
         (p_to_g, g_to_p): long tensors B×N with j*(i) = argmin_j C(i,j) in [0, M), and B×M with
@@ -55,18 +63,7 @@ def nearest_global(x_p: Tensor, x_g: Tensor, chunk: int = 1024) -> tuple[Tensor,
         raise ValueError(f"chunk must be positive, got {chunk}")
     p_unit = F.normalize(x_p.detach(), dim=-1)
     g_unit = F.normalize(x_g.detach(), dim=-1)
-    batch, tokens_g = g_unit.shape[:2]
-    best_similarity = g_unit.new_full((batch, tokens_g), float("-inf"))
-    g_to_p = torch.zeros(batch, tokens_g, dtype=torch.long, device=g_unit.device)
-    p_to_g_blocks = []
-    for start in range(0, p_unit.shape[1], chunk):
-        similarity = _similarity_block(p_unit[:, start : start + chunk], g_unit)
-        p_to_g_blocks.append(similarity.argmax(dim=2))
-        block_best, block_index = similarity.max(dim=1)
-        better = block_best > best_similarity
-        best_similarity = torch.where(better, block_best, best_similarity)
-        g_to_p = torch.where(better, block_index + start, g_to_p)
-    return torch.cat(p_to_g_blocks, dim=1), g_to_p
+    return _nearest_chunked(p_unit, g_unit, chunk), _nearest_chunked(g_unit, p_unit, chunk)
 
 
 def _to_windows(x: Tensor, height: int, width: int, window: int) -> Tensor:
@@ -114,14 +111,19 @@ def nearest_window(
         raise ValueError(f"window must be positive, got {window}")
     p_win = _to_windows(F.normalize(x_p.detach(), dim=-1), height, width, window)
     g_win = _to_windows(F.normalize(x_g.detach(), dim=-1), height, width, window)
-    # Flat grid index of every window slot; -1 marks padding, which must never be chosen.
+    # Flat grid index of every window slot; -1 marks padding, which must never be chosen as a target
+    # (padded source slots are matched too, then dropped).
     flat = torch.arange(1, tokens + 1, device=x_p.device).reshape(1, tokens, 1).expand(batch, tokens, 1)
     slot_index = _to_windows(flat, height, width, window).squeeze(-1) - 1
-    padding = slot_index < 0
-    similarity = _similarity_block(p_win, g_win)
-    similarity = similarity.masked_fill(padding.unsqueeze(1) | padding.unsqueeze(2), float("-inf"))
-    p_to_g = slot_index.gather(1, similarity.argmax(dim=2))
-    g_to_p = slot_index.gather(1, similarity.argmax(dim=1))
+    padding = (slot_index < 0).unsqueeze(1) if (height % window or width % window) else None
+
+    def nearest_slot(src_win: Tensor, tgt_win: Tensor) -> Tensor:
+        similarity = _similarity_block(src_win, tgt_win)
+        if padding is not None:
+            similarity = similarity.masked_fill(padding, float("-inf"))
+        return slot_index.gather(1, similarity.argmax(dim=2))
+
+    p_to_g, g_to_p = nearest_slot(p_win, g_win), nearest_slot(g_win, p_win)
     return (
         _from_windows(p_to_g, batch, height, width, window),
         _from_windows(g_to_p, batch, height, width, window),
@@ -145,7 +147,11 @@ def barycentric_project(x_src: Tensor, target_index: Tensor, x_own: Tensor) -> T
     positions = x_own.shape[1]
     offset = (torch.arange(batch, device=x_src.device) * positions).unsqueeze(1)
     flat_index = (target_index + offset).reshape(-1)
-    sums = x_src.new_zeros(batch * positions, dim).index_add(0, flat_index, x_src.reshape(-1, dim))
+    # scatter_add, not index_add: on CPU, index_add's threaded kernel stalls for 100× longer on the
+    # clustered indices that window matching produces.
+    sums = x_src.new_zeros(batch * positions, dim).scatter_add(
+        0, flat_index.unsqueeze(1).expand(-1, dim), x_src.reshape(-1, dim)
+    )
     counts = torch.bincount(flat_index, minlength=batch * positions).reshape(batch, positions, 1)
     means = sums.reshape(batch, positions, dim) / counts.clamp(min=1).to(x_src.dtype)
     return torch.where(counts > 0, means, x_own)

@@ -159,10 +159,10 @@ def test_cost_is_never_formed_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(optimal_transport, "_similarity_block", recording_block)
     chunked = nearest_global(x_p, x_g, chunk=32)
     assert all(map(torch.equal, chunked, whole))
-    assert blocks == [(2, 32, 100)] * 3 + [(2, 4, 100)]
+    assert blocks == ([(2, 32, 100)] * 3 + [(2, 4, 100)]) * 2  # p→g rows, then g→p rows
     blocks.clear()
     nearest_window(x_p, x_g, 10, 10, 4)
-    assert blocks == [(2 * 3 * 3, 16, 16)]
+    assert blocks == [(2 * 3 * 3, 16, 16)] * 2
 
 
 def test_unknown_mode_and_bad_arguments_raise() -> None:

@@ -230,12 +230,13 @@ def read_window(
 
 
 def _dihedral(sample: Sample, rng: np.random.Generator) -> Sample:
-    """One of the 8 flips/rotations of a square window, the same for every entry."""
+    """One of the 8 flips/rotations of a square window, the same for every entry (in numpy: one copy,
+    an order of magnitude faster than torch's rot90 on CPU)."""
     turns, flip = int(rng.integers(4)), bool(rng.integers(2))
     out = {}
     for key, value in sample.items():
-        value = torch.rot90(value, turns, dims=(-2, -1))
-        out[key] = (value.flip(-1) if flip else value).contiguous()
+        array = np.rot90(value.numpy(), turns, axes=(-2, -1))
+        out[key] = torch.from_numpy(np.ascontiguousarray(array[..., ::-1] if flip else array))
     return out
 
 
@@ -275,7 +276,11 @@ class RandomCropDataset(Dataset):
         self.tile_weights = areas / areas.sum()
 
     def set_epoch(self, epoch: int) -> None:
-        """Select the crops of ``epoch``."""
+        """Select the crops of ``epoch``.
+
+        Loader workers hold a copy of the dataset: call this before iterating a ``DataLoader`` whose
+        workers are not persistent (the default), as with ``DistributedSampler.set_epoch``.
+        """
         self.epoch = epoch
 
     def __len__(self) -> int:

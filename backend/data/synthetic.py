@@ -147,11 +147,10 @@ def _roads(canvas: _Canvas) -> list[tuple[str, int, int]]:
         for _ in range(count):
             width = canvas.px(rng.uniform(5.0, 9.0))
             start = int(rng.integers(-width // 2, max(extent - width // 2, 1)))
-            where = (
-                canvas.box(start, 0, width, canvas.width)
-                if axis == "row"
-                else (canvas.box(0, start, canvas.height, width))
-            )
+            if axis == "row":
+                where = canvas.box(start, 0, width, canvas.width)
+            else:
+                where = canvas.box(0, start, canvas.height, width)
             if where is not None:
                 canvas.paint(where, True, IMPERVIOUS, _grey(rng), 0.0)
                 roads.append((axis, start, width))

@@ -117,7 +117,8 @@ class SynergisticFusionBlock(nn.Module):
     def alignment_loss(self, x_p: Tensor, x_g: Tensor, x_p_aligned: Tensor, x_g_aligned: Tensor) -> Tensor:
         """L_align = MMD²(X'_p, X_g) + MMD²(X'_g, X_p), batch-averaged, on ≤ mmd_max_tokens positions.
 
-        The same random positions (global RNG) are taken from all four token sets.
+        The same random positions (global RNG) are taken from all four token sets; the loss is computed in
+        float32 whatever the autocast state.
         """
         tokens, dim = x_p.shape[1:]
         if tokens > self.config.mmd_max_tokens:
@@ -125,7 +126,9 @@ class SynergisticFusionBlock(nn.Module):
             x_p, x_g, x_p_aligned, x_g_aligned = (t[:, keep] for t in (x_p, x_g, x_p_aligned, x_g_aligned))
         sigma = self.config.mmd_sigma * (math.sqrt(dim) if self.config.mmd_sigma_per_channel else 1.0)
         x_p, x_g, x_p_aligned, x_g_aligned = (t.float() for t in (x_p, x_g, x_p_aligned, x_g_aligned))
-        return (mmd2(x_p_aligned, x_g, sigma) + mmd2(x_g_aligned, x_p, sigma)).mean()
+        # ‖x − y‖² = ‖x‖² + ‖y‖² − 2⟨x, y⟩ cancels badly in half precision: keep autocast out.
+        with torch.autocast(device_type=x_p.device.type, enabled=False):
+            return (mmd2(x_p_aligned, x_g, sigma) + mmd2(x_g_aligned, x_p, sigma)).mean()
 
     def forward(self, f1: Tensor, f2: Tensor) -> tuple[Tensor, Tensor]:
         """Fuse two same-scale maps.

@@ -107,3 +107,13 @@ def test_concat_fusion_shapes_zero_loss_backward() -> None:
     assert loss.item() == 0 and loss.shape == ()
     fused.sum().backward()
     assert f1.grad is not None and f1.grad.abs().sum() > 0 and f2.grad is not None
+
+
+def test_alignment_loss_is_float32_under_bf16_autocast() -> None:
+    torch.manual_seed(4)
+    block = SynergisticFusionBlock(4, FusionConfig(dim=8, d_state=4, scan_layers=0))
+    f1, f2 = torch.randn(1, 4, 6, 6), torch.randn(1, 4, 6, 6) + 1.0
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        fused, loss = block(f1, f2)
+    assert fused.dtype == torch.bfloat16
+    assert loss.dtype == torch.float32 and loss.item() > 0

@@ -5,8 +5,10 @@ SFB (paper §3; DESIGN.md § SFB restates the garbled formulas):
 1. a shared 1×1 projection maps F1, F2 (B×C×H×W) to d channels, flattened to X_p, X_g ∈ ℝ^{B×N×d};
 2. hard OT aligns them: X'_p, X'_g (:mod:`.optimal_transport`);
 3. in training, L_align = MMD²(X'_p, X_g) + MMD²(X'_g, X_p) (:mod:`.mmd`), on a random subsample;
-4. X'_p and X'_g are interleaved to length 2N, mixed by 0–2 bidirectional SSM layers, split back, and the
-   two streams are concatenated and projected by one 1×1 convolution to C channels: F_fuse.
+4. X'_p and X'_g are interleaved to length 2N, mixed by 0–2 bidirectional SSM layers and split back (with
+   0 layers interleaving is the identity and is skipped); the two streams are concatenated and one 1×1
+   convolution 2d → C (merge and projection back in one, as two linear maps compose to one), BatchNorm
+   and ReLU give F_fuse, the same head as the concat baseline's.
 
 Which OT mode runs where: with ``ot_mode="auto"`` a stage with more than ``ot_global_max_tokens`` tokens
 matches inside w×w windows (linear in N), others match globally (chunked, O(N²)). At 512×512 input and the

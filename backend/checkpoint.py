@@ -1,0 +1,253 @@
+"""GeoFuse checkpoints: one file holding the model card and the weights, read as data, never as code.
+
+The card says everything inference needs to use the weights correctly (architecture, class table, input
+bands and normalisation, ground sampling distance) and what training produced them. Files are loaded with
+``torch.load(weights_only=True)``, so a checkpoint crafted to run code on unpickling is refused, and the card
+is validated against a versioned schema before any weight is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .classes import ISPRS_CLASSES, ClassInfo, classes_from_dicts, classes_to_dicts
+from .data.normalize import NormalizationConfig
+from .models.network import GeoFuseNet, ModelConfig
+
+CHECKPOINT_FORMAT = "geofuse-checkpoint"
+FORMAT_VERSION = 1
+CARD_KEYS = ("model", "classes", "normalization", "optical_bands", "gsd_m", "training")
+PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable GeoFuse checkpoint; the message says why in a user's terms."""
+
+
+@dataclass
+class ModelCard:
+    """What a checkpoint's weights are and how to feed them.
+
+    Attributes:
+        model: The architecture (variant, width, channels, fusion settings).
+        classes: The class table; output channel ``i`` is ``classes[i]``.
+        normalization: How raw optical and elevation windows become network inputs.
+        optical_bands: Names of the optical bands in the order the model expects, e.g. ``["R", "G", "B"]``
+            or ``["IR", "R", "G"]`` (ISPRS Vaihingen's IRRG).
+        gsd_m: Ground sampling distance (metres per pixel) of the training data.
+        training: Plain-types summary of training (data, seed, steps, metrics); free-form but data only.
+    """
+
+    model: ModelConfig
+    classes: tuple[ClassInfo, ...] = ISPRS_CLASSES
+    normalization: NormalizationConfig = field(default_factory=NormalizationConfig)
+    optical_bands: tuple[str, ...] = ("R", "G", "B")
+    gsd_m: float = 0.1
+    training: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Keep the parts consistent with each other, so a card can be trusted once built."""
+        if len(self.classes) != self.model.num_classes:
+            raise CheckpointError(
+                f"the class table has {len(self.classes)} classes but the model predicts "
+                f"{self.model.num_classes}"
+            )
+        if len(self.optical_bands) != self.model.optical_channels:
+            raise CheckpointError(
+                f"{len(self.optical_bands)} optical band names for a model with "
+                f"{self.model.optical_channels} optical channels"
+            )
+        if not (isinstance(self.gsd_m, int | float) and self.gsd_m > 0):
+            raise CheckpointError(f"gsd_m must be a positive number of metres, got {self.gsd_m!r}")
+        _check_plain(self.training, "training")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-types form stored in the checkpoint."""
+        return {
+            "model": self.model.to_dict(),
+            "classes": classes_to_dicts(self.classes),
+            "normalization": self.normalization.to_dict(),
+            "optical_bands": list(self.optical_bands),
+            "gsd_m": float(self.gsd_m),
+            "training": self.training,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ModelCard:
+        """Validate and rebuild a stored card.
+
+        Raises:
+            CheckpointError: Naming the part of the card that is missing or malformed.
+        """
+        if not isinstance(data, Mapping):
+            raise CheckpointError("the model card is not a mapping")
+        missing = [key for key in CARD_KEYS if key not in data]
+        unknown = sorted(set(data) - set(CARD_KEYS))
+        if missing or unknown:
+            raise CheckpointError(f"model card: missing {missing}, unknown {unknown}")
+        bands = data["optical_bands"]
+        if not (isinstance(bands, list) and all(isinstance(b, str) for b in bands)):
+            raise CheckpointError("model card: optical_bands must be a list of band names")
+        if not isinstance(data["training"], Mapping):
+            raise CheckpointError("model card: training must be a mapping")
+        try:
+            return cls(
+                model=ModelConfig.from_dict(dict(data["model"])),
+                classes=classes_from_dicts(data["classes"]),
+                normalization=NormalizationConfig.from_dict(data["normalization"]),
+                optical_bands=tuple(bands),
+                gsd_m=data["gsd_m"],
+                training=dict(data["training"]),
+            )
+        except CheckpointError:
+            raise
+        except (TypeError, ValueError, KeyError) as error:
+            raise CheckpointError(f"model card: {error}") from error
+
+    def describe(self) -> str:
+        """A few lines for a CLI or a dock: what the model is and what it expects."""
+        names = ", ".join(info.name for info in self.classes)
+        return (
+            f"GeoFuse {self.model.variant} ({self.model.width}), "
+            f"optical bands {'/'.join(self.optical_bands)} + elevation, trained at {self.gsd_m:g} m/pixel\n"
+            f"classes: {names}"
+        )
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: the card, the weights and, for ``--resume``, the training state."""
+
+    card: ModelCard
+    state_dict: dict[str, torch.Tensor]
+    train_state: dict[str, Any] | None = None
+
+    def build_model(self, device: str | torch.device = "cpu") -> GeoFuseNet:
+        """The network with these weights, in eval mode.
+
+        Raises:
+            CheckpointError: If the weights do not fit the architecture the card describes.
+        """
+        model = GeoFuseNet(self.card.model)
+        try:
+            model.load_state_dict(self.state_dict, strict=True)
+        except RuntimeError as error:
+            raise CheckpointError(
+                f"the weights do not match the model card's architecture: {error}"
+            ) from error
+        return model.to(device).eval()
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: nn.Module,
+    card: ModelCard,
+    train_state: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a checkpoint atomically (temporary file in the same folder, then rename).
+
+    Args:
+        path: Destination ``.pt`` file.
+        model: The network; a DDP wrapper is unwrapped.
+        card: The model card.
+        train_state: Optimiser/scheduler/step state for resuming, or None for a release checkpoint.
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    network = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "version": FORMAT_VERSION,
+        "card": card.to_dict(),
+        "state_dict": {key: value.detach().cpu() for key, value in network.state_dict().items()},
+        "train_state": dict(train_state) if train_state is not None else None,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            torch.save(payload, stream)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read and validate a checkpoint without executing anything from it.
+
+    Raises:
+        CheckpointError: For a missing, empty, truncated, foreign, code-carrying, newer-format or
+            inconsistent file; the message names the file and the reason.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"model file not found: {path}")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"model file is empty: {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(
+            f"{path} is not a plain-data GeoFuse checkpoint: it holds objects that would run code when "
+            f"loaded, and was refused ({error})"
+        ) from error
+    except Exception as error:  # torch.load fails in many ways on foreign bytes; each means the same here
+        raise CheckpointError(
+            f"{path} is not a readable checkpoint (truncated or another format): {error}"
+        ) from error
+    return _checkpoint_from_payload(payload, path)
+
+
+def _checkpoint_from_payload(payload: Any, path: Path) -> Checkpoint:
+    if not isinstance(payload, Mapping) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is a PyTorch file but not a GeoFuse checkpoint")
+    version = payload.get("version")
+    if not isinstance(version, int):
+        raise CheckpointError(f"{path}: checkpoint format version is missing")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} uses checkpoint format version {version}, made by a newer GeoFuse; this version reads "
+            f"format {FORMAT_VERSION}. Update GeoFuse."
+        )
+    if version < 1:
+        raise CheckpointError(f"{path}: unknown checkpoint format version {version}")
+    state_dict = payload.get("state_dict")
+    if not isinstance(state_dict, Mapping) or not all(
+        isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in state_dict.items()
+    ):
+        raise CheckpointError(f"{path}: the weights are missing or malformed")
+    train_state = payload.get("train_state")
+    if train_state is not None and not isinstance(train_state, Mapping):
+        raise CheckpointError(f"{path}: the training state is malformed")
+    card = ModelCard.from_dict(payload.get("card"))
+    return Checkpoint(card, dict(state_dict), dict(train_state) if train_state is not None else None)
+
+
+def _check_plain(value: Any, where: str) -> None:
+    """Refuse anything but plain data in free-form card fields, so the card stays JSON-able."""
+    if isinstance(value, PLAIN_SCALARS):
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise CheckpointError(f"{where}: keys must be strings, got {key!r}")
+            _check_plain(item, f"{where}.{key}")
+        return
+    if isinstance(value, Sequence):
+        for index, item in enumerate(value):
+            _check_plain(item, f"{where}[{index}]")
+        return
+    raise CheckpointError(f"{where}: {type(value).__name__} is not plain data")

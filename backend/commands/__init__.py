@@ -1,0 +1,1 @@
+"""The ``geofuse`` sub-commands, one module each (see ``geofuse.backend.cli``)."""

@@ -7,7 +7,7 @@ QGIS_PLUGINS := /usr/share/qgis/python/plugins
 
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup test test-backend test-plugin lint demo bench
+.PHONY: setup test test-backend test-plugin lint demo demo-model bench
 
 setup:
 	@QGIS_PYTHON=$(QGIS_PYTHON) VENV=$(VENV) bash scripts/setup.sh
@@ -23,9 +23,11 @@ test-backend:
 test-plugin:
 	@PYTHONPATH=$(QGIS_PLUGINS) $(PY) scripts/run_plugin_tests.py -q
 
-demo:
-	@echo "make demo: the bundled demo model and sample scene have not landed yet (issue 5)." >&2
-	@exit 1
+demo: setup
+	$(VENV)/bin/geofuse demo --output demo-output
+
+demo-model: setup
+	$(PY) scripts/train_demo_model.py
 
 bench: setup
 	$(PY) bench/bench_scan.py

@@ -1,0 +1,336 @@
+"""Sliding-window prediction with blended logits: one implementation of tiling and blending.
+
+A raster larger than what fits through the network at once is cut into square tiles of ``tile`` pixels that
+overlap by ``overlap`` pixels; each tile is normalised on its own (exactly like a training crop, with
+:func:`normalize_optical` / :func:`normalize_elevation`), passed through the network, and the logits of
+overlapping tiles are averaged with weights that fall off linearly towards each tile's border, so a pixel
+near a tile edge (where the network saw little context) counts less than one near a tile's centre and the
+class map shows no seams.
+
+Tiles are visited strip by strip (one row of tiles at a time, left to right) and only a few tiles' worth of
+logits are kept: a rolling buffer two tiles wide for the current strip and a band of ``overlap`` rows that
+carries into the next strip. Rows are handed to a writer as soon as no later tile can touch them, so memory
+does not grow with the raster's height and grows with its width only by the thin carry band.
+
+:func:`stream_predict` is the engine (a tile reader and a row writer are passed in, so it serves rasterio
+windows and in-memory arrays alike); :func:`predict_arrays` runs it on arrays held in memory (whole tiles in
+``geofuse evaluate``). The georeferenced, file-to-file engine is :mod:`geofuse.backend.inference`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .checkpoint import ModelCard
+from .classes import IGNORE_INDEX
+from .data.normalize import normalize_elevation, normalize_optical, valid_pixels
+
+Forward = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""``model(optical, elevation) -> logits`` (B×K×H×W), a GeoFuseNet in eval mode or anything alike."""
+
+
+class SegmentationCancelled(Exception):
+    """The caller's cancel check returned true; nothing was finished."""
+
+
+@dataclass(frozen=True)
+class TileData:
+    """Raw inputs of one tile, as read from the rasters.
+
+    Attributes:
+        optical: (C, h, w) in the file's data type (the type decides the optical scaling).
+        elevation: (h, w) heights in metres.
+        optical_valid: (h, w) pixels where the optical holds data.
+        elevation_valid: (h, w) pixels where the elevation holds data.
+    """
+
+    optical: np.ndarray
+    elevation: np.ndarray
+    optical_valid: np.ndarray
+    elevation_valid: np.ndarray
+
+
+@dataclass(frozen=True)
+class TileProgress:
+    """Progress after a batch of tiles: ``done`` of ``total`` tiles."""
+
+    done: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        """Share of tiles done, 0..1."""
+        return self.done / self.total if self.total else 1.0
+
+
+TileReader = Callable[[int, int, int, int], TileData]
+"""``read(row, col, height, width)``: the tile at (row, col) of the region being segmented."""
+
+RowWriter = Callable[[int, np.ndarray, np.ndarray], None]
+"""``write(row, labels, confidence)``: finished full-width rows starting at ``row``; labels (h, W) uint8 with
+:data:`IGNORE_INDEX` for nodata, confidence (h, W) float32 with NaN for nodata."""
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Offsets of the tiles along one axis: a stride of ``tile - overlap``, the last tile flush with the end.
+
+    Every tile lies wholly inside ``[0, length)`` (so all tiles of a raster have the same size and can be
+    batched); an axis shorter than ``tile`` gets one tile of its full length.
+
+    Raises:
+        ValueError: If ``tile`` is not positive or ``overlap`` not in ``0..tile-1``.
+    """
+    if tile < 1:
+        raise ValueError(f"tile must be a positive number of pixels, got {tile}")
+    if not 0 <= overlap < tile:
+        raise ValueError(f"overlap must be in 0..{tile - 1} for tile {tile}, got {overlap}")
+    if length <= tile:
+        return [0]
+    stride = tile - overlap
+    starts = list(range(0, length - tile, stride))
+    starts.append(length - tile)
+    return starts
+
+
+def blend_weights(height: int, width: int, overlap: int) -> np.ndarray:
+    """Per-pixel weight (height, width) of a tile's logits: 1 inside, falling linearly to
+    ``1 / (overlap + 1)`` over the ``overlap`` pixels at each border, never 0, so a pixel covered by one tile
+    only keeps that tile's logits unchanged after normalising by the summed weights."""
+
+    def ramp(n: int) -> np.ndarray:
+        distance = np.minimum(np.arange(n), np.arange(n)[::-1]) + 1
+        return np.minimum(1.0, distance / (overlap + 1)).astype(np.float32)
+
+    return np.outer(ramp(height), ramp(width))
+
+
+class _BatchRunner:
+    """Runs tiles through the network, halving the batch for good when CUDA runs out of memory."""
+
+    def __init__(self, forward: Forward, batch_size: int, device: torch.device) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch size must be >= 1, got {batch_size}")
+        self.forward, self.batch_size, self.device = forward, batch_size, device
+
+    def __call__(self, optical: np.ndarray, elevation: np.ndarray) -> np.ndarray:
+        """Logits (B, K, h, w) float32 for normalised inputs (B, C, h, w) and (B, 1, h, w)."""
+        outputs, start = [], 0
+        while start < len(optical):
+            stop = start + self.batch_size
+            try:
+                with torch.inference_mode():
+                    logits = self.forward(
+                        torch.from_numpy(optical[start:stop]).to(self.device),
+                        torch.from_numpy(elevation[start:stop]).to(self.device),
+                    )
+            except torch.cuda.OutOfMemoryError:
+                if self.batch_size == 1:
+                    raise
+                self.batch_size //= 2
+                if self.device.type == "cuda":
+                    torch.cuda.empty_cache()
+                continue
+            if not isinstance(logits, torch.Tensor):
+                raise TypeError("the model returned no logits tensor; is it in eval mode?")
+            outputs.append(logits.float().cpu().numpy())
+            start = stop
+        return np.concatenate(outputs)
+
+
+def _finish(logits: np.ndarray, weights: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Class and max softmax probability of summed weighted logits (K, h, w); invalid → nodata."""
+    mean = logits / weights[None]
+    labels = mean.argmax(axis=0).astype(np.uint8)
+    exp = np.exp(mean - mean.max(axis=0, keepdims=True))
+    confidence = (1.0 / exp.sum(axis=0)).astype(np.float32)
+    labels[~valid] = IGNORE_INDEX
+    confidence[~valid] = np.nan
+    return labels, confidence
+
+
+def stream_predict(
+    forward: Forward,
+    card: ModelCard,
+    height: int,
+    width: int,
+    read_tile: TileReader,
+    write_rows: RowWriter,
+    *,
+    tile: int = 512,
+    overlap: int = 64,
+    batch_size: int = 1,
+    device: str | torch.device = "cpu",
+    progress: Callable[[TileProgress], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> int:
+    """Segment a ``height`` × ``width`` region tile by tile and hand finished rows to ``write_rows``.
+
+    Rows arrive in order, each exactly once, covering ``0..height``.
+
+    Args:
+        forward: The network, ``forward(optical, elevation) -> logits``.
+        card: The checkpoint's card (class count, normalisation).
+        height: Rows of the region.
+        width: Columns of the region.
+        read_tile: Reader of raw tile inputs.
+        write_rows: Receiver of finished rows.
+        tile: Tile size in pixels (the network pads it to a multiple of 32).
+        overlap: Pixels shared by neighbouring tiles, blended.
+        batch_size: Tiles per forward pass (halved on CUDA out-of-memory).
+        device: Where the network runs.
+        progress: Called after every batch.
+        cancel: Checked before every batch.
+
+    Returns:
+        The number of tiles.
+
+    Raises:
+        SegmentationCancelled: When ``cancel()`` returned true.
+        ValueError: For a bad tile size, overlap or batch size.
+    """
+    rows, cols = tile_starts(height, tile, overlap), tile_starts(width, tile, overlap)
+    tile_h, tile_w = min(tile, height), min(tile, width)
+    weight = blend_weights(tile_h, tile_w, overlap)
+    classes = card.model.num_classes
+    runner = _BatchRunner(forward, batch_size, torch.device(device))
+    total, done = len(rows) * len(cols), 0
+    carry_logits = np.zeros((classes, 0, width), np.float32)
+    carry_weights = np.zeros((0, width), np.float32)
+
+    for index, y in enumerate(rows):
+        final = (rows[index + 1] if index + 1 < len(rows) else height) - y
+        labels = np.empty((final, width), np.uint8)
+        confidence = np.empty((final, width), np.float32)
+        next_logits = np.zeros((classes, tile_h - final, width), np.float32)
+        next_weights = np.zeros((tile_h - final, width), np.float32)
+        buffer = np.zeros((classes, tile_h, 2 * tile_w), np.float32)
+        buffer_weights = np.zeros((tile_h, 2 * tile_w), np.float32)
+        buffer_valid = np.zeros((tile_h, 2 * tile_w), bool)
+        base = 0
+
+        def flush(stop: int) -> None:
+            """Columns [base, stop) of this strip are complete: finish its final rows, carry the rest."""
+            nonlocal base
+            n, carried = stop - base, carry_logits.shape[1]
+            logits, weights = buffer[:, :, :n], buffer_weights[:, :n]
+            logits[:, :carried] += carry_logits[:, :, base:stop]
+            weights[:carried] += carry_weights[:, base:stop]
+            labels[:, base:stop], confidence[:, base:stop] = _finish(
+                logits[:, :final], weights[:final], buffer_valid[:final, :n]
+            )
+            next_logits[:, :, base:stop] = logits[:, final:]
+            next_weights[:, base:stop] = weights[final:]
+            for array in (buffer, buffer_weights, buffer_valid):
+                array[..., : array.shape[-1] - n] = array[..., n:]
+                array[..., array.shape[-1] - n :] = 0
+            base = stop
+
+        for first in range(0, len(cols), batch_size):
+            if cancel is not None and cancel():
+                raise SegmentationCancelled("segmentation cancelled")
+            batch_cols = cols[first : first + batch_size]
+            tiles = [read_tile(y, x, tile_h, tile_w) for x in batch_cols]
+            optical = np.stack(
+                [normalize_optical(t.optical, card.normalization, t.optical_valid) for t in tiles]
+            )
+            elevation = np.stack(
+                [
+                    normalize_elevation(t.elevation[None], card.normalization, t.elevation_valid[None])
+                    for t in tiles
+                ]
+            )
+            logits = runner(optical, elevation)
+            for x, data, tile_logits in zip(batch_cols, tiles, logits, strict=True):
+                flush(x)
+                buffer[:, :, :tile_w] += tile_logits * weight
+                buffer_weights[:, :tile_w] += weight
+                buffer_valid[:, :tile_w] = data.optical_valid & data.elevation_valid
+            done += len(tiles)
+            if progress is not None:
+                progress(TileProgress(done, total))
+        flush(width)
+        write_rows(y, labels, confidence)
+        carry_logits, carry_weights = next_logits, next_weights
+    return total
+
+
+def predict_arrays(
+    model: Forward,
+    card: ModelCard,
+    optical: np.ndarray,
+    elevation: np.ndarray,
+    *,
+    tile: int = 512,
+    overlap: int = 64,
+    batch_size: int = 1,
+    device: str | torch.device = "cpu",
+    optical_nodata: float | None = None,
+    elevation_nodata: float | None = None,
+    valid: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Segment an optical + elevation pair held in memory, with the same tiling and blending as files.
+
+    Args:
+        model: The network in eval mode (``model(optical, elevation) -> logits``), already on ``device``.
+        card: The checkpoint's card: normalisation and class count.
+        optical: (C, H, W) raw values in their original data type, bands in the card's order.
+        elevation: (H, W) raw heights in metres.
+        tile: Tile size in pixels.
+        overlap: Overlap of neighbouring tiles in pixels.
+        batch_size: Tiles per forward pass.
+        device: Where the model runs.
+        optical_nodata: The optical's nodata value (NaN is always nodata).
+        elevation_nodata: The elevation's nodata value (NaN is always nodata).
+        valid: Optional extra (H, W) mask of pixels to segment.
+
+    Returns:
+        ``(labels, confidence)``: (H, W) uint8 class indices with :data:`IGNORE_INDEX` (255) where either
+        input has no data, and (H, W) float32 max softmax probability with NaN there.
+
+    Raises:
+        ValueError: If the shapes do not fit the card or each other.
+    """
+    if optical.ndim != 3 or optical.shape[0] != card.model.optical_channels:
+        raise ValueError(
+            f"optical must be ({card.model.optical_channels}, H, W) for this model, got {optical.shape}"
+        )
+    if elevation.shape != optical.shape[1:]:
+        raise ValueError(f"elevation {elevation.shape} must be (H, W) = {optical.shape[1:]}")
+    height, width = elevation.shape
+    optical_valid = valid_pixels(optical, optical_nodata)
+    elevation_valid = valid_pixels(elevation, elevation_nodata)
+    if valid is not None:
+        optical_valid &= valid
+    labels = np.empty((height, width), np.uint8)
+    confidence = np.empty((height, width), np.float32)
+
+    def read(row: int, col: int, rows: int, cols: int) -> TileData:
+        window = np.s_[row : row + rows, col : col + cols]
+        return TileData(
+            optical[(slice(None), *window)],
+            elevation[window],
+            optical_valid[window],
+            elevation_valid[window],
+        )
+
+    def write(row: int, tile_labels: np.ndarray, tile_confidence: np.ndarray) -> None:
+        labels[row : row + len(tile_labels)] = tile_labels
+        confidence[row : row + len(tile_labels)] = tile_confidence
+
+    stream_predict(
+        model,
+        card,
+        height,
+        width,
+        read,
+        write,
+        tile=tile,
+        overlap=overlap,
+        batch_size=batch_size,
+        device=device,
+    )
+    return labels, confidence

@@ -33,7 +33,7 @@ Forward = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``model(optical, elevation) -> logits`` (B×K×H×W), a GeoFuseNet in eval mode or anything alike."""
 
 
-class SegmentationCancelled(Exception):
+class SegmentationCancelled(Exception):  # noqa: N818 - a cancel is the user's choice, not an error
     """The caller's cancel check returned true; nothing was finished."""
 
 
@@ -152,6 +152,58 @@ def _finish(logits: np.ndarray, weights: np.ndarray, valid: np.ndarray) -> tuple
     return labels, confidence
 
 
+@dataclass(frozen=True)
+class _Carry:
+    """Summed weighted logits (K, h, W) and weights (h, W) of a strip's rows that the next strip overlaps."""
+
+    logits: np.ndarray
+    weights: np.ndarray
+
+
+class _Strip:
+    """One row of tiles: a rolling buffer two tiles wide, finished column by column from left to right.
+
+    Columns left of the newest tile are complete; their top ``final`` rows (which no later strip reaches)
+    become labels, the rows below go to the carry of the next strip.
+    """
+
+    def __init__(self, classes: int, tile_h: int, tile_w: int, width: int, final: int, carry: _Carry) -> None:
+        self.final, self.carry, self.base = final, carry, 0
+        self.labels = np.empty((final, width), np.uint8)
+        self.confidence = np.empty((final, width), np.float32)
+        self.next_carry = _Carry(
+            np.zeros((classes, tile_h - final, width), np.float32),
+            np.zeros((tile_h - final, width), np.float32),
+        )
+        self.logits = np.zeros((classes, tile_h, 2 * tile_w), np.float32)
+        self.weights = np.zeros((tile_h, 2 * tile_w), np.float32)
+        self.valid = np.zeros((tile_h, 2 * tile_w), bool)
+
+    def add(self, col: int, weighted_logits: np.ndarray, weight: np.ndarray, valid: np.ndarray) -> None:
+        """Add a tile's weighted logits (K, h, w) at column ``col`` (tiles arrive left to right)."""
+        self.flush(col)
+        tile_w = weight.shape[1]
+        self.logits[:, :, :tile_w] += weighted_logits
+        self.weights[:, :tile_w] += weight
+        self.valid[:, :tile_w] = valid
+
+    def flush(self, stop: int) -> None:
+        """Finish columns [base, stop) and shift the buffer left to start at ``stop``."""
+        start, n, carried, final = self.base, stop - self.base, self.carry.weights.shape[0], self.final
+        logits, weights = self.logits[:, :, :n], self.weights[:, :n]
+        logits[:, :carried] += self.carry.logits[:, :, start:stop]
+        weights[:carried] += self.carry.weights[:, start:stop]
+        self.labels[:, start:stop], self.confidence[:, start:stop] = _finish(
+            logits[:, :final], weights[:final], self.valid[:final, :n]
+        )
+        self.next_carry.logits[:, :, start:stop] = logits[:, final:]
+        self.next_carry.weights[:, start:stop] = weights[final:]
+        for array in (self.logits, self.weights, self.valid):
+            array[..., : array.shape[-1] - n] = array[..., n:]
+            array[..., array.shape[-1] - n :] = 0
+        self.base = stop
+
+
 def stream_predict(
     forward: Forward,
     card: ModelCard,
@@ -198,37 +250,11 @@ def stream_predict(
     classes = card.model.num_classes
     runner = _BatchRunner(forward, batch_size, torch.device(device))
     total, done = len(rows) * len(cols), 0
-    carry_logits = np.zeros((classes, 0, width), np.float32)
-    carry_weights = np.zeros((0, width), np.float32)
+    carry = _Carry(np.zeros((classes, 0, width), np.float32), np.zeros((0, width), np.float32))
 
     for index, y in enumerate(rows):
         final = (rows[index + 1] if index + 1 < len(rows) else height) - y
-        labels = np.empty((final, width), np.uint8)
-        confidence = np.empty((final, width), np.float32)
-        next_logits = np.zeros((classes, tile_h - final, width), np.float32)
-        next_weights = np.zeros((tile_h - final, width), np.float32)
-        buffer = np.zeros((classes, tile_h, 2 * tile_w), np.float32)
-        buffer_weights = np.zeros((tile_h, 2 * tile_w), np.float32)
-        buffer_valid = np.zeros((tile_h, 2 * tile_w), bool)
-        base = 0
-
-        def flush(stop: int) -> None:
-            """Columns [base, stop) of this strip are complete: finish its final rows, carry the rest."""
-            nonlocal base
-            n, carried = stop - base, carry_logits.shape[1]
-            logits, weights = buffer[:, :, :n], buffer_weights[:, :n]
-            logits[:, :carried] += carry_logits[:, :, base:stop]
-            weights[:carried] += carry_weights[:, base:stop]
-            labels[:, base:stop], confidence[:, base:stop] = _finish(
-                logits[:, :final], weights[:final], buffer_valid[:final, :n]
-            )
-            next_logits[:, :, base:stop] = logits[:, final:]
-            next_weights[:, base:stop] = weights[final:]
-            for array in (buffer, buffer_weights, buffer_valid):
-                array[..., : array.shape[-1] - n] = array[..., n:]
-                array[..., array.shape[-1] - n :] = 0
-            base = stop
-
+        strip = _Strip(classes, tile_h, tile_w, width, final, carry)
         for first in range(0, len(cols), batch_size):
             if cancel is not None and cancel():
                 raise SegmentationCancelled("segmentation cancelled")
@@ -245,16 +271,13 @@ def stream_predict(
             )
             logits = runner(optical, elevation)
             for x, data, tile_logits in zip(batch_cols, tiles, logits, strict=True):
-                flush(x)
-                buffer[:, :, :tile_w] += tile_logits * weight
-                buffer_weights[:, :tile_w] += weight
-                buffer_valid[:, :tile_w] = data.optical_valid & data.elevation_valid
+                strip.add(x, tile_logits * weight, weight, data.optical_valid & data.elevation_valid)
             done += len(tiles)
             if progress is not None:
                 progress(TileProgress(done, total))
-        flush(width)
-        write_rows(y, labels, confidence)
-        carry_logits, carry_weights = next_logits, next_weights
+        strip.flush(width)
+        write_rows(y, strip.labels, strip.confidence)
+        carry = strip.next_carry
     return total
 
 

@@ -1,0 +1,378 @@
+"""The GeoFuse worker: the backend in its own process, driven by one JSON request, answering in JSON lines.
+
+QGIS never imports torch: the plugin starts ``python -m geofuse.backend.worker`` in the GeoFuse runtime (a
+Python with torch, numpy and rasterio), writes one request line on its stdin and reads JSON lines from its
+stdout. A crash, an out-of-memory kill or a native-library clash then ends this process, never QGIS.
+
+Protocol (one JSON object per line, UTF-8):
+
+* stdin, first line: the request, ``{"command": "segment" | "evaluate" | "train" | "diagnostics", ...}``
+  (``"self-check"`` is another name for ``"diagnostics"``). ``"stop_on_stdin_close": true`` makes a
+  closed stdin mean "stop" (the plugin sets it, so a worker whose QGIS went away stops too).
+* stdin, later lines: ``{"type": "stop"}`` (or the word ``stop``) asks the worker to stop politely;
+  SIGTERM does the same.
+* stdout: ``{"type": "progress", "fraction", "done", "total", "eta_s", "message"}``,
+  ``{"type": "log", "level", "message"}``, then exactly one of ``{"type": "result", ...}``,
+  ``{"type": "error", "message", "kind", "detail"}`` or ``{"type": "cancelled", "message"}``.
+
+Nothing else reaches stdout: the protocol is written to a duplicate of the original stdout descriptor,
+and descriptor 1 itself is pointed at stderr, so prints from Python *and* from native libraries land on
+stderr. Exit status: 0 result, 1 error, 2 cancelled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import IO, Any
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CANCELLED = 2
+STOP_WORDS = ("stop", "cancel")
+
+
+class RequestError(ValueError):
+    """A request the worker cannot act on (unknown command, missing or mistyped field)."""
+
+
+class Emitter:
+    """Writes protocol lines; thread-safe because progress callbacks may come from loader threads."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def send(self, message: Mapping[str, Any]) -> None:
+        """Write one message as a JSON line and flush, so the reader sees it at once."""
+        line = json.dumps(message, default=_jsonable, allow_nan=False)
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+    def log(self, message: str, level: str = "info") -> None:
+        """A line for the user's log (Processing's log panel)."""
+        self.send({"type": "log", "level": level, "message": message})
+
+    def progress(
+        self,
+        fraction: float,
+        done: int | None = None,
+        total: int | None = None,
+        eta_s: float | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Progress in [0, 1], with the unit count and remaining time where known."""
+        self.send(
+            {
+                "type": "progress",
+                "fraction": min(max(float(fraction), 0.0), 1.0),
+                "done": done,
+                "total": total,
+                "eta_s": eta_s,
+                "message": message,
+            }
+        )
+
+
+class CancelledError(Exception):
+    """Raised by a command to end the run as "cancelled" rather than as an error."""
+
+
+def _jsonable(value: Any) -> Any:
+    """JSON fallback for paths, dataclasses, numpy scalars/arrays and tuples inside results."""
+    if isinstance(value, Path):
+        return str(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _field(request: Mapping[str, Any], name: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+    """A request field checked for type; missing required fields are request errors."""
+    if name not in request or request[name] is None:
+        if default is ...:
+            raise RequestError(f"the request lacks '{name}'")
+        return default
+    value = request[name]
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
+        raise RequestError(f"'{name}' has the wrong type: {value!r}")
+    return value
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+# ----------------------------------------------------------------------------------------------- commands
+
+
+def diagnostics(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], bool]) -> dict[str, Any]:
+    """What this runtime is: Python, GeoFuse, torch (CUDA, devices and their memory), rasterio and GDAL.
+
+    Every part is probed separately, so a broken torch still yields a report that says so.
+    """
+    report: dict[str, Any] = {
+        "python": platform.python_version(),
+        "executable": sys.executable,
+        "platform": platform.platform(),
+        "geofuse_package": str(Path(__file__).resolve().parent.parent),
+        "problems": [],
+        "devices": [],
+    }
+    problems: list[str] = report["problems"]
+    try:
+        import numpy
+
+        report["numpy"] = numpy.__version__
+    except Exception as error:
+        problems.append(f"numpy does not import: {error}")
+    try:
+        import torch
+
+        report["torch"] = torch.__version__
+        report["torch_cuda_build"] = torch.version.cuda
+        report["cuda_available"] = bool(torch.cuda.is_available())
+        report["devices"].append({"id": "cpu", "name": platform.processor() or platform.machine()})
+        if report["cuda_available"]:
+            for index in range(torch.cuda.device_count()):
+                properties = torch.cuda.get_device_properties(index)
+                free, total = torch.cuda.mem_get_info(index)
+                report["devices"].append(
+                    {
+                        "id": f"cuda:{index}",
+                        "name": properties.name,
+                        "total_memory_mb": round(total / 2**20),
+                        "free_memory_mb": round(free / 2**20),
+                        "capability": f"{properties.major}.{properties.minor}",
+                    }
+                )
+    except Exception as error:
+        report["torch"] = None
+        report["cuda_available"] = False
+        problems.append(f"PyTorch does not import: {error}")
+    try:
+        import rasterio
+
+        report["rasterio"] = rasterio.__version__
+        report["gdal"] = rasterio.__gdal_version__
+    except Exception as error:
+        report["rasterio"] = None
+        problems.append(f"rasterio does not import: {error}")
+    try:
+        import mamba_ssm
+
+        report["mamba_ssm"] = getattr(mamba_ssm, "__version__", "installed")
+    except Exception:
+        report["mamba_ssm"] = None
+    report["ok"] = not problems
+    return report
+
+
+def segment(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], bool]) -> dict[str, Any]:
+    """Classify an optical + elevation raster pair with a checkpoint (``backend.inference``)."""
+    from .inference import SegmentationCancelled, SegmentOptions, segment_rasters
+
+    optical = _field(request, "optical", str)
+    elevation = _field(request, "elevation", str)
+    output = _field(request, "output", str)
+    model = _field(request, "model", str, None)
+    extent = _field(request, "extent", list, None)
+    bands = _field(request, "optical_bands", list, None)
+    options = SegmentOptions(
+        device=_field(request, "device", str, "auto"),
+        tile=_field(request, "tile", int, 512),
+        overlap=_field(request, "overlap", int, 64),
+        batch_size=_field(request, "batch_size", int, 4),
+        extent=tuple(float(v) for v in extent) if extent else None,
+        optical_bands=tuple(int(b) for b in bands) if bands else None,
+        confidence=_field(request, "confidence", str, None),
+        overwrite=_field(request, "overwrite", bool, False),
+    )
+
+    def report(record: Any) -> None:
+        emit.progress(
+            record.fraction,
+            done=getattr(record, "tiles_done", None),
+            total=getattr(record, "tiles_total", None),
+            eta_s=getattr(record, "eta_s", None),
+        )
+
+    try:
+        result = segment_rasters(
+            optical, elevation, output, model=model, options=options, progress=report, cancel=cancelled
+        )
+    except SegmentationCancelled as error:
+        raise CancelledError(str(error) or "segmentation cancelled") from error
+    return _plain(result)
+
+
+def evaluate(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], bool]) -> dict[str, Any]:
+    """Score a classified raster against a ground-truth raster (``backend.evaluation``)."""
+    from .evaluation import evaluate_rasters
+
+    result = evaluate_rasters(_field(request, "prediction", str), _field(request, "truth", str))
+    return _plain(result)
+
+
+def train(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], bool]) -> dict[str, Any]:
+    """Train a model from a training config (``backend.training``) and write its checkpoint."""
+    from .training import TrainConfig, TrainingCancelled
+    from .training import train as run_training
+
+    config = TrainConfig.from_dict(_field(request, "config", dict))
+
+    def report(record: Any) -> None:
+        emit.progress(
+            record.fraction,
+            done=getattr(record, "step", None),
+            total=getattr(record, "steps", None),
+            eta_s=getattr(record, "eta_s", None),
+            message=getattr(record, "message", None),
+        )
+
+    try:
+        result = run_training(config, progress=report, cancel=cancelled)
+    except TrainingCancelled as error:
+        raise CancelledError(str(error) or "training cancelled") from error
+    return _plain(result)
+
+
+COMMANDS: dict[str, Callable[[Mapping[str, Any], Emitter, Callable[[], bool]], dict[str, Any]]] = {
+    "diagnostics": diagnostics,
+    "self-check": diagnostics,
+    "segment": segment,
+    "evaluate": evaluate,
+    "train": train,
+}
+
+
+def _plain(result: Any) -> dict[str, Any]:
+    """A backend result object as a JSON-ready dict (round trip through JSON with the fallback above)."""
+    data = (
+        result if isinstance(result, Mapping) else (asdict(result) if is_dataclass(result) else vars(result))
+    )
+    return json.loads(json.dumps(data, default=_jsonable))
+
+
+# ------------------------------------------------------------------------------------------- error texts
+
+
+def explain(error: BaseException) -> tuple[str, str]:
+    """A message a GIS analyst can act on, and its kind (``user``, ``resources`` or ``internal``).
+
+    Errors the backend raises for bad input (CheckpointError, ValueError, missing files) already speak the
+    user's language and pass through; resource exhaustion gets advice; anything else is a GeoFuse bug and
+    says so, with the traceback in the ``detail`` field.
+    """
+    name = type(error).__name__
+    text = str(error)
+    if name == "OutOfMemoryError" or "CUDA out of memory" in text:
+        return (
+            "The GPU ran out of memory. Use a smaller tile size or batch size, or run on the CPU.",
+            "resources",
+        )
+    if isinstance(error, MemoryError):
+        return "The computer ran out of memory. Use a smaller tile size or batch size.", "resources"
+    if isinstance(error, FileNotFoundError):
+        missing = error.filename or text
+        return f"File not found: {missing}", "user"
+    if isinstance(error, PermissionError):
+        return f"Permission denied: {error.filename or text}", "user"
+    if isinstance(error, OSError) and getattr(error, "errno", None) == 28:
+        return f"The disk is full: {text}", "resources"
+    if name in {"RasterioIOError", "CPLE_OpenFailedError"}:
+        return f"Cannot read the raster: {text}", "user"
+    if isinstance(
+        error, ValueError | FileExistsError
+    ):  # RequestError, CheckpointError and the backend's checks
+        return text, "user"
+    return f"GeoFuse worker failed unexpectedly ({name}: {text}). Please report this as a bug.", "internal"
+
+
+# ---------------------------------------------------------------------------------------------- serving
+
+
+def serve(request: Any, emit: Emitter, cancelled: Callable[[], bool]) -> int:
+    """Run one request, emitting its result, error or cancellation; returns the exit status."""
+    try:
+        if not isinstance(request, Mapping):
+            raise RequestError("the request must be a JSON object")
+        command = request.get("command")
+        if command not in COMMANDS:
+            raise RequestError(f"unknown command {command!r}; known: {', '.join(sorted(COMMANDS))}")
+        result = COMMANDS[command](request, emit, cancelled)
+    except CancelledError as stop:
+        emit.send({"type": "cancelled", "message": str(stop)})
+        return EXIT_CANCELLED
+    except Exception as error:
+        message, kind = explain(error)
+        detail = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        emit.send({"type": "error", "message": message, "kind": kind, "detail": detail})
+        return EXIT_ERROR
+    emit.send({"type": "result", "command": command, **result})
+    return EXIT_OK
+
+
+def _is_stop(line: str) -> bool:
+    text = line.strip()
+    if text.lower() in STOP_WORDS:
+        return True
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(message, Mapping) and message.get("type") in STOP_WORDS
+
+
+def _watch_stdin(stdin: IO[str], stop: threading.Event, stop_on_close: bool) -> None:
+    """Set ``stop`` on a stop message (or on EOF when asked); runs in a daemon thread."""
+    for line in stdin:
+        if _is_stop(line):
+            stop.set()
+            return
+    if stop_on_close:
+        stop.set()
+
+
+def main() -> int:
+    """Entry point: wire the descriptors, read the request, serve it."""
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", buffering=1)
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    emit = Emitter(protocol)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    first = sys.stdin.readline()
+    try:
+        request = json.loads(first)
+    except ValueError:
+        emit.send(
+            {
+                "type": "error",
+                "kind": "internal",
+                "detail": first[:200],
+                "message": "the GeoFuse worker received no readable request (expected one JSON line)",
+            }
+        )
+        return EXIT_ERROR
+    stop_on_close = isinstance(request, Mapping) and bool(request.get("stop_on_stdin_close"))
+    threading.Thread(target=_watch_stdin, args=(sys.stdin, stop, stop_on_close), daemon=True).start()
+    return serve(request, emit, stop.is_set)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

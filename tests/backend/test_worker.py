@@ -1,0 +1,144 @@
+"""The worker protocol without QGIS: requests in, JSON lines out, nothing else on stdout."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+import rasterio
+import torch
+
+from geofuse.backend import worker
+from geofuse.backend.worker import EXIT_CANCELLED, EXIT_ERROR, EXIT_OK, Emitter, explain, serve
+
+
+def run_serve(request: object, cancelled: bool = False) -> tuple[int, list[dict]]:
+    stream = io.StringIO()
+    code = serve(request, Emitter(stream), lambda: cancelled)
+    return code, [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_diagnostics_reports_this_runtime() -> None:
+    code, messages = run_serve({"command": "self-check"})
+
+    assert code == EXIT_OK
+    (result,) = messages
+    assert result["type"] == "result" and result["command"] == "self-check"
+    assert result["ok"] is True and result["problems"] == []
+    assert result["torch"] == torch.__version__
+    assert result["cuda_available"] == torch.cuda.is_available()
+    assert result["rasterio"] == rasterio.__version__ and result["gdal"] == rasterio.__gdal_version__
+    assert result["devices"][0]["id"] == "cpu"
+    assert len(result["devices"]) == 1 + (torch.cuda.device_count() if torch.cuda.is_available() else 0)
+
+
+@pytest.mark.parametrize(
+    ("request_", "expected"),
+    [
+        ({"command": "fly"}, "unknown command 'fly'"),
+        (["segment"], "must be a JSON object"),
+    ],
+)
+def test_bad_requests_are_errors_not_crashes(request_: object, expected: str) -> None:
+    code, messages = run_serve(request_)
+
+    assert code == EXIT_ERROR
+    assert messages[-1]["type"] == "error" and expected in messages[-1]["message"]
+    assert messages[-1]["kind"] == "user"
+
+
+def test_a_command_that_raises_cancelled_ends_as_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    def stops(request: object, emit: Emitter, cancelled: object) -> dict:
+        emit.progress(0.5, done=1, total=2)
+        raise worker.CancelledError("stopped at tile 1 of 2")
+
+    monkeypatch.setitem(worker.COMMANDS, "stops", stops)
+    code, messages = run_serve({"command": "stops"})
+
+    assert code == EXIT_CANCELLED
+    assert messages[0] == {
+        "type": "progress",
+        "fraction": 0.5,
+        "done": 1,
+        "total": 2,
+        "eta_s": None,
+        "message": None,
+    }
+    assert messages[1] == {"type": "cancelled", "message": "stopped at tile 1 of 2"}
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "words"),
+    [
+        (
+            torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB"),
+            "resources",
+            "smaller tile",
+        ),
+        (MemoryError(), "resources", "ran out of memory"),
+        (FileNotFoundError(2, "No such file", "/data/dsm.tif"), "user", "File not found: /data/dsm.tif"),
+        (ValueError("the optical raster has 1 band; the model needs 3"), "user", "needs 3"),
+        (KeyError("x"), "internal", "report this as a bug"),
+    ],
+)
+def test_errors_are_explained_for_an_analyst(error: BaseException, kind: str, words: str) -> None:
+    message, got_kind = explain(error)
+
+    assert got_kind == kind
+    assert words in message
+
+
+NOISY = """
+import os, sys
+from geofuse.backend import worker
+def noisy(request, emit, cancelled):
+    print("a library that prints")
+    os.write(1, b"a native library writing to descriptor 1\\n")
+    emit.log("working")
+    return {"answer": 42}
+worker.COMMANDS["noisy"] = noisy
+sys.exit(worker.main())
+"""
+
+
+def test_stdout_carries_only_protocol_lines_even_when_libraries_print() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", NOISY],
+        input='{"command": "noisy"}\n',
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == EXIT_OK, done.stderr
+    messages = [json.loads(line) for line in done.stdout.splitlines()]
+    assert messages == [
+        {"type": "log", "level": "info", "message": "working"},
+        {"type": "result", "command": "noisy", "answer": 42},
+    ]
+    assert "a library that prints" in done.stderr
+    assert "descriptor 1" in done.stderr
+
+
+def test_unreadable_request_is_reported_on_stdout() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "geofuse.backend.worker"],
+        input="segment please\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == EXIT_ERROR
+    (message,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert message["type"] == "error" and "no readable request" in message["message"]
+
+
+@pytest.mark.parametrize(
+    ("line", "stop"), [('{"type": "stop"}', True), ("stop", True), ('{"type": "log"}', False)]
+)
+def test_stop_messages_are_recognised(line: str, stop: bool) -> None:
+    assert worker._is_stop(line) is stop

@@ -67,6 +67,15 @@ class TileProgress:
         return self.done / self.total if self.total else 1.0
 
 
+@dataclass(frozen=True)
+class StreamStats:
+    """What :func:`stream_predict` did: tiles run and the batch size it ended with (smaller than asked
+    after a CUDA out-of-memory)."""
+
+    tiles: int
+    batch_size: int
+
+
 TileReader = Callable[[int, int, int, int], TileData]
 """``read(row, col, height, width)``: the tile at (row, col) of the region being segmented."""
 
@@ -218,7 +227,7 @@ def stream_predict(
     device: str | torch.device = "cpu",
     progress: Callable[[TileProgress], None] | None = None,
     cancel: Callable[[], bool] | None = None,
-) -> int:
+) -> StreamStats:
     """Segment a ``height`` × ``width`` region tile by tile and hand finished rows to ``write_rows``.
 
     Rows arrive in order, each exactly once, covering ``0..height``.
@@ -238,7 +247,7 @@ def stream_predict(
         cancel: Checked before every batch.
 
     Returns:
-        The number of tiles.
+        The number of tiles and the final batch size.
 
     Raises:
         SegmentationCancelled: When ``cancel()`` returned true.
@@ -278,7 +287,7 @@ def stream_predict(
         strip.flush(width)
         write_rows(y, strip.labels, strip.confidence)
         carry = strip.next_carry
-    return total
+    return StreamStats(total, runner.batch_size)
 
 
 def predict_arrays(

@@ -1,0 +1,586 @@
+"""The inference engine: an optical raster and an elevation raster in, a styled class GeoTIFF out.
+
+:func:`segment_rasters` is the one entry point used by ``geofuse segment``, ``geofuse segment-batch``, the
+demo, the QGIS dock and the Processing algorithm. It streams: tiles are read with rasterio windows, the
+elevation is warped onto the optical grid on the fly (a :class:`rasterio.vrt.WarpedVRT` when CRS,
+resolution or extent differ), the tiles are blended by :func:`geofuse.backend.sliding_window.stream_predict`
+and finished rows are written in whole blocks of a tiled, compressed GeoTIFF, so memory stays flat however
+large the raster is.
+
+The output is on the optical grid (cropped to ``SegmentOptions.extent`` when one is given): uint8 class
+indices, nodata 255 wherever either input has no data or the elevation does not reach, the class colour
+table inside the file, category names in GDAL's ``.aux.xml`` and a QGIS ``.qml`` style beside it, and
+optionally a float32 confidence raster (max softmax probability, nodata NaN). Everything is written to
+temporary files in the destination folder and renamed at the end; a cancel or an error removes them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import torch
+from rasterio.enums import MaskFlags, Resampling
+from rasterio.vrt import WarpedVRT
+from rasterio.warp import transform_bounds
+from rasterio.windows import Window, from_bounds
+
+from .checkpoint import Checkpoint, ModelCard, load_checkpoint
+from .classes import IGNORE_INDEX
+from .data.normalize import valid_pixels
+from .models.network import GeoFuseNet
+from .sliding_window import SegmentationCancelled, TileData, TileProgress, stream_predict
+from .styling import colour_table, pam_xml, qml_text, sidecar_paths
+
+__all__ = [
+    "DEMO_MODEL",
+    "ClassArea",
+    "LoadedModel",
+    "SegmentOptions",
+    "SegmentProgress",
+    "SegmentResult",
+    "SegmentationCancelled",
+    "SegmentationError",
+    "resolve_device",
+    "segment_rasters",
+]
+
+DEMO_MODEL = Path(__file__).resolve().parent.parent / "resources" / "models" / "geofuse_demo_small.pt"
+"""The bundled demo model, used when no model is given."""
+
+BLOCK = 256
+"""Tile size of the output GeoTIFFs; rows are written in whole blocks of this height."""
+
+GDAL_CACHE_MB = 64
+"""GDAL's block cache while writing: bounded, so written blocks do not pile up in memory."""
+
+
+class SegmentationError(ValueError):
+    """Inputs or options that cannot be segmented; the message says why in a user's terms."""
+
+
+@dataclass
+class SegmentOptions:
+    """How to segment.
+
+    Attributes:
+        device: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        tile: Tile size in pixels; larger tiles give the network more context and cost more memory.
+        overlap: Pixels shared by neighbouring tiles, blended so no seams show.
+        batch_size: Tiles per forward pass (halved for good when CUDA runs out of memory).
+        extent: ``(left, bottom, right, top)`` in the optical raster's CRS to segment only that part; the
+            output then covers this extent (snapped outward to the optical grid).
+        optical_bands: 1-based optical band indices in the order the model expects (its card's
+            ``optical_bands``, e.g. ``(3, 2, 1)`` for a BGR file and an RGB model); None takes the first N.
+        confidence_path: Where to write the confidence raster, or None for none.
+        overwrite: Replace existing outputs instead of refusing.
+    """
+
+    device: str = "auto"
+    tile: int = 512
+    overlap: int = 64
+    batch_size: int = 1
+    extent: tuple[float, float, float, float] | None = None
+    optical_bands: tuple[int, ...] | None = None
+    confidence_path: str | Path | None = None
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class SegmentProgress:
+    """Where a segmentation stands, for a progress bar."""
+
+    fraction: float
+    tiles_done: int
+    tiles_total: int
+    elapsed_s: float
+    eta_s: float | None
+
+
+@dataclass(frozen=True)
+class ClassArea:
+    """Pixels and ground area of one class in the output.
+
+    Attributes:
+        index: Class index.
+        name: Class name.
+        pixels: Pixels of the class.
+        area_m2: Ground area in square metres, or None when the CRS is not projected.
+    """
+
+    index: int
+    name: str
+    pixels: int
+    area_m2: float | None
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    """What :func:`segment_rasters` wrote and how long it took.
+
+    Attributes:
+        output_path: The class GeoTIFF.
+        qml_path: Its QGIS style.
+        confidence_path: The confidence GeoTIFF, or None.
+        classes: Pixel counts and areas per class.
+        nodata_pixels: Output pixels without a class.
+        elapsed_s: Wall time of the whole call.
+        tiles: Tiles run through the network.
+        device: The device used.
+        batch_size: The batch size at the end (smaller than asked after a CUDA out-of-memory).
+    """
+
+    output_path: Path
+    qml_path: Path
+    confidence_path: Path | None
+    classes: tuple[ClassArea, ...]
+    nodata_pixels: int
+    elapsed_s: float
+    tiles: int
+    device: str
+    batch_size: int
+
+    def summary(self) -> str:
+        """A few lines for a terminal or a log: class areas and timing."""
+        lines = [f"wrote {self.output_path} ({self.tiles} tiles in {self.elapsed_s:.1f} s on {self.device})"]
+        total = sum(area.pixels for area in self.classes) or 1
+        for area in self.classes:
+            size = f"{area.area_m2:,.1f} m²" if area.area_m2 is not None else f"{area.pixels} px"
+            lines.append(f"  {area.name:<20} {100 * area.pixels / total:5.1f} %  {size}")
+        return "\n".join(lines)
+
+
+def resolve_device(device: str) -> torch.device:
+    """The torch device for ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+
+    Raises:
+        SegmentationError: For another spelling, or CUDA asked for where there is none.
+    """
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cpu":
+        return torch.device("cpu")
+    if device == "cuda" or (device.startswith("cuda:") and device[5:].isdigit()):
+        if not torch.cuda.is_available():
+            raise SegmentationError(f"device {device!r} asked for, but PyTorch sees no CUDA GPU here")
+        index = int(device[5:]) if ":" in device else 0
+        if index >= torch.cuda.device_count():
+            raise SegmentationError(f"device {device!r}: only {torch.cuda.device_count()} CUDA GPU(s)")
+        return torch.device(device)
+    raise SegmentationError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+
+
+@dataclass
+class LoadedModel:
+    """A network with its card, on its device: load once, segment many rasters.
+
+    Attributes:
+        network: The network in eval mode (anything called as ``network(optical, elevation) -> logits``).
+        card: Its model card.
+        device: Where the network lives.
+    """
+
+    network: GeoFuseNet | Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    card: ModelCard
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    @classmethod
+    def load(cls, model: str | Path | Checkpoint | None = None, device: str = "auto") -> LoadedModel:
+        """Load a checkpoint (a path, a loaded :class:`Checkpoint`, or None for the bundled demo model).
+
+        Raises:
+            CheckpointError: For an unusable checkpoint file.
+            SegmentationError: For a bad device, or no model given and no demo model installed.
+        """
+        torch_device = resolve_device(device)
+        if model is None:
+            if not DEMO_MODEL.is_file():
+                raise SegmentationError(
+                    f"no model given and the bundled demo model {DEMO_MODEL} is missing; "
+                    "pass a checkpoint (--model) or run `make demo-model`"
+                )
+            model = DEMO_MODEL
+        checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model)
+        return cls(checkpoint.build_model(torch_device), checkpoint.card, torch_device)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+
+
+def _check_paths(inputs: Sequence[Path], outputs: Sequence[Path], overwrite: bool) -> None:
+    for index, output in enumerate(outputs):
+        for source in inputs:
+            if _same_file(output, source):
+                raise SegmentationError(f"output {output} is an input; choose another output path")
+        for other in outputs[index + 1 :]:
+            if _same_file(output, other):
+                raise SegmentationError(f"the class raster and the confidence raster are both {output}")
+        if output.exists() and not overwrite:
+            raise SegmentationError(f"{output} exists; pass overwrite (--overwrite) to replace it")
+        if output.exists() and output.is_dir():
+            raise SegmentationError(f"{output} is a folder")
+
+
+def _optical_bands(
+    dataset: rasterio.DatasetReader, card: ModelCard, bands: Sequence[int] | None
+) -> list[int]:
+    expected = card.model.optical_channels
+    names = "/".join(card.optical_bands)
+    if bands is None:
+        if dataset.count < expected:
+            raise SegmentationError(
+                f"{dataset.name} has {dataset.count} band(s); the model needs {expected} optical bands "
+                f"({names})"
+            )
+        return list(range(1, expected + 1))
+    bands = list(bands)
+    if len(bands) != expected:
+        raise SegmentationError(f"{len(bands)} bands selected; the model needs {expected} ({names})")
+    bad = [band for band in bands if not 1 <= band <= dataset.count]
+    if bad:
+        raise SegmentationError(f"band(s) {bad} do not exist in {dataset.name} (bands 1..{dataset.count})")
+    return bands
+
+
+def _elevation_on_grid(
+    dataset: rasterio.DatasetReader, optical: rasterio.DatasetReader
+) -> rasterio.DatasetReader | WarpedVRT:
+    """The elevation as seen on the optical grid: itself when the grids agree, else a bilinear warp."""
+    if (dataset.crs, dataset.transform, dataset.shape) == (optical.crs, optical.transform, optical.shape):
+        return dataset
+    if dataset.crs is None or optical.crs is None:
+        raise SegmentationError(
+            "the optical and elevation grids differ and one of them has no CRS, so they cannot be aligned"
+        )
+    options = {"add_alpha": True} if dataset.nodata is None else {}
+    return WarpedVRT(
+        dataset,
+        crs=optical.crs,
+        transform=optical.transform,
+        width=optical.width,
+        height=optical.height,
+        resampling=Resampling.bilinear,
+        **options,
+    )
+
+
+def _pixel_window(optical: rasterio.DatasetReader, bounds: Sequence[float]) -> Window | None:
+    """Optical-grid window of ``bounds`` (in its CRS), snapped outward and clipped; None if empty."""
+    window = from_bounds(*bounds, transform=optical.transform)
+    row0, col0 = math.floor(window.row_off + 1e-6), math.floor(window.col_off + 1e-6)
+    row1 = math.ceil(window.row_off + window.height - 1e-6)
+    col1 = math.ceil(window.col_off + window.width - 1e-6)
+    row0, col0 = max(row0, 0), max(col0, 0)
+    row1, col1 = min(row1, optical.height), min(col1, optical.width)
+    if row1 <= row0 or col1 <= col0:
+        return None
+    return Window(col0, row0, col1 - col0, row1 - row0)
+
+
+def _windows(
+    optical: rasterio.DatasetReader, elevation: rasterio.DatasetReader, extent: Sequence[float] | None
+) -> tuple[Window, Window]:
+    """(output window, segmented window) in optical pixels: the extent (or whole raster), and its
+    intersection with the elevation's footprint."""
+    output = Window(0, 0, optical.width, optical.height)
+    if extent is not None:
+        left, bottom, right, top = extent
+        if not (left < right and bottom < top):
+            raise SegmentationError(f"extent must be (left, bottom, right, top), got {tuple(extent)}")
+        found = _pixel_window(optical, extent)
+        if found is None:
+            raise SegmentationError(f"the extent {tuple(extent)} does not overlap the optical raster")
+        output = found
+    if elevation.crs is not None and optical.crs is not None and elevation.crs != optical.crs:
+        footprint = transform_bounds(elevation.crs, optical.crs, *elevation.bounds, densify_pts=21)
+    else:
+        footprint = elevation.bounds
+    covered = _pixel_window(optical, footprint)
+    intersection = covered.intersection(output) if covered is not None else None
+    if covered is None or intersection is None or intersection.width < 1 or intersection.height < 1:
+        raise SegmentationError(
+            f"the elevation raster (bounds {tuple(round(v, 2) for v in footprint)} in the optical CRS) does "
+            f"not overlap the optical raster{' extent' if extent is not None else ''} "
+            f"(bounds {tuple(round(v, 2) for v in optical.window_bounds(output))})"
+        )
+    return output, Window(*(int(v) for v in intersection.flatten()))
+
+
+def _pixel_area_m2(dataset: rasterio.DatasetReader) -> float | None:
+    if dataset.crs is None or not dataset.crs.is_projected:
+        return None
+    transform = dataset.transform
+    return (
+        abs(transform.a * transform.e - transform.b * transform.d) * dataset.crs.linear_units_factor[1] ** 2
+    )
+
+
+class _BlockWriter:
+    """Writes full-width output rows in order, in whole 256-row blocks, nodata where nothing was given."""
+
+    def __init__(self, labels: rasterio.io.DatasetWriter, confidence: rasterio.io.DatasetWriter | None):
+        self.labels, self.confidence = labels, confidence
+        self.width, self.height = labels.width, labels.height
+        self.pending: list[tuple[np.ndarray, np.ndarray | None]] = []
+        self.pending_rows = self.written = 0
+        self.counts = np.zeros(256, np.int64)
+
+    def put(self, row: int, labels: np.ndarray, confidence: np.ndarray | None) -> None:
+        """Rows starting at ``row`` (>= every row given before); a gap is filled with nodata."""
+        self._fill_to(row)
+        self.counts += np.bincount(labels.ravel(), minlength=256)
+        self.pending.append((labels, confidence))
+        self.pending_rows += len(labels)
+        self._flush(final=False)
+
+    def close(self) -> None:
+        """Fill the remaining rows with nodata and write everything."""
+        self._fill_to(self.height)
+        self._flush(final=True)
+
+    def _fill_to(self, row: int) -> None:
+        while self.written + self.pending_rows < row:
+            rows = min(row - self.written - self.pending_rows, BLOCK)
+            labels = np.full((rows, self.width), IGNORE_INDEX, np.uint8)
+            confidence = np.full((rows, self.width), np.nan, np.float32) if self.confidence else None
+            self.put(self.written + self.pending_rows, labels, confidence)
+
+    def _flush(self, final: bool) -> None:
+        end = self.written + self.pending_rows
+        stop = end if final else end - end % BLOCK
+        if stop <= self.written:
+            return
+        labels = np.concatenate([item[0] for item in self.pending])
+        confidence = np.concatenate([item[1] for item in self.pending]) if self.confidence else None
+        count = stop - self.written
+        window = Window(0, self.written, self.width, count)
+        self.labels.write(labels[:count], 1, window=window)
+        if self.confidence is not None and confidence is not None:
+            self.confidence.write(confidence[:count], 1, window=window)
+        rest = labels[count:], confidence[count:] if confidence is not None else None
+        self.pending = [rest] if len(rest[0]) else []
+        self.pending_rows, self.written = len(rest[0]), stop
+
+
+def _profile(optical: rasterio.DatasetReader, window: Window, dtype: str, nodata: float) -> dict:
+    profile = {
+        "driver": "GTiff",
+        "width": int(window.width),
+        "height": int(window.height),
+        "count": 1,
+        "dtype": dtype,
+        "nodata": nodata,
+        "crs": optical.crs,
+        "transform": optical.window_transform(window),
+        "compress": "deflate",
+        "BIGTIFF": "IF_SAFER",
+    }
+    if window.width >= BLOCK and window.height >= BLOCK:
+        profile.update(tiled=True, blockxsize=BLOCK, blockysize=BLOCK)
+    if dtype == "float32":
+        profile["predictor"] = 3
+    return profile
+
+
+def _temporary(final: Path) -> Path:
+    handle, name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=".tmp" + final.suffix, dir=final.parent)
+    os.close(handle)
+    return Path(name)
+
+
+def _mask_needed(dataset: rasterio.DatasetReader | WarpedVRT) -> bool:
+    """Whether validity needs GDAL's mask (alpha or mask band), beyond nodata values and NaN."""
+    return any(
+        MaskFlags.per_dataset in flags or MaskFlags.alpha in flags for flags in dataset.mask_flag_enums
+    )
+
+
+def segment_rasters(
+    optical_path: str | Path,
+    elevation_path: str | Path,
+    output_path: str | Path,
+    model: str | Path | Checkpoint | LoadedModel | None = None,
+    options: SegmentOptions | None = None,
+    progress: Callable[[SegmentProgress], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> SegmentResult:
+    """Segment an optical + elevation pair into a styled class GeoTIFF on the optical grid.
+
+    Args:
+        optical_path: The optical raster (uint8, uint16 or float; bands per ``options.optical_bands``).
+        elevation_path: The elevation raster (one band, metres); any CRS, resolution and extent.
+        output_path: The class GeoTIFF to write; ``<output>.qml`` and ``<output>.aux.xml`` go beside it.
+        model: A checkpoint path, a loaded :class:`Checkpoint`, a :class:`LoadedModel` (reused across
+            calls, e.g. by ``segment-batch``), or None for the bundled demo model.
+        options: Device, tiling, extent, bands, confidence output, overwrite.
+        progress: Called after every batch of tiles.
+        cancel: Checked before every batch of tiles; returning true stops and removes every output.
+
+    Returns:
+        The paths written, class areas and timing.
+
+    Raises:
+        SegmentationError: For inputs or options that cannot work (missing file, wrong band count, no
+            overlap, existing output without overwrite, output equal to an input, bad device).
+        CheckpointError: For an unusable checkpoint.
+        SegmentationCancelled: When ``cancel()`` returned true; nothing is left behind.
+    """
+    started = time.perf_counter()
+    options = options or SegmentOptions()
+    optical_path, elevation_path, output_path = Path(optical_path), Path(elevation_path), Path(output_path)
+    confidence_path = Path(options.confidence_path) if options.confidence_path is not None else None
+    aux_path, qml_path = sidecar_paths(output_path)
+    for source in (optical_path, elevation_path):
+        if not source.is_file():
+            raise SegmentationError(f"input raster not found: {source}")
+    finals = [output_path, qml_path] + ([confidence_path] if confidence_path else [])
+    _check_paths([optical_path, elevation_path], finals, options.overwrite)
+    loaded = model if isinstance(model, LoadedModel) else LoadedModel.load(model, options.device)
+    card = loaded.card
+    if card.model.elevation_channels != 1:
+        raise SegmentationError("this model expects a multi-band elevation input; only one band is supported")
+
+    with ExitStack() as stack:
+        try:
+            optical = stack.enter_context(rasterio.open(optical_path))
+            elevation_file = stack.enter_context(rasterio.open(elevation_path))
+        except rasterio.errors.RasterioIOError as error:
+            raise SegmentationError(f"cannot read input raster: {error}") from error
+        if elevation_file.count != 1:
+            raise SegmentationError(
+                f"{elevation_path} has {elevation_file.count} bands; the elevation must be one band (metres)"
+            )
+        bands = _optical_bands(optical, card, options.optical_bands)
+        output_window, region = _windows(optical, elevation_file, options.extent)
+        elevation = _elevation_on_grid(elevation_file, optical)
+        if isinstance(elevation, WarpedVRT):
+            stack.enter_context(elevation)
+        optical_masked, elevation_masked = _mask_needed(optical), _mask_needed(elevation)
+
+        def read(row: int, col: int, rows: int, cols: int) -> TileData:
+            window = Window(region.col_off + col, region.row_off + row, cols, rows)
+            data = optical.read(bands, window=window)
+            optical_valid = valid_pixels(data, optical.nodata)
+            if optical_masked:
+                optical_valid &= optical.dataset_mask(window=window) > 0
+            heights = elevation.read(1, window=window, out_dtype="float32")
+            elevation_valid = valid_pixels(heights, elevation.nodata)
+            if elevation_masked:
+                elevation_valid &= elevation.read_masks(1, window=window) > 0
+            return TileData(data, heights, optical_valid, elevation_valid)
+
+        temporaries: list[Path] = []
+        try:
+            for final in finals:
+                final.parent.mkdir(parents=True, exist_ok=True)
+            temp_output = _temporary(output_path)
+            temporaries.append(temp_output)
+            temp_confidence = _temporary(confidence_path) if confidence_path else None
+            if temp_confidence is not None:
+                temporaries.append(temp_confidence)
+            temporaries += [temp_output.with_name(temp_output.name + ".aux.xml")]
+            if temp_confidence is not None:
+                temporaries.append(temp_confidence.with_name(temp_confidence.name + ".aux.xml"))
+
+            with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), ExitStack() as outputs:
+                labels_out = outputs.enter_context(
+                    rasterio.open(temp_output, "w", **_profile(optical, output_window, "uint8", IGNORE_INDEX))
+                )
+                labels_out.write_colormap(1, colour_table(card.classes))
+                labels_out.update_tags(1, **{f"CLASS_{info.index}": info.name for info in card.classes})
+                labels_out.set_band_description(1, "land-cover class")
+                confidence_out = None
+                if temp_confidence is not None:
+                    confidence_out = outputs.enter_context(
+                        rasterio.open(
+                            temp_confidence, "w", **_profile(optical, output_window, "float32", math.nan)
+                        )
+                    )
+                    confidence_out.set_band_description(1, "confidence (max softmax probability)")
+                writer = _BlockWriter(labels_out, confidence_out)
+                row_shift = int(region.row_off - output_window.row_off)
+                col_shift = int(region.col_off - output_window.col_off)
+
+                def write(row: int, labels: np.ndarray, confidence: np.ndarray) -> None:
+                    full_labels = np.full((len(labels), writer.width), IGNORE_INDEX, np.uint8)
+                    full_labels[:, col_shift : col_shift + labels.shape[1]] = labels
+                    full_confidence = None
+                    if confidence_out is not None:
+                        full_confidence = np.full((len(labels), writer.width), np.nan, np.float32)
+                        full_confidence[:, col_shift : col_shift + labels.shape[1]] = confidence
+                    writer.put(row_shift + row, full_labels, full_confidence)
+
+                def report(tiles: TileProgress) -> None:
+                    if progress is None:
+                        return
+                    elapsed = time.perf_counter() - started
+                    eta = elapsed / tiles.fraction * (1 - tiles.fraction) if tiles.fraction > 0 else None
+                    progress(SegmentProgress(tiles.fraction, tiles.done, tiles.total, elapsed, eta))
+
+                stats = stream_predict(
+                    loaded.network,
+                    card,
+                    int(region.height),
+                    int(region.width),
+                    read,
+                    write,
+                    tile=options.tile,
+                    overlap=options.overlap,
+                    batch_size=options.batch_size,
+                    device=loaded.device,
+                    progress=report,
+                    cancel=cancel,
+                )
+                writer.close()
+
+            Path(temp_output.with_name(temp_output.name + ".aux.xml")).write_text(
+                pam_xml(card.classes), encoding="utf-8"
+            )
+            temp_qml = _temporary(qml_path)
+            temporaries.append(temp_qml)
+            temp_qml.write_text(qml_text(card.classes), encoding="utf-8")
+            renames = [(temp_qml, qml_path), (temp_output.with_name(temp_output.name + ".aux.xml"), aux_path)]
+            if temp_confidence is not None and confidence_path is not None:
+                renames.append((temp_confidence, confidence_path))
+            renames.append((temp_output, output_path))
+            for temporary, final in renames:
+                os.replace(temporary, final)
+        except BaseException:
+            for temporary in temporaries:
+                temporary.unlink(missing_ok=True)
+            raise
+        finally:
+            for temporary in temporaries:
+                if temporary.name.endswith(".aux.xml"):
+                    temporary.unlink(missing_ok=True)
+        pixel_area = _pixel_area_m2(optical)
+
+    classes = tuple(
+        ClassArea(
+            info.index,
+            info.name,
+            int(writer.counts[info.index]),
+            writer.counts[info.index] * pixel_area if pixel_area is not None else None,
+        )
+        for info in card.classes
+    )
+    return SegmentResult(
+        output_path=output_path,
+        qml_path=qml_path,
+        confidence_path=confidence_path,
+        classes=classes,
+        nodata_pixels=int(writer.counts[IGNORE_INDEX]),
+        elapsed_s=time.perf_counter() - started,
+        tiles=stats.tiles,
+        device=str(loaded.device),
+        batch_size=stats.batch_size,
+    )

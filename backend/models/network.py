@@ -60,6 +60,9 @@ class Width:
         cnn_depths: Basic blocks per CNN stage.
         vss_depths: VSS blocks per VSS stage.
         fusion_dims: SFB token width d per stage.
+        fusion_d_state: State size N of the SFB's bidirectional scans. The scan over the 2·H·W
+            interleaved tokens is most of an SFB's cost on CPU and its elementwise work grows with d·N,
+            so the small width keeps N = 4, like its VSS branch.
         decoder_channels: Decoder width.
     """
 
@@ -67,6 +70,7 @@ class Width:
     cnn_depths: tuple[int, int, int, int]
     vss_depths: tuple[int, int, int, int]
     fusion_dims: tuple[int, int, int, int]
+    fusion_d_state: int
     decoder_channels: int
 
 
@@ -76,6 +80,7 @@ WIDTHS: dict[str, Width] = {
         cnn_depths=(1, 1, 2, 1),
         vss_depths=(1, 1, 2, 1),
         fusion_dims=(32, 32, 64, 64),
+        fusion_d_state=4,
         decoder_channels=64,
     ),
     "base": Width(
@@ -83,6 +88,7 @@ WIDTHS: dict[str, Width] = {
         cnn_depths=(2, 2, 2, 2),
         vss_depths=(2, 2, 4, 2),
         fusion_dims=(64, 64, 128, 128),
+        fusion_d_state=16,
         decoder_channels=128,
     ),
 }
@@ -107,7 +113,7 @@ class ModelConfig:
         vss_ssm_ratio: SS2D inner width ratio.
         vss_mlp_ratio: MLP hidden ratio of the VSS blocks (0: no MLP).
         fusion: Overrides of :class:`FusionConfig` fields (e.g. ``{"ot_window": 4, "mmd_sigma": 2.0}``);
-            ``dim`` replaces the width's per-stage d at every stage; ``use_ot``, ``use_mmd`` and
+            ``dim`` and ``d_state`` replace the width's values at every stage; ``use_ot``, ``use_mmd`` and
             ``scan_layers`` belong to the variant and are refused here.
     """
 
@@ -168,10 +174,12 @@ class ModelConfig:
         return cls(**data)
 
     def fusion_config(self, stage: int) -> FusionConfig:
-        """The SFB settings of ``stage`` (0–3): the variant's switches, the width's d, then overrides."""
+        """The SFB settings of ``stage`` (0–3): variant switches, the width's d and N, then overrides."""
         variant = VARIANTS[self.variant]
+        width = WIDTHS[self.width]
         settings: dict[str, Any] = {
-            "dim": WIDTHS[self.width].fusion_dims[stage],
+            "dim": width.fusion_dims[stage],
+            "d_state": width.fusion_d_state,
             "use_ot": variant.use_ot,
             "use_mmd": variant.use_mmd,
             "scan_layers": variant.scan_layers,

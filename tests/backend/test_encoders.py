@@ -17,8 +17,8 @@ CHANNELS = (8, 16, 24, 32)
 
 
 class ElementCounter(TorchDispatchMode):
-    """Counts the elements every aten op writes: FlopCounterMode sees only matmuls and convolutions,
-    this also sees the scan's elementwise work (exp, multiply-adds, the chunked recurrence)."""
+    """Counts the elements every non-view aten op writes: FlopCounterMode sees only matmuls and
+    convolutions, this also sees the scan's elementwise work (exp, multiply-adds, the chunked recurrence)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -28,6 +28,8 @@ class ElementCounter(TorchDispatchMode):
         self, func: Callable[..., Any], types: Any, args: tuple = (), kwargs: dict | None = None
     ) -> Any:
         out = func(*args, **(kwargs or {}))
+        if func.is_view:  # views write nothing
+            return out
         for tensor in out if isinstance(out, (tuple, list)) else (out,):
             if isinstance(tensor, torch.Tensor):
                 self.elements += tensor.numel()

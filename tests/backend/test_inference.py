@@ -315,7 +315,7 @@ def test_progress_reports_every_tile(fitted: LoadedModel, tmp_path: Path) -> Non
         elevation,
         tmp_path / "o.tif",
         fitted,
-        SegmentOptions(tile=64, overlap=16),
+        SegmentOptions(tile=64, overlap=0),
         progress=seen.append,
     )
     assert [p.tiles_done for p in seen] == [1, 2, 3, 4]

@@ -439,6 +439,11 @@ def segment_rasters(
     optical_path, elevation_path, output_path = Path(optical_path), Path(elevation_path), Path(output_path)
     confidence_path = Path(options.confidence_path) if options.confidence_path is not None else None
     aux_path, qml_path = sidecar_paths(output_path)
+    if options.tile < 1 or not 0 <= options.overlap < options.tile or options.batch_size < 1:
+        raise SegmentationError(
+            f"tile ({options.tile}) and batch size ({options.batch_size}) must be positive and the overlap "
+            f"({options.overlap}) in 0..tile-1"
+        )
     for source in (optical_path, elevation_path):
         if not source.is_file():
             raise SegmentationError(f"input raster not found: {source}")

@@ -1,0 +1,117 @@
+"""``geofuse segment``: classify one optical + elevation pair into a styled GeoTIFF."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "segment an optical raster + elevation raster into a land-cover GeoTIFF (with .qml style)"
+
+
+def band_list(text: str) -> tuple[int, ...]:
+    """``"3,2,1"`` → ``(3, 2, 1)``: 1-based band indices."""
+    try:
+        bands = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"bands must be comma-separated numbers like 1,2,3, got {text!r}"
+        ) from None
+    if any(band < 1 for band in bands):
+        raise argparse.ArgumentTypeError(f"band numbers start at 1, got {text!r}")
+    return bands
+
+
+def extent(text: str) -> tuple[float, float, float, float]:
+    """``"left,bottom,right,top"`` in the optical raster's CRS."""
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(f"extent must be left,bottom,right,top, got {text!r}")
+    return values[0], values[1], values[2], values[3]
+
+
+def positive(text: str) -> int:
+    """A positive integer option."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``segment`` and ``segment-batch``."""
+    parser.add_argument("--model", type=Path, help="GeoFuse checkpoint (default: the bundled demo model)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda or cuda:N")
+    parser.add_argument("--tile", type=positive, default=512, help="tile size in pixels (default: 512)")
+    parser.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels (default: 64)")
+    parser.add_argument("--batch", type=positive, default=1, help="tiles per forward pass (default: 1)")
+    parser.add_argument("--bands", type=band_list, help="optical bands in the model's order, e.g. 3,2,1")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``geofuse segment``."""
+    parser.add_argument("optical", type=Path, help="optical raster (uint8, uint16 or float)")
+    parser.add_argument("elevation", type=Path, help="elevation raster (DSM in metres, any CRS/resolution)")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="class GeoTIFF to write")
+    add_model_options(parser)
+    parser.add_argument("--confidence", type=Path, help="also write the confidence (max probability) here")
+    parser.add_argument("--extent", type=extent, help="left,bottom,right,top in the optical CRS")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+
+
+def error(message: str) -> int:
+    """Print one clean error line and return the exit status of a failed run."""
+    print(f"geofuse: error: {message}", file=sys.stderr)
+    return 1
+
+
+def run(args: argparse.Namespace) -> int:
+    """Segment, with a progress bar; user errors give one line on stderr and exit status 1."""
+    import rasterio
+    from tqdm import tqdm
+
+    from geofuse.backend.checkpoint import CheckpointError
+    from geofuse.backend.inference import (
+        SegmentationCancelled,
+        SegmentationError,
+        SegmentOptions,
+        SegmentProgress,
+        segment_rasters,
+    )
+
+    options = SegmentOptions(
+        device=args.device,
+        tile=args.tile,
+        overlap=args.overlap,
+        batch_size=args.batch,
+        extent=args.extent,
+        optical_bands=args.bands,
+        confidence_path=args.confidence,
+        overwrite=args.overwrite,
+    )
+    bar = tqdm(total=0, unit="tile", disable=args.quiet, desc=args.output.name)
+
+    def progress(state: SegmentProgress) -> None:
+        bar.total = state.tiles_total
+        bar.update(state.tiles_done - bar.n)
+
+    try:
+        result = segment_rasters(args.optical, args.elevation, args.output, args.model, options, progress)
+    except (SegmentationError, CheckpointError, ValueError, rasterio.errors.RasterioError) as failure:
+        bar.close()
+        return error(str(failure))
+    except (SegmentationCancelled, KeyboardInterrupt):
+        bar.close()
+        print("geofuse: cancelled; nothing was written", file=sys.stderr)
+        return 130
+    bar.close()
+    if not args.quiet:
+        print(result.summary())
+    return 0

@@ -25,9 +25,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, is_dataclass
@@ -182,41 +184,43 @@ def diagnostics(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[
 
 
 def segment(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], bool]) -> dict[str, Any]:
-    """Classify an optical + elevation raster pair with a checkpoint (``backend.inference``)."""
-    from .inference import SegmentationCancelled, SegmentOptions, segment_rasters
+    """Classify an optical + elevation raster pair with a checkpoint (``backend.inference``).
+
+    The result adds the model's class table (names and colours) to the engine's result, so the QGIS side
+    can style the output without reading the checkpoint.
+    """
+    from .inference import LoadedModel, SegmentationCancelled, SegmentOptions, segment_rasters
 
     optical = _field(request, "optical", str)
     elevation = _field(request, "elevation", str)
     output = _field(request, "output", str)
-    model = _field(request, "model", str, None)
     extent = _field(request, "extent", list, None)
     bands = _field(request, "optical_bands", list, None)
     options = SegmentOptions(
         device=_field(request, "device", str, "auto"),
         tile=_field(request, "tile", int, 512),
         overlap=_field(request, "overlap", int, 64),
-        batch_size=_field(request, "batch_size", int, 4),
+        batch_size=_field(request, "batch_size", int, 1),
         extent=tuple(float(v) for v in extent) if extent else None,
         optical_bands=tuple(int(b) for b in bands) if bands else None,
-        confidence=_field(request, "confidence", str, None),
+        confidence_path=_field(request, "confidence", str, None),
         overwrite=_field(request, "overwrite", bool, False),
     )
+    emit.progress(0.0, message="loading the model")
+    model = LoadedModel.load(_field(request, "model", str, None), options.device)
+    emit.log(model.card.describe().splitlines()[0] + f" on {model.device}")
 
     def report(record: Any) -> None:
-        emit.progress(
-            record.fraction,
-            done=getattr(record, "tiles_done", None),
-            total=getattr(record, "tiles_total", None),
-            eta_s=getattr(record, "eta_s", None),
-        )
+        emit.progress(record.fraction, done=record.tiles_done, total=record.tiles_total, eta_s=record.eta_s)
 
     try:
         result = segment_rasters(
-            optical, elevation, output, model=model, options=options, progress=report, cancel=cancelled
+            optical, elevation, output, model, options, progress=report, cancel=cancelled
         )
     except SegmentationCancelled as error:
         raise CancelledError(str(error) or "segmentation cancelled") from error
-    return _plain(result)
+    emit.log(result.summary())
+    return {**_plain(result), "class_table": [info.to_dict() for info in model.card.classes]}
 
 
 def evaluate(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], bool]) -> dict[str, Any]:
@@ -227,27 +231,62 @@ def evaluate(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], 
     return _plain(result)
 
 
+def link_tiles(tiles: list[Any], root: Path) -> Path:
+    """Lay out explicit (optical, elevation, labels) raster triples as a training folder (``data/folder.py``).
+
+    The files are linked (copied where links are not allowed), named ``tile_000.tif`` ... so the three
+    folders match by name whatever the originals were called.
+    """
+    for index, tile in enumerate(tiles):
+        if not isinstance(tile, Mapping):
+            raise RequestError("each training tile must be an object with optical, elevation and labels")
+        for kind in ("optical", "elevation", "labels"):
+            source = Path(_field(tile, kind, str))
+            if not source.is_file():
+                raise FileNotFoundError(2, "No such file", str(source))
+            target = root / kind / f"tile_{index:03d}.tif"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.unlink(missing_ok=True)
+            try:
+                target.symlink_to(source.resolve())
+            except OSError:
+                shutil.copyfile(source, target)
+    return root
+
+
 def train(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], bool]) -> dict[str, Any]:
-    """Train a model from a training config (``backend.training``) and write its checkpoint."""
+    """Train a model from a training config (``backend.training``); the result names the checkpoint.
+
+    ``tiles`` (a list of optical/elevation/labels paths) replaces ``[data] root`` with a folder of links to
+    them under the run's output folder.
+    """
     from .training import TrainConfig, TrainingCancelled
     from .training import train as run_training
 
-    config = TrainConfig.from_dict(_field(request, "config", dict))
+    data = json.loads(json.dumps(_field(request, "config", dict)))
+    tiles = _field(request, "tiles", list, None)
+    if tiles:
+        output = Path(data.get("train", {}).get("output") or "runs/geofuse")
+        data.setdefault("data", {}).update(kind="folder", root=str(link_tiles(tiles, output / "tiles")))
+    config = TrainConfig.from_dict(data)
+    started = time.monotonic()
 
     def report(record: Any) -> None:
+        elapsed = time.monotonic() - started
+        eta = elapsed / record.step * (record.total - record.step) if record.step else None
+        message = f"step {record.step}/{record.total}, loss {record.loss:.3f}"
+        if record.metrics is not None and record.metrics.mean_f1 is not None:
+            message += f", validation mF1 {record.metrics.mean_f1:.3f}"
+            emit.log(message)
         emit.progress(
-            record.fraction,
-            done=getattr(record, "step", None),
-            total=getattr(record, "steps", None),
-            eta_s=getattr(record, "eta_s", None),
-            message=getattr(record, "message", None),
+            record.step / record.total, done=record.step, total=record.total, eta_s=eta, message=message
         )
 
     try:
-        result = run_training(config, progress=report, cancel=cancelled)
+        checkpoint = run_training(config, progress=report, cancel=cancelled)
     except TrainingCancelled as error:
-        raise CancelledError(str(error) or "training cancelled") from error
-    return _plain(result)
+        raise CancelledError(str(error)) from error
+    return {"model": str(checkpoint), "steps": config.total_steps, "elapsed_s": time.monotonic() - started}
 
 
 COMMANDS: dict[str, Callable[[Mapping[str, Any], Emitter, Callable[[], bool]], dict[str, Any]]] = {

@@ -1,9 +1,10 @@
-"""Plugin entry: the Raster ▸ GeoFuse menu entry, the toolbar action and the dock they open."""
+"""Plugin entry: the Processing provider, the Raster ▸ GeoFuse menu entry, the toolbar action and its dock."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from qgis.core import QgsApplication, QgsProcessingProvider
 from qgis.gui import QgisInterface, QgsDockWidget
 from qgis.PyQt.QtCore import QCoreApplication, Qt
 from qgis.PyQt.QtGui import QIcon
@@ -12,6 +13,7 @@ from qgis.PyQt.QtWidgets import QAction, QLabel
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
 ICON_PATH = PLUGIN_DIR / "resources" / "icons" / "geofuse.svg"
 
+
 class GeoFusePlugin:
     """What QGIS loads: ``initGui()`` adds the actions, ``unload()`` takes every one of them away again."""
 
@@ -19,14 +21,24 @@ class GeoFusePlugin:
         self.iface = iface
         self.action: QAction | None = None
         self.dock: QgsDockWidget | None = None
+        self.provider: QgsProcessingProvider | None = None
 
     @staticmethod
     def tr(message: str) -> str:
         """Translate with the class name as context, the way pylupdate5 files ``tr()`` strings."""
         return QCoreApplication.translate("GeoFusePlugin", message)
 
+    def initProcessing(self) -> None:
+        """Register the Processing provider; QGIS calls this without ``initGui`` under ``qgis_process``."""
+        if self.provider is None:
+            from .provider import GeoFuseProvider
+
+            self.provider = GeoFuseProvider()
+            QgsApplication.processingRegistry().addProvider(self.provider)
+
     def initGui(self) -> None:
-        """Add the menu entry and the toolbar button."""
+        """Register the provider, add the menu entry and the toolbar button."""
+        self.initProcessing()
         self.action = QAction(QIcon(str(ICON_PATH)), self.tr("GeoFuse"), self.iface.mainWindow())
         self.action.setObjectName("geofuseAction")
         self.action.setToolTip(self.tr("Segment land cover from an optical and an elevation layer"))
@@ -50,6 +62,9 @@ class GeoFusePlugin:
             self.iface.removeRasterToolBarIcon(self.action)
             self.action.deleteLater()
             self.action = None
+        if self.provider is not None:
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None
 
     def _set_dock_visible(self, visible: bool) -> None:
         if self.dock is None:
@@ -62,9 +77,7 @@ class GeoFusePlugin:
     def _create_dock(self) -> QgsDockWidget:
         dock = QgsDockWidget(self.tr("GeoFuse"), self.iface.mainWindow())
         dock.setObjectName("GeoFuseDock")
-        label = QLabel(
-            self.tr("Segment land cover from an optical layer and an elevation layer."), dock
-        )
+        label = QLabel(self.tr("Segment land cover from an optical layer and an elevation layer."), dock)
         label.setWordWrap(True)
         dock.setWidget(label)
         dock.visibilityChanged.connect(self._sync_action)

@@ -1,10 +1,11 @@
-"""The plugin loads in the real QGIS desktop through qgis.utils and unload() leaves nothing behind."""
+"""The plugin loads in the real QGIS desktop through qgis.utils, registers its Processing provider, and
+unload() leaves nothing behind."""
 
 from pathlib import Path
 
 from qgis_desktop import run_in_qgis_desktop
 
-LOAD_UNLOAD_SCRIPT = r'''
+LOAD_UNLOAD_SCRIPT = r"""
 import json, os, traceback
 import qgis.utils
 from qgis.core import QgsApplication
@@ -26,6 +27,9 @@ def geofuse_state():
         "actions": len(window.findChildren(QAction, "geofuseAction")),
         "docks": [d.isVisible() for d in window.findChildren(QDockWidget, "GeoFuseDock")],
         "active": "geofuse" in qgis.utils.active_plugins,
+        "algorithms": sorted(
+            a.id() for a in QgsApplication.processingRegistry().algorithms() if a.provider().id() == "geofuse"
+        ),
     }
 
 
@@ -53,14 +57,22 @@ timer = QTimer(QgsApplication.instance())  # parented, so it outlives this scrip
 timer.setSingleShot(True)
 timer.timeout.connect(check)
 timer.start(0)
-'''
+"""
 
 
 def test_plugin_loads_adds_its_actions_and_unloads_cleanly(repo_root: Path, tmp_path: Path) -> None:
     report = run_in_qgis_desktop(LOAD_UNLOAD_SCRIPT, repo_root, tmp_path)
 
     assert "error" not in report, report.get("error")
-    nothing = {"menus": [], "menu_entries": [], "toolbar": [], "actions": 0, "docks": [], "active": False}
+    nothing = {
+        "menus": [],
+        "menu_entries": [],
+        "toolbar": [],
+        "actions": 0,
+        "docks": [],
+        "active": False,
+        "algorithms": [],
+    }
     assert report["before"] == nothing
     assert report["loaded"] and report["started"]
     running = report["running"]
@@ -70,5 +82,12 @@ def test_plugin_loads_adds_its_actions_and_unloads_cleanly(repo_root: Path, tmp_
     assert running["actions"] == 1
     assert running["docks"] == [True]
     assert running["active"]
+    assert running["algorithms"] == [
+        "geofuse:diagnostics",
+        "geofuse:evaluate",
+        "geofuse:install_runtime",
+        "geofuse:segment",
+        "geofuse:train",
+    ]
     assert report["unloaded"]
     assert report["after"] == nothing

@@ -1,0 +1,182 @@
+"""What GeoFuse's Processing algorithms share: enums across QGIS versions, the base class, raster inputs.
+
+Enums are resolved once, here: QGIS 3.36 moved them to ``Qgis.*`` (``Qgis.ProcessingSourceType.Raster``)
+and QGIS 4 drops the old ``QgsProcessing.TypeRaster`` style names; 3.22 has only the old ones.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qgis.core import (
+    Qgis,
+    QgsCoordinateTransform,
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+    QgsProcessingUtils,
+    QgsProviderRegistry,
+    QgsRasterDataProvider,
+    QgsRasterFileWriter,
+    QgsRasterLayer,
+    QgsRasterPipe,
+    QgsRectangle,
+    QgsWkbTypes,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from ..runtime import PLUGIN_DIR
+
+
+def _pick(new_scope: str, new_name: str, old_owner: Any, old_name: str) -> Any:
+    """``Qgis.<new_scope>.<new_name>`` where it exists (3.36+), else ``<old_owner>.<old_name>``."""
+    scope = getattr(Qgis, new_scope, None)
+    if scope is not None and hasattr(scope, new_name):
+        return getattr(scope, new_name)
+    return getattr(old_owner, old_name)
+
+
+TYPE_RASTER = _pick("ProcessingSourceType", "Raster", QgsProcessing, "TypeRaster")
+TYPE_TABLE = _pick("ProcessingSourceType", "Vector", QgsProcessing, "TypeVector")
+INTEGER = _pick("ProcessingNumberParameterType", "Integer", QgsProcessingParameterNumber, "Integer")
+DOUBLE = _pick("ProcessingNumberParameterType", "Double", QgsProcessingParameterNumber, "Double")
+FILE = _pick("ProcessingFileParameterBehavior", "File", QgsProcessingParameterFile, "File")
+FOLDER = _pick("ProcessingFileParameterBehavior", "Folder", QgsProcessingParameterFile, "Folder")
+ADVANCED = _pick("ProcessingParameterFlag", "Advanced", QgsProcessingParameterDefinition, "FlagAdvanced")
+NO_GEOMETRY = _pick("WkbType", "NoGeometry", QgsWkbTypes, "NoGeometry")
+SIZE_CAPABILITY = _pick("RasterInterfaceCapability", "Size", QgsRasterDataProvider, "Size")
+
+ICON_PATH = PLUGIN_DIR / "resources" / "icons" / "geofuse.svg"
+MODELS_DIR = PLUGIN_DIR / "resources" / "models"
+DEMO_MODEL = MODELS_DIR / "geofuse_demo_small.pt"
+DEVICES = ("auto", "cpu", "cuda:0", "cuda:1", "cuda:2", "cuda:3")
+"""Static strings of the DEVICE enum: the same in every locale, so models and scripts stay portable."""
+
+
+def advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
+    """Mark a parameter as advanced (folded away in the dialog)."""
+    parameter.setFlags(parameter.flags() | ADVANCED)
+    return parameter
+
+
+class GeoFuseAlgorithm(QgsProcessingAlgorithm):
+    """Base of GeoFuse's algorithms: translation context, group, icon, ``createInstance``."""
+
+    def tr(self, message: str) -> str:
+        """Translate with the concrete class's name as context, as pylupdate5 collects it."""
+        return QCoreApplication.translate(type(self).__name__, message)
+
+    def createInstance(self) -> QgsProcessingAlgorithm:
+        """A fresh copy for each run (Processing runs copies, possibly in other threads)."""
+        return type(self)()
+
+    def group(self) -> str:
+        """Shown as the folder in the toolbox."""
+        return self.tr("Land cover")
+
+    def groupId(self) -> str:
+        """Stable id of :meth:`group`."""
+        return "landcover"
+
+    def icon(self) -> QIcon:
+        """The GeoFuse icon."""
+        return QIcon(str(ICON_PATH))
+
+
+def raster_input_path(
+    layer: QgsRasterLayer,
+    context: QgsProcessingContext,
+    feedback: QgsProcessingFeedback,
+    extent: QgsRectangle | None = None,
+    extent_crs: Any = None,
+    reference: QgsRasterLayer | None = None,
+) -> str:
+    """A path the worker (another process) can open for ``layer``.
+
+    File-backed GDAL layers are passed as they are; anything else (WMS, XYZ, database rasters, in-memory
+    ``/vsimem/`` data, VRTs of memory data) is written to a temporary GeoTIFF first, over ``extent`` (or the
+    layer's extent) at the layer's own resolution, or the ``reference`` layer's when it has none.
+    """
+    path = file_source(layer)
+    if path is not None:
+        return path
+    feedback.pushInfo(
+        QCoreApplication.translate("GeoFuseAlgorithm", "Exporting {} to a temporary GeoTIFF").format(
+            layer.name()
+        )
+    )
+    return export_to_geotiff(layer, context, extent, extent_crs, reference)
+
+
+def file_source(layer: QgsRasterLayer) -> str | None:
+    """The GDAL source of a layer another process can open, or None if it must be exported first."""
+    if layer.providerType() != "gdal":
+        return None
+    source = layer.source()
+    path = QgsProviderRegistry.instance().decodeUri("gdal", source).get("path") or source
+    if path.startswith("/vsimem/"):
+        return None
+    if path.startswith("/vsi"):
+        return source
+    if not Path(path).is_file():
+        return None
+    if path.lower().endswith(".vrt") and "MEM:::" in Path(path).read_text(encoding="utf-8", errors="replace"):
+        return None
+    return source
+
+
+def export_to_geotiff(
+    layer: QgsRasterLayer,
+    context: QgsProcessingContext,
+    extent: QgsRectangle | None,
+    extent_crs: Any,
+    reference: QgsRasterLayer | None,
+) -> str:
+    """Write ``layer``'s data in its own CRS to a GeoTIFF in Processing's temporary folder (removed when
+    QGIS exits) and return its path.
+
+    Raises:
+        QgsProcessingException: If the layer has no resolution of its own and no reference gives one, or
+            GDAL cannot write the file.
+    """
+    region = layer.extent()
+    if extent is not None and not extent.isNull():
+        region = extent
+        if extent_crs is not None and extent_crs.isValid() and extent_crs != layer.crs():
+            region = QgsCoordinateTransform(
+                extent_crs, layer.crs(), context.transformContext()
+            ).transformBoundingBox(extent)
+        region = region.intersect(layer.extent()) if layer.extent().isFinite() else region
+    provider = layer.dataProvider()
+    if provider.capabilities() & SIZE_CAPABILITY and provider.xSize() > 0:
+        x_res, y_res = layer.rasterUnitsPerPixelX(), layer.rasterUnitsPerPixelY()
+    elif reference is not None and reference.crs() == layer.crs():
+        x_res, y_res = reference.rasterUnitsPerPixelX(), reference.rasterUnitsPerPixelY()
+    else:
+        raise QgsProcessingException(
+            QCoreApplication.translate(
+                "GeoFuseAlgorithm",
+                "{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.",
+            ).format(layer.name())
+        )
+    columns, rows = max(1, round(region.width() / x_res)), max(1, round(region.height() / y_res))
+    path = QgsProcessingUtils.generateTempFilename(f"geofuse_{layer.id() or 'input'}.tif")
+    pipe = QgsRasterPipe()
+    pipe.set(provider.clone())
+    writer = QgsRasterFileWriter(path)
+    writer.setOutputFormat("GTiff")
+    error = writer.writeRaster(pipe, columns, rows, region, layer.crs(), context.transformContext())
+    if error != QgsRasterFileWriter.NoError:
+        raise QgsProcessingException(
+            QCoreApplication.translate(
+                "GeoFuseAlgorithm", "Could not export {} to a GeoTIFF (error {})."
+            ).format(layer.name(), int(error))
+        )
+    return path

@@ -1,0 +1,246 @@
+"""``geofuse:segment``: classify land cover from an optical and an elevation raster layer.
+
+The one QGIS-side implementation of segmentation: the toolbox, the graphical modeler, batch mode,
+``processing.run``, ``qgis_process`` and the dock all run this algorithm. The model runs in the GeoFuse
+worker process; this side only resolves layers to files, relays progress and styles the result.
+"""
+
+from __future__ import annotations
+
+import glob
+import time
+from pathlib import Path
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
+
+from ..styling import ClassStyler
+from ..worker_client import run_worker
+from .common import DEMO_MODEL, DEVICES, FILE, INTEGER, GeoFuseAlgorithm, advanced, raster_input_path
+
+
+def remove_partial_outputs(outputs: list[str | None], since: float) -> None:
+    """Delete the engine's temporary files (``.<stem>.*.tmp<suffix>`` beside each output, made after
+    ``since``) that a killed worker could not clean up itself, so a cancel never leaves partial files."""
+    for output in filter(None, outputs):
+        final = Path(output)
+        for leftover in final.parent.glob(f".{glob.escape(final.stem)}.*.tmp*"):
+            if leftover.is_file() and leftover.stat().st_mtime >= since - 1:
+                leftover.unlink(missing_ok=True)
+
+
+class SegmentAlgorithm(GeoFuseAlgorithm):
+    """Optical + elevation → classified raster (and optionally a confidence raster)."""
+
+    OPTICAL = "OPTICAL"
+    ELEVATION = "ELEVATION"
+    MODEL = "MODEL"
+    OPTICAL_BANDS = "OPTICAL_BANDS"
+    DEVICE = "DEVICE"
+    TILE_SIZE = "TILE_SIZE"
+    OVERLAP = "OVERLAP"
+    BATCH_SIZE = "BATCH_SIZE"
+    EXTENT = "EXTENT"
+    OUTPUT = "OUTPUT"
+    CONFIDENCE = "CONFIDENCE"
+    TILES = "TILES"
+    ELAPSED = "ELAPSED"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.styler: ClassStyler | None = None
+
+    def name(self) -> str:
+        """Stable id: ``geofuse:segment``."""
+        return "segment"
+
+    def displayName(self) -> str:
+        """Shown in the toolbox."""
+        return self.tr("Segment land cover (optical + elevation)")
+
+    def shortHelpString(self) -> str:
+        """The help panel beside the dialog."""
+        return self.tr(
+            "Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, "
+            "building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and "
+            "an elevation layer (DSM or nDSM) together.\n\n"
+            "The output has the optical layer's grid; the elevation is resampled onto it. Layers that are "
+            "not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.\n\n"
+            "Model: a GeoFuse checkpoint (.pt); empty uses the bundled demo model. Optical bands: the band "
+            "numbers fed to the model, in the model's band order (empty: the first bands). Tile size and "
+            "overlap set how the raster is cut into windows; lower them (or the batch size) if memory runs "
+            "out.\n\n"
+            "The model runs in the GeoFuse runtime, a separate Python with PyTorch (see "
+            "'Create GeoFuse runtime'); QGIS itself never loads PyTorch."
+        )
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:
+        """Declare the parameters."""
+        self.addParameter(
+            QgsProcessingParameterRasterLayer(self.OPTICAL, self.tr("Optical layer (RGB or IRRG)"))
+        )
+        self.addParameter(
+            QgsProcessingParameterRasterLayer(self.ELEVATION, self.tr("Elevation layer (DSM or nDSM)"))
+        )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.MODEL,
+                self.tr("Model (GeoFuse checkpoint; empty: bundled demo model)"),
+                behavior=FILE,
+                extension="pt",
+                defaultValue=str(DEMO_MODEL) if DEMO_MODEL.is_file() else None,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterBand(
+                self.OPTICAL_BANDS,
+                self.tr("Optical bands, in the model's order (empty: the first bands)"),
+                parentLayerParameterName=self.OPTICAL,
+                optional=True,
+                allowMultiple=True,
+            )
+        )
+        device = QgsProcessingParameterEnum(
+            self.DEVICE, self.tr("Device"), options=list(DEVICES), defaultValue="auto", usesStaticStrings=True
+        )
+        self.addParameter(device)
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.TILE_SIZE,
+                self.tr("Tile size (pixels)"),
+                INTEGER,
+                defaultValue=512,
+                minValue=32,
+                maxValue=8192,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.OVERLAP,
+                self.tr("Tile overlap (pixels)"),
+                INTEGER,
+                defaultValue=64,
+                minValue=0,
+                maxValue=4096,
+            )
+        )
+        self.addParameter(
+            advanced(
+                QgsProcessingParameterNumber(
+                    self.BATCH_SIZE,
+                    self.tr("Tiles per batch"),
+                    INTEGER,
+                    defaultValue=4,
+                    minValue=1,
+                    maxValue=256,
+                )
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterExtent(
+                self.EXTENT, self.tr("Extent (empty: the whole optical layer)"), optional=True
+            )
+        )
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Land cover")))
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(
+                self.CONFIDENCE, self.tr("Confidence"), optional=True, createByDefault=False
+            )
+        )
+        self.addOutput(QgsProcessingOutputNumber(self.TILES, self.tr("Tiles processed")))
+        self.addOutput(QgsProcessingOutputNumber(self.ELAPSED, self.tr("Seconds taken")))
+
+    def checkParameterValues(
+        self, parameters: dict[str, Any], context: QgsProcessingContext
+    ) -> tuple[bool, str]:
+        """Refuse an overlap that leaves no stride before anything starts."""
+        tile = self.parameterAsInt(parameters, self.TILE_SIZE, context)
+        overlap = self.parameterAsInt(parameters, self.OVERLAP, context)
+        if overlap * 2 >= tile:
+            return False, self.tr("The overlap must be less than half the tile size.")
+        return super().checkParameterValues(parameters, context)
+
+    def request(
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        """The worker request for these parameters (layers resolved to files the worker can read)."""
+        optical = self.parameterAsRasterLayer(parameters, self.OPTICAL, context)
+        if optical is None:
+            raise QgsProcessingException(self.invalidRasterError(parameters, self.OPTICAL))
+        elevation = self.parameterAsRasterLayer(parameters, self.ELEVATION, context)
+        if elevation is None:
+            raise QgsProcessingException(self.invalidRasterError(parameters, self.ELEVATION))
+        model = self.parameterAsFile(parameters, self.MODEL, context) or None
+        if model is None and not DEMO_MODEL.is_file():
+            raise QgsProcessingException(
+                self.tr("No model given and the bundled demo model is missing ({}).").format(DEMO_MODEL)
+            )
+        extent_rectangle = None
+        extent = None
+        if parameters.get(self.EXTENT):
+            extent_rectangle = self.parameterAsExtent(parameters, self.EXTENT, context, optical.crs())
+            extent = [
+                extent_rectangle.xMinimum(),
+                extent_rectangle.yMinimum(),
+                extent_rectangle.xMaximum(),
+                extent_rectangle.yMaximum(),
+            ]
+        confidence = self.parameterAsOutputLayer(parameters, self.CONFIDENCE, context) or None
+        bands = self.parameterAsInts(parameters, self.OPTICAL_BANDS, context) or None
+        return {
+            "command": "segment",
+            "optical": raster_input_path(optical, context, feedback, extent_rectangle, optical.crs()),
+            "elevation": raster_input_path(
+                elevation, context, feedback, extent_rectangle, optical.crs(), reference=optical
+            ),
+            "output": self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
+            "model": model or str(DEMO_MODEL),
+            "optical_bands": bands,
+            "device": self.parameterAsEnumString(parameters, self.DEVICE, context) or "auto",
+            "tile": self.parameterAsInt(parameters, self.TILE_SIZE, context),
+            "overlap": self.parameterAsInt(parameters, self.OVERLAP, context),
+            "batch_size": self.parameterAsInt(parameters, self.BATCH_SIZE, context),
+            "extent": extent,
+            "confidence": confidence,
+            "overwrite": True,
+        }
+
+    def processAlgorithm(
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        """Run the worker and hand the styled output back to Processing."""
+        request = self.request(parameters, context, feedback)
+        started = time.time()
+        try:
+            result = run_worker(request, feedback)
+        except QgsProcessingException:
+            remove_partial_outputs([request["output"], request["confidence"]], started)
+            raise
+        output = request["output"]
+        for area in result.get("classes") or []:
+            if area.get("area_m2") is not None:
+                feedback.pushInfo(self.tr("{}: {:,.1f} m²").format(area["name"], area["area_m2"]))
+            else:
+                feedback.pushInfo(self.tr("{}: {} pixels").format(area["name"], area["pixels"]))
+        if context.willLoadLayerOnCompletion(output):
+            self.styler = ClassStyler(result.get("class_table") or [])
+            context.layerToLoadOnCompletionDetails(output).setPostProcessor(self.styler)
+        return {
+            self.OUTPUT: output,
+            self.CONFIDENCE: request["confidence"],
+            self.TILES: result.get("tiles"),
+            self.ELAPSED: result.get("elapsed_s"),
+        }

@@ -1,0 +1,199 @@
+"""``geofuse:train``: train a GeoFuse model on optical, elevation and label rasters, in the worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputFile,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
+)
+
+from ..worker_client import run_worker
+from .common import (
+    DEVICES,
+    DOUBLE,
+    FOLDER,
+    INTEGER,
+    TYPE_RASTER,
+    GeoFuseAlgorithm,
+    advanced,
+    raster_input_path,
+)
+
+VARIANTS = ("a2", "a3", "a1", "a0", "baseline")
+WIDTHS = ("small", "base")
+
+
+class TrainAlgorithm(GeoFuseAlgorithm):
+    """Rasters (listed, or a folder in GeoFuse's layout) → a checkpoint ``model.pt`` in the output folder."""
+
+    OPTICAL = "OPTICAL"
+    ELEVATION = "ELEVATION"
+    LABELS = "LABELS"
+    FOLDER = "FOLDER"
+    VALIDATION_FOLDER = "VALIDATION_FOLDER"
+    VARIANT = "VARIANT"
+    WIDTH = "WIDTH"
+    STEPS = "STEPS"
+    BATCH_SIZE = "BATCH_SIZE"
+    CROP_SIZE = "CROP_SIZE"
+    LEARNING_RATE = "LEARNING_RATE"
+    DEVICE = "DEVICE"
+    SEED = "SEED"
+    OUTPUT_FOLDER = "OUTPUT_FOLDER"
+    MODEL = "MODEL"
+
+    def name(self) -> str:
+        """Stable id: ``geofuse:train``."""
+        return "train"
+
+    def displayName(self) -> str:
+        """Shown in the toolbox."""
+        return self.tr("Train land-cover model")
+
+    def shortHelpString(self) -> str:
+        """The help panel beside the dialog."""
+        return self.tr(
+            "Trains a GeoFuse model from optical, elevation and label rasters and writes the checkpoint "
+            "model.pt (usable by 'Segment land cover') into the output folder, with last.pt to resume and "
+            "metrics.csv.\n\n"
+            "Give either the three lists of layers (the n-th optical, elevation and label layers belong "
+            "together and share one pixel grid) or a folder with optical/, elevation/ and labels/ "
+            "subfolders of same-named GeoTIFFs (and optionally classes.csv). Labels are class indices "
+            "(255 = ignore) or class colours. Training runs in the GeoFuse runtime; a GPU helps a lot."
+        )
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:
+        """Declare the parameters."""
+        for name, label in (
+            (self.OPTICAL, self.tr("Optical layers")),
+            (self.ELEVATION, self.tr("Elevation layers (same order)")),
+            (self.LABELS, self.tr("Label layers (same order)")),
+        ):
+            self.addParameter(QgsProcessingParameterMultipleLayers(name, label, TYPE_RASTER, optional=True))
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.FOLDER,
+                self.tr("…or a training folder (optical/, elevation/, labels/)"),
+                FOLDER,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.VALIDATION_FOLDER, self.tr("Validation folder (same layout)"), FOLDER, optional=True
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.VARIANT,
+                self.tr("Model variant"),
+                list(VARIANTS),
+                defaultValue="a2",
+                usesStaticStrings=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.WIDTH, self.tr("Model width"), list(WIDTHS), defaultValue="small", usesStaticStrings=True
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(self.STEPS, self.tr("Training steps"), INTEGER, 1000, minValue=1)
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(self.BATCH_SIZE, self.tr("Crops per step"), INTEGER, 4, minValue=1)
+        )
+        self.addParameter(
+            advanced(
+                QgsProcessingParameterNumber(
+                    self.CROP_SIZE, self.tr("Crop size (pixels)"), INTEGER, 256, minValue=32
+                )
+            )
+        )
+        self.addParameter(
+            advanced(
+                QgsProcessingParameterNumber(
+                    self.LEARNING_RATE, self.tr("Learning rate"), DOUBLE, 1e-3, minValue=0
+                )
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.DEVICE, self.tr("Device"), list(DEVICES), defaultValue="auto", usesStaticStrings=True
+            )
+        )
+        self.addParameter(
+            advanced(QgsProcessingParameterNumber(self.SEED, self.tr("Random seed"), INTEGER, 0))
+        )
+        self.addParameter(
+            QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Training folder"))
+        )
+        self.addOutput(QgsProcessingOutputFile(self.MODEL, self.tr("Trained model")))
+
+    def processAlgorithm(
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        """Build the training config, run it in the worker, return the checkpoint."""
+        layers = {
+            name: self.parameterAsLayerList(parameters, name, context)
+            for name in (self.OPTICAL, self.ELEVATION, self.LABELS)
+        }
+        folder = self.parameterAsFile(parameters, self.FOLDER, context)
+        counts = {len(found) for found in layers.values()}
+        if folder and any(layers.values()):
+            raise QgsProcessingException(
+                self.tr("Give either the layer lists or a training folder, not both.")
+            )
+        if not folder and (counts == {0} or len(counts) != 1):
+            raise QgsProcessingException(
+                self.tr(
+                    "Give a training folder, or as many optical as elevation and label layers (at least one)."
+                )
+            )
+        output = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
+        Path(output).mkdir(parents=True, exist_ok=True)
+        steps = self.parameterAsInt(parameters, self.STEPS, context)
+        config = {
+            "data": {
+                "kind": "folder",
+                "root": folder,
+                "val_root": self.parameterAsFile(parameters, self.VALIDATION_FOLDER, context),
+            },
+            "model": {
+                "variant": self.parameterAsEnumString(parameters, self.VARIANT, context),
+                "width": self.parameterAsEnumString(parameters, self.WIDTH, context),
+            },
+            "optim": {
+                "lr": self.parameterAsDouble(parameters, self.LEARNING_RATE, context),
+                "warmup_steps": min(50, steps // 10),
+            },
+            "train": {
+                "steps": steps,
+                "batch_size": self.parameterAsInt(parameters, self.BATCH_SIZE, context),
+                "crop_size": self.parameterAsInt(parameters, self.CROP_SIZE, context),
+                "device": self.parameterAsEnumString(parameters, self.DEVICE, context) or "auto",
+                "seed": self.parameterAsInt(parameters, self.SEED, context),
+                "output": output,
+            },
+        }
+        tiles = [
+            {
+                "optical": raster_input_path(optical, context, feedback),
+                "elevation": raster_input_path(elevation, context, feedback),
+                "labels": raster_input_path(labels, context, feedback),
+            }
+            for optical, elevation, labels in zip(*layers.values(), strict=True)
+        ]
+        result = run_worker({"command": "train", "config": config, "tiles": tiles or None}, feedback)
+        feedback.pushInfo(self.tr("Model written to {}").format(result["model"]))
+        return {self.OUTPUT_FOLDER: output, self.MODEL: result["model"]}

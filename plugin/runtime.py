@@ -1,0 +1,370 @@
+"""The GeoFuse runtime: the Python (with torch, numpy, rasterio) that runs the backend worker for QGIS.
+
+QGIS's own Python usually has no torch (Debian's has neither torch nor rasterio), and installing torch into
+it is how QGIS installations get broken, so the backend runs in a separate interpreter, found in this order:
+
+1. ``GEOFUSE_PYTHON`` in the environment (scripts, CI, ``qgis_process``);
+2. the path in the plugin setting ``geofuse/runtime_python``;
+3. the venv GeoFuse created under the QGIS profile (:func:`runtime_venv_dir`, made by
+   :func:`install_runtime`);
+4. the interpreter QGIS itself runs, if torch, numpy and rasterio import there.
+
+The worker must import ``geofuse.backend`` from *this* plugin folder whatever the folder is called (a git
+clone may be named anything), without touching the file system and on every OS, so the child runs a short
+bootstrap (:data:`BOOTSTRAP`) that registers the plugin folder as the package ``geofuse`` and then runs
+``geofuse.backend.worker`` as ``__main__``. Nothing is added to ``PYTHONPATH``: putting the plugin's parent
+folder there would also put every other plugin next to it on the runtime's path.
+
+This module runs inside QGIS: PyQGIS and the standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from qgis.core import QgsApplication, QgsSettings
+
+PLUGIN_DIR = Path(__file__).resolve().parent.parent
+ENV_VAR = "GEOFUSE_PYTHON"
+SETTINGS_KEY = "geofuse/runtime_python"
+RUNTIME_PACKAGES = ("torch", "numpy", "rasterio")
+CLEARED_VARIABLES = ("PYTHONHOME", "PYTHONPATH", "PYTHONEXECUTABLE", "PYTHONSTARTUP", "__PYVENV_LAUNCHER__")
+
+BOOTSTRAP = """\
+import importlib.util, runpy, sys
+if sys.path and sys.path[0] in ('', '.'):
+    del sys.path[0]
+root = sys.argv.pop(1)
+spec = importlib.util.spec_from_file_location(
+    'geofuse', root + '/__init__.py', submodule_search_locations=[root])
+package = importlib.util.module_from_spec(spec)
+sys.modules['geofuse'] = package
+spec.loader.exec_module(package)
+runpy.run_module('geofuse.backend.worker', run_name='__main__', alter_sys=True)
+"""
+"""Run with ``python -c BOOTSTRAP <plugin folder>``: registers the folder as ``geofuse``, runs the worker."""
+
+TORCH_VERSION = "2.13.0"
+REQUIREMENTS = ("numpy>=1.24", "rasterio>=1.3", "affine<3", "tqdm>=4.60", "matplotlib>=3.6")
+"""The backend's dependencies besides torch, as pinned in pyproject.toml."""
+PYTORCH_INDEX = "https://download.pytorch.org/whl/"
+CUDA_BUILDS = ((13.0, "cu130"), (12.8, "cu128"), (12.6, "cu126"))
+"""PyTorch CUDA wheel builds for torch ``TORCH_VERSION``, newest first, with the CUDA version each needs."""
+
+
+class RuntimeNotFoundError(Exception):
+    """No usable GeoFuse runtime; the message tells the user how to get one."""
+
+
+class RuntimeInstallError(Exception):
+    """Creating the runtime failed; the message says why (no network, SSL, disk, ...) and what to do."""
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """A Python interpreter that can run the worker, and where it was found (for diagnostics)."""
+
+    python: Path
+    source: str
+
+    def worker_command(self, plugin_dir: Path = PLUGIN_DIR) -> list[str]:
+        """The command line that starts the worker from ``plugin_dir`` (this plugin's folder)."""
+        return [str(self.python), "-u", "-c", BOOTSTRAP, str(plugin_dir)]
+
+
+def runtime_venv_dir() -> Path:
+    """Where :func:`install_runtime` puts the venv: ``<QGIS profile>/geofuse/runtime``."""
+    return Path(QgsApplication.qgisSettingsDirPath()) / "geofuse" / "runtime"
+
+
+def venv_python(venv: Path) -> Path:
+    """The interpreter of a venv on this OS."""
+    return venv / "Scripts" / "python.exe" if os.name == "nt" else venv / "bin" / "python"
+
+
+def qgis_python() -> Path | None:
+    """The Python interpreter program QGIS embeds (``sys.executable`` is the QGIS binary on some OSes)."""
+    executable = Path(sys.executable)
+    prefix = Path(sys.exec_prefix)
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    candidates = [
+        executable if executable.name.lower().startswith("python") else None,
+        prefix / "bin" / f"python{version}",
+        prefix / "bin" / "python3",
+        prefix / "python.exe",
+        prefix / "python3.exe",
+    ]
+    return next((path for path in candidates if path is not None and path.is_file()), None)
+
+
+def child_environment() -> dict[str, str]:
+    """The environment for runtime processes: QGIS's, minus the Python variables its launchers set."""
+    environment = {key: value for key, value in os.environ.items() if key not in CLEARED_VARIABLES}
+    environment["PYTHONIOENCODING"] = "utf-8"
+    return environment
+
+
+def process_options() -> dict[str, object]:
+    """``subprocess.Popen`` options shared by every runtime process: own session, no console window."""
+    if os.name == "nt":
+        return {"creationflags": subprocess.CREATE_NO_WINDOW | subprocess.CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True}
+
+
+def has_runtime_packages(python: Path, timeout: float = 60) -> bool:
+    """Whether torch, numpy and rasterio are importable by ``python`` (found, not imported: fast)."""
+    check = (
+        "import importlib.util as u, sys; "
+        f"sys.exit(0 if all(u.find_spec(m) for m in {RUNTIME_PACKAGES!r}) else 1)"
+    )
+    try:
+        done = subprocess.run(
+            [str(python), "-c", check],
+            env=child_environment(),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            **process_options(),
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def find_runtime() -> Runtime:
+    """The GeoFuse runtime, by the order in the module docstring.
+
+    Raises:
+        RuntimeNotFoundError: If an explicitly configured interpreter is missing, or none is found.
+    """
+    configured = os.environ.get(ENV_VAR, "").strip()
+    if configured:
+        if not Path(configured).is_file():
+            raise RuntimeNotFoundError(
+                f"{ENV_VAR} is set to '{configured}', which is not a file. Point it at a Python that has "
+                "torch, numpy and rasterio, or unset it."
+            )
+        return Runtime(Path(configured), ENV_VAR)
+    setting = str(QgsSettings().value(SETTINGS_KEY, "") or "").strip()
+    if setting:
+        if not Path(setting).is_file():
+            raise RuntimeNotFoundError(
+                f"The GeoFuse runtime set in the plugin settings, '{setting}', does not exist. Choose "
+                "another Python or clear the setting."
+            )
+        return Runtime(Path(setting), "plugin setting")
+    created = venv_python(runtime_venv_dir())
+    if created.is_file():
+        return Runtime(created, "runtime created by GeoFuse")
+    own = qgis_python()
+    if own is not None and has_runtime_packages(own):
+        return Runtime(own, "QGIS's Python")
+    raise RuntimeNotFoundError(
+        "No GeoFuse runtime (a Python with PyTorch, numpy and rasterio) was found. Create one with "
+        "Processing ▸ GeoFuse ▸ Create GeoFuse runtime (geofuse:install_runtime), or set the "
+        f"environment variable {ENV_VAR} to such a Python."
+    )
+
+
+# ------------------------------------------------------------------------------------------ installing
+
+
+def detect_cuda_version(nvidia_smi: str = "nvidia-smi") -> float | None:
+    """The CUDA version the NVIDIA driver supports, from ``nvidia-smi``'s banner; None without a GPU."""
+    program = shutil.which(nvidia_smi)
+    if program is None:
+        return None
+    try:
+        done = subprocess.run([program], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"CUDA Version:\s*(\d+)\.(\d+)", done.stdout)
+    if done.returncode != 0 or match is None:
+        return None
+    return int(match.group(1)) + int(match.group(2)) / 10
+
+
+def torch_build(cuda_version: float | None) -> tuple[str, str]:
+    """The PyTorch wheel index and a label: the newest CUDA build the driver supports, else the CPU build."""
+    if cuda_version is not None:
+        for needed, tag in CUDA_BUILDS:
+            if cuda_version >= needed:
+                return PYTORCH_INDEX + tag, f"CUDA ({tag})"
+    return PYTORCH_INDEX + "cpu", "CPU"
+
+
+@dataclass(frozen=True)
+class InstallStep:
+    """One command of the installation, and the progress (percent) reached when it is done."""
+
+    label: str
+    command: list[str]
+    progress: float
+
+
+def install_steps(venv: Path, base_python: Path, cuda_version: float | None) -> list[InstallStep]:
+    """The commands that create the runtime venv and fill it with pinned packages."""
+    python = str(venv_python(venv))
+    index, label = torch_build(cuda_version)
+    pip = [python, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+    return [
+        InstallStep("Creating the runtime venv", [str(base_python), "-m", "venv", str(venv)], 10),
+        InstallStep("Updating pip", [*pip, "install", "--progress-bar", "off", "--upgrade", "pip"], 20),
+        InstallStep(
+            f"Installing PyTorch {TORCH_VERSION} ({label} build)",
+            [*pip, "install", "--progress-bar", "off", f"torch=={TORCH_VERSION}", "--index-url", index],
+            75,
+        ),
+        InstallStep(
+            "Installing numpy, rasterio and friends",
+            [*pip, "install", "--progress-bar", "off", *REQUIREMENTS],
+            95,
+        ),
+    ]
+
+
+def explain_install_failure(step: str, output: Sequence[str], code: int) -> str:
+    """Turn a failed installation command's output into advice a user can follow."""
+    text = "\n".join(output)
+    tail = "\n".join(output[-15:])
+    if re.search(r"No space left on device|Errno 28", text):
+        reason = "The disk is full. Free some space (PyTorch needs several GB) and try again."
+    elif re.search(r"SSL|CERTIFICATE_VERIFY_FAILED|certificate verify failed", text):
+        reason = (
+            "The secure connection to the package index failed (SSL certificate). Behind a company proxy, "
+            "set PIP_CERT to your organisation's certificate bundle, or ask your IT department."
+        )
+    elif re.search(
+        r"Failed to establish a new connection|Name or service not known|Temporary failure in name resolution"
+        r"|Network is unreachable|Connection refused|No route to host|timed out|ProxyError",
+        text,
+    ):
+        reason = (
+            "The package index could not be reached: check the internet connection, or set HTTPS_PROXY if "
+            "you are behind a proxy."
+        )
+    elif re.search(r"No matching distribution|Could not find a version", text):
+        reason = (
+            f"No PyTorch {TORCH_VERSION} build exists for this Python "
+            f"({sys.version_info.major}.{sys.version_info.minor}) or this platform."
+        )
+    elif "ensurepip" in text or "No module named venv" in text:
+        reason = "This Python cannot create venvs; on Debian/Ubuntu install the package python3-venv."
+    else:
+        reason = f"The command exited with code {code}."
+    return f"{step} failed. {reason}\nLast output:\n{tail}"
+
+
+def run_streaming(
+    command: Sequence[str],
+    on_line: Callable[[str], None],
+    cancelled: Callable[[], bool],
+    timeout: float = 3600,
+) -> tuple[int, list[str]]:
+    """Run a command, passing each output line to ``on_line``; kill it when ``cancelled()`` turns true.
+
+    Returns:
+        The exit code (negative for a signal, -1 when cancelled) and the output lines.
+    """
+    process = subprocess.Popen(
+        list(command),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=child_environment(),
+        cwd=tempfile.gettempdir(),
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        **process_options(),
+    )
+    lines: list[str] = []
+    assert process.stdout is not None
+    for raw in process.stdout:
+        line = raw.rstrip()
+        lines.append(line)
+        on_line(line)
+        if cancelled():
+            process.kill()
+            process.wait()
+            return -1, lines
+    return process.wait(timeout=timeout), lines
+
+
+def install_runtime(
+    venv: Path,
+    base_python: Path,
+    on_line: Callable[[str], None],
+    on_progress: Callable[[float, str], None],
+    cancelled: Callable[[], bool],
+    cuda_version: float | None = None,
+) -> Path:
+    """Create the runtime venv at ``venv`` and pip-install pinned torch (CPU or CUDA) and the backend's
+    dependencies, streaming every output line.
+
+    Args:
+        venv: Target folder; an existing venv is reused and its packages brought up to the pins.
+        base_python: The Python the venv is made from (its version decides which wheels fit).
+        on_line: Receives each output line of venv and pip.
+        on_progress: Receives (percent, step label) as the steps begin and end.
+        cancelled: Polled between output lines; True stops the installation.
+        cuda_version: The driver's CUDA version (:func:`detect_cuda_version`), None for the CPU build.
+
+    Returns:
+        The runtime's interpreter.
+
+    Raises:
+        RuntimeInstallError: With :func:`explain_install_failure`'s explanation, or when cancelled.
+    """
+    start = 0.0
+    for step in install_steps(venv, base_python, cuda_version):
+        if step.command[0] != str(base_python) and not Path(step.command[0]).is_file():
+            raise RuntimeInstallError(f"{step.label}: {step.command[0]} is missing; the venv is incomplete.")
+        on_progress(start, step.label)
+        try:
+            code, output = run_streaming(step.command, on_line, cancelled)
+        except OSError as error:
+            raise RuntimeInstallError(
+                f"{step.label} failed: cannot run {step.command[0]} ({error})."
+            ) from error
+        if code == -1 and cancelled():
+            raise RuntimeInstallError("Creating the GeoFuse runtime was cancelled.")
+        if code != 0:
+            raise RuntimeInstallError(explain_install_failure(step.label, output, code))
+        start = step.progress
+        on_progress(start, step.label)
+    return venv_python(venv)
+
+
+def format_diagnostics(runtime: Runtime, report: dict) -> str:
+    """The worker's self-check as plain text a user can paste into a bug report."""
+    lines = [
+        "GeoFuse runtime diagnostics",
+        f"runtime: {runtime.python} (found via {runtime.source})",
+        f"plugin folder: {PLUGIN_DIR}",
+        f"python: {report.get('python')} ({report.get('platform')})",
+        f"geofuse package: {report.get('geofuse_package')}",
+        f"numpy: {report.get('numpy')}",
+        f"torch: {report.get('torch')} (CUDA build: {report.get('torch_cuda_build')})",
+        f"CUDA available: {report.get('cuda_available')}",
+        f"rasterio: {report.get('rasterio')} (GDAL {report.get('gdal')})",
+        f"mamba-ssm: {report.get('mamba_ssm')}",
+        "devices:",
+    ]
+    for device in report.get("devices", []):
+        memory = (
+            f", {device['free_memory_mb']} MB free of {device['total_memory_mb']} MB"
+            if "total_memory_mb" in device
+            else ""
+        )
+        lines.append(f"  {device['id']}: {device.get('name')}{memory}")
+    lines.extend(f"problem: {problem}" for problem in report.get("problems", []))
+    return "\n".join(lines)

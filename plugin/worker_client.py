@@ -1,0 +1,243 @@
+"""Run one request in the GeoFuse worker process and relay its progress to a Processing feedback object.
+
+Called from an algorithm's ``processAlgorithm`` (a background thread in the toolbox and the dock, the main
+thread under ``processing.run``), so it uses ``subprocess`` and plain threads, no Qt event loop. Reader
+threads only queue lines; every call on the feedback object happens in the calling thread.
+
+Cancel: a stop message on the worker's stdin, then a kill after :data:`STOP_GRACE_S` seconds, so the worker
+is gone well within two seconds. A worker that ends without a result (killed, out of memory, segfault) is
+a ``QgsProcessingException`` naming its exit code or signal, never a hang.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from typing import IO, Any
+
+from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+from .runtime import Runtime, RuntimeNotFoundError, child_environment, find_runtime, process_options
+
+STOP_GRACE_S = 1.0
+POLL_S = 0.1
+STDERR_KEPT = 40
+WINDOWS_CRASHES = {0xC0000005: "access violation", 0xC00000FD: "stack overflow", 0xC0000409: "abort"}
+
+
+class WorkerCancelledError(QgsProcessingException):
+    """The user cancelled; the worker was stopped and left nothing behind."""
+
+
+def _read_lines(stream: IO[str], tag: str, lines: queue.Queue) -> None:
+    for line in stream:
+        lines.put((tag, line.rstrip("\r\n")))
+    lines.put((tag, None))
+
+
+def describe_exit(code: int) -> str:
+    """How a worker ended, in words: an exit status, a POSIX signal or a Windows crash code."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "unknown signal"
+        hint = " (the system may have run out of memory, or the process was killed)" if -code == 9 else ""
+        return f"was killed by signal {-code} ({name}){hint}"
+    crash = WINDOWS_CRASHES.get(code & 0xFFFFFFFF)
+    if crash is not None:
+        return f"crashed ({crash}, exit code {code:#x})"
+    return f"exited with code {code}"
+
+
+class WorkerRun:
+    """One worker process serving one request; :meth:`run` blocks until it ends."""
+
+    def __init__(self, request: Mapping[str, Any], feedback: QgsProcessingFeedback | None, runtime: Runtime):
+        self.request = {**request, "stop_on_stdin_close": True}
+        self.feedback = feedback if feedback is not None else QgsProcessingFeedback()
+        self.runtime = runtime
+        self.stderr: deque[str] = deque(maxlen=STDERR_KEPT)
+        self.process: subprocess.Popen | None = None
+
+    def run(self) -> dict[str, Any]:
+        """Start the worker, relay its messages, return its result.
+
+        Raises:
+            QgsProcessingException: For the worker's error message, a dead worker or an unstartable runtime.
+            WorkerCancelledError: When the feedback was cancelled.
+        """
+        lines: queue.Queue = queue.Queue()
+        try:
+            self.process = subprocess.Popen(
+                self.runtime.worker_command(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=child_environment(),
+                cwd=tempfile.gettempdir(),
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                **process_options(),
+            )
+        except OSError as error:
+            raise QgsProcessingException(
+                f"Cannot start the GeoFuse runtime {self.runtime.python} ({self.runtime.source}): {error}"
+            ) from error
+        process = self.process
+        self.feedback.pushDebugInfo(
+            f"GeoFuse worker (pid {process.pid}) running {self.runtime.python} ({self.runtime.source})"
+        )
+        for stream, tag in ((process.stdout, "out"), (process.stderr, "err")):
+            threading.Thread(target=_read_lines, args=(stream, tag, lines), daemon=True).start()
+        try:
+            assert process.stdin is not None
+            process.stdin.write(json.dumps(self.request) + "\n")
+            process.stdin.flush()
+        except OSError:
+            pass  # the worker died at once; its exit status tells why below
+        try:
+            final = self._relay(lines)
+        finally:
+            self._finish()
+        return self._conclude(final)
+
+    def _relay(self, lines: queue.Queue) -> dict[str, Any] | None:
+        """Pass messages on until stdout closes; stop the worker if the user cancels."""
+        final: dict[str, Any] | None = None
+        open_streams = 2
+        while open_streams:
+            if self.feedback.isCanceled():
+                self._stop()
+                raise WorkerCancelledError("Cancelled: the GeoFuse worker was stopped.")
+            try:
+                tag, line = lines.get(timeout=POLL_S)
+            except queue.Empty:
+                continue
+            if line is None:
+                open_streams -= 1
+            elif tag == "err":
+                self.stderr.append(line)
+                self.feedback.pushDebugInfo(line)
+            else:
+                final = self._handle(line) or final
+        return final
+
+    def _handle(self, line: str) -> dict[str, Any] | None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            self.feedback.pushDebugInfo(f"worker: {line}")
+            return None
+        kind = message.get("type")
+        if kind == "progress":
+            self.feedback.setProgress(100.0 * float(message.get("fraction") or 0.0))
+            text = _progress_text(message)
+            if text:
+                self.feedback.setProgressText(text)
+        elif kind == "log":
+            level, text = message.get("level"), str(message.get("message", ""))
+            if level == "warning":
+                self.feedback.reportError(text, False)
+            elif level == "debug":
+                self.feedback.pushDebugInfo(text)
+            else:
+                self.feedback.pushInfo(text)
+        elif kind in {"result", "error", "cancelled"}:
+            return message
+        return None
+
+    def _conclude(self, final: dict[str, Any] | None) -> dict[str, Any]:
+        assert self.process is not None
+        code = self.process.returncode
+        if final is None:
+            tail = "\n".join(self.stderr)
+            raise QgsProcessingException(
+                f"The GeoFuse worker process died: it {describe_exit(code)} before finishing."
+                + (f"\nIts last messages:\n{tail}" if tail else "")
+            )
+        if final["type"] == "error":
+            if final.get("detail"):
+                self.feedback.pushDebugInfo(final["detail"])
+            raise QgsProcessingException(str(final.get("message")))
+        if final["type"] == "cancelled":
+            raise WorkerCancelledError(str(final.get("message") or "Cancelled."))
+        return final
+
+    def _stop(self) -> None:
+        """Ask politely, then kill after the grace period."""
+        process = self.process
+        assert process is not None
+        try:
+            assert process.stdin is not None
+            process.stdin.write(json.dumps({"type": "stop"}) + "\n")
+            process.stdin.flush()
+        except OSError:
+            pass
+        deadline = time.monotonic() + STOP_GRACE_S
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if process.poll() is None:
+            self._kill()
+
+    def _kill(self) -> None:
+        process = self.process
+        assert process is not None
+        if os.name != "nt":
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # the worker's own session: its children go too
+        process.kill()
+
+    def _finish(self) -> None:
+        """Never leave a process behind: close stdin, reap, and kill if it lingers."""
+        process = self.process
+        assert process is not None
+        try:
+            if process.stdin is not None:
+                process.stdin.close()
+        except OSError:
+            pass
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._kill()
+            process.wait()
+
+
+def _progress_text(message: Mapping[str, Any]) -> str:
+    parts = []
+    if message.get("message"):
+        parts.append(str(message["message"]))
+    if message.get("done") is not None and message.get("total"):
+        parts.append(f"{message['done']}/{message['total']}")
+    eta = message.get("eta_s")
+    if eta is not None:
+        parts.append(f"about {eta:.0f} s left" if eta < 120 else f"about {eta / 60:.0f} min left")
+    return ", ".join(parts)
+
+
+def run_worker(
+    request: Mapping[str, Any], feedback: QgsProcessingFeedback | None = None, runtime: Runtime | None = None
+) -> dict[str, Any]:
+    """Run ``request`` in the GeoFuse runtime's worker (see ``geofuse.backend.worker``) and return its result.
+
+    Raises:
+        QgsProcessingException: When no runtime is found, the worker reports an error or dies, or on cancel
+            (:class:`WorkerCancelledError`).
+    """
+    if runtime is None:
+        try:
+            runtime = find_runtime()
+        except RuntimeNotFoundError as error:
+            raise QgsProcessingException(str(error)) from error
+    return WorkerRun(request, feedback, runtime).run()

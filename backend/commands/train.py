@@ -1,0 +1,48 @@
+"""``geofuse train``: train a model from a TOML config, with ``section.key=value`` overrides.
+
+Runs alone, or one process per device under DistributedDataParallel with
+``torchrun --nproc_per_node=N -m geofuse.backend.cli train ...``.
+See :mod:`geofuse.backend.training` for the config keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+HELP = "Train a GeoFuse model from a TOML config (overrides as section.key=value; torchrun for DDP)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``geofuse train``."""
+    parser.add_argument("--config", help="TOML training config (default: all defaults: synthetic data, a2)")
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="SECTION.KEY=VALUE",
+        help="config overrides with TOML values, e.g. train.steps=200 model.variant=a1 data.root=/data",
+    )
+    parser.add_argument("--resume", metavar="CKPT", help="continue from a resumable checkpoint (last.pt)")
+    parser.add_argument("--output", help="shortcut for train.output=DIR")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train; print the final checkpoint's path. Exit 2 on a config or data error, 130 when cancelled."""
+    from geofuse.backend.checkpoint import CheckpointError
+    from geofuse.backend.training import load_config, train
+
+    overrides = list(args.overrides)
+    if args.output:
+        overrides.append(f"train.output={json.dumps(args.output)}")
+    try:
+        config = load_config(args.config, overrides)
+        final = train(config, resume=args.resume)
+    except (FileNotFoundError, ValueError, CheckpointError) as error:
+        print(f"geofuse train: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("geofuse train: interrupted; resume from the last checkpoint with --resume", file=sys.stderr)
+        return 130
+    print(final)
+    return 0

@@ -1,0 +1,881 @@
+"""Training: a TOML-configured loop with warm-up + cosine/poly schedule, AMP on CUDA, resume and DDP.
+
+The loss is L = CE(logits, labels; ignore 255) + λ·L_align, where L_align is the network's summed MMD
+alignment loss (zero for ``baseline`` and ``a0``). One process trains on its own, or N processes under
+``torchrun --nproc_per_node=N`` train one model with DistributedDataParallel (NCCL on GPUs, gloo on CPU):
+each rank reads its own share of the epoch's random crops, validation confusion matrices are summed with
+``all_reduce``, and only rank 0 writes checkpoints, the metrics CSV and the progress bar.
+
+Reproducibility and resume: crop ``i`` of epoch ``e`` is a pure function of ``(data seed, e, i)``
+(:class:`~geofuse.backend.data.folder.RandomCropDataset`), and the global torch RNG (MMD token subsampling)
+is reseeded from ``(seed, rank, step)`` before every step, so a run resumed from a checkpoint of step k
+(optimiser, scheduler, AMP scaler and step counter restored) takes exactly the steps an uninterrupted run
+would, with no RNG state to carry across processes.
+
+Configuration file (every key optional; the values shown are the defaults)::
+
+    [data]
+    kind = "synthetic"          # synthetic | folder | vaihingen | potsdam
+    root = ""                   # folder/ISPRS: the dataset; synthetic: "" = <output>/data
+    val_root = ""               # folder only: a second folder for validation ("" = no validation)
+    train_split = "train"       # ISPRS splits
+    val_split = "test"
+    eroded = false              # ISPRS: validate on the eroded (*_noBoundary) references
+    potsdam_optical = "RGB"     # RGB | RGBIR | IRRG
+    potsdam_elevation = "dsm"   # dsm | ndsm
+    optical_bands = []          # band names for the card ([] = from the dataset kind)
+    gsd_m = 0.0                 # 0 = read from the optical raster's geotransform
+    synthetic_seed = 0          # generator seed of the training scenes (validation: seed + 1)
+    synthetic_train_scenes = 8
+    synthetic_val_scenes = 2
+    synthetic_size = 512
+    synthetic_gsd = 0.1
+    [data.normalization]        # NormalizationConfig fields, e.g. elevation_scale_m = 10.0
+
+    [model]
+    variant = "a2"              # baseline | a0 | a1 | a2 | a3
+    width = "small"
+    lambda_align = 0.1          # λ of L = CE + λ·L_align
+    mmd_sigma = 1.0             # σ of the MMD kernel (per channel, see FusionConfig)
+    vss_d_state = 4
+    vss_ssm_ratio = 1.0
+    vss_mlp_ratio = 2.0
+    [model.fusion]              # any other FusionConfig override, e.g. d_state = 4
+
+    [optim]
+    optimizer = "adamw"
+    lr = 1e-3
+    weight_decay = 1e-4
+    schedule = "cosine"         # cosine | poly
+    warmup_steps = 50
+    min_lr_ratio = 0.01         # cosine floor, as a fraction of lr
+    poly_power = 0.9
+
+    [train]
+    crop_size = 256
+    batch_size = 4              # per process
+    epochs = 10
+    steps_per_epoch = 100
+    steps = 0                   # total steps; 0 = epochs × steps_per_epoch
+    val_every = 1               # epochs between validations (and always after the last step)
+    val_window = 512
+    checkpoint_every = 500      # steps between resumable checkpoints (<output>/last.pt)
+    seed = 0
+    device = "auto"             # auto | cpu | cuda | cuda:N
+    amp = true                  # mixed precision, on CUDA only
+    workers = 0
+    threads = 0                 # torch CPU threads (0 = torch's default)
+    output = "runs/geofuse"
+    zero_elevation = false      # ablation: feed zeros instead of the elevation
+
+Command-line overrides are ``section.key=value`` with a TOML value (``train.steps=200``,
+``model.variant=a1``, ``model.fusion.d_state=4``, ``data.optical_bands=["IR","R","G"]``); a value that is
+not valid TOML is taken as a string.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, Sampler
+
+from .checkpoint import CheckpointError, ModelCard, load_checkpoint, save_checkpoint
+from .classes import IGNORE_INDEX, ClassInfo
+from .data.folder import GridWindowDataset, RandomCropDataset, TileFiles, folder_tiles
+from .data.isprs import potsdam_tiles, vaihingen_tiles
+from .data.normalize import NormalizationConfig
+from .data.synthetic import GENERATOR_VERSION, write_synthetic_folder
+from .metrics import ConfusionMatrix, SegmentationMetrics, compute_metrics
+from .models.network import GeoFuseNet, ModelConfig
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+DATA_KINDS = ("synthetic", "folder", "vaihingen", "potsdam")
+SCHEDULES = ("cosine", "poly")
+FINAL_NAME = "model.pt"
+RESUME_NAME = "last.pt"
+METRICS_NAME = "metrics.csv"
+
+
+@dataclass
+class DataSettings:
+    """Where the tiles come from; see the module docstring for each key."""
+
+    kind: str = "synthetic"
+    root: str = ""
+    val_root: str = ""
+    train_split: str = "train"
+    val_split: str = "test"
+    eroded: bool = False
+    potsdam_optical: str = "RGB"
+    potsdam_elevation: str = "dsm"
+    optical_bands: list[str] = field(default_factory=list)
+    gsd_m: float = 0.0
+    synthetic_seed: int = 0
+    synthetic_train_scenes: int = 8
+    synthetic_val_scenes: int = 2
+    synthetic_size: int = 512
+    synthetic_gsd: float = 0.1
+    normalization: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelSettings:
+    """The network and its loss weight λ."""
+
+    variant: str = "a2"
+    width: str = "small"
+    lambda_align: float = 0.1
+    mmd_sigma: float = 1.0
+    vss_d_state: int = 4
+    vss_ssm_ratio: float = 1.0
+    vss_mlp_ratio: float = 2.0
+    fusion: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OptimSettings:
+    """AdamW and its learning-rate schedule (linear warm-up, then cosine or poly decay)."""
+
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    schedule: str = "cosine"
+    warmup_steps: int = 50
+    min_lr_ratio: float = 0.01
+    poly_power: float = 0.9
+
+
+@dataclass
+class RunSettings:
+    """Budget, batching, devices and outputs."""
+
+    crop_size: int = 256
+    batch_size: int = 4
+    epochs: int = 10
+    steps_per_epoch: int = 100
+    steps: int = 0
+    val_every: int = 1
+    val_window: int = 512
+    checkpoint_every: int = 500
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True
+    workers: int = 0
+    threads: int = 0
+    output: str = "runs/geofuse"
+    zero_elevation: bool = False
+
+
+@dataclass
+class TrainConfig:
+    """A whole training run: ``[data]``, ``[model]``, ``[optim]`` and ``[train]`` of the TOML file."""
+
+    data: DataSettings = field(default_factory=DataSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    optim: OptimSettings = field(default_factory=OptimSettings)
+    train: RunSettings = field(default_factory=RunSettings)
+
+    def __post_init__(self) -> None:
+        """Reject unusable settings before any data is read."""
+        if self.data.kind not in DATA_KINDS:
+            raise ValueError(f"data.kind must be one of {DATA_KINDS}, got {self.data.kind!r}")
+        if self.data.kind != "synthetic" and not self.data.root:
+            raise ValueError(f"data.root is required for data.kind = {self.data.kind!r}")
+        if self.optim.optimizer.lower() != "adamw":
+            raise ValueError(f"optim.optimizer must be 'adamw', got {self.optim.optimizer!r}")
+        if self.optim.schedule not in SCHEDULES:
+            raise ValueError(f"optim.schedule must be one of {SCHEDULES}, got {self.optim.schedule!r}")
+        run = self.train
+        for name in ("crop_size", "batch_size", "steps_per_epoch", "val_every", "val_window"):
+            if getattr(run, name) < 1:
+                raise ValueError(f"train.{name} must be >= 1, got {getattr(run, name)}")
+        if self.total_steps < 1:
+            raise ValueError("train.steps or train.epochs × train.steps_per_epoch must be >= 1")
+        self.model_config()
+        self.normalization()
+
+    @property
+    def total_steps(self) -> int:
+        """Optimiser steps of the whole run."""
+        return self.train.steps or self.train.epochs * self.train.steps_per_epoch
+
+    def normalization(self) -> NormalizationConfig:
+        """The input normalisation (``[data.normalization]`` over the defaults)."""
+        values = dict(self.data.normalization)
+        for key in ("optical_percentiles", "elevation_clip"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return NormalizationConfig(**values)
+
+    def model_config(self, num_classes: int = 6, optical_channels: int = 3) -> ModelConfig:
+        """The network's config for a dataset with these classes and bands."""
+        fusion = dict(self.model.fusion)
+        fusion.setdefault("mmd_sigma", self.model.mmd_sigma)
+        return ModelConfig(
+            variant=self.model.variant,
+            num_classes=num_classes,
+            optical_channels=optical_channels,
+            width=self.model.width,
+            vss_d_state=self.model.vss_d_state,
+            vss_ssm_ratio=self.model.vss_ssm_ratio,
+            vss_mlp_ratio=self.model.vss_mlp_ratio,
+            fusion=fusion,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-types form (stored in resumable checkpoints and the card's training summary)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
+        """Build from nested mappings (a parsed TOML file); unknown sections or keys are errors.
+
+        Raises:
+            ValueError: Naming the unknown key or the invalid value.
+        """
+        sections = {f.name: f.type for f in dataclasses.fields(cls)}
+        unknown = set(data) - set(sections)
+        if unknown:
+            raise ValueError(f"unknown config sections {sorted(unknown)}; expected {sorted(sections)}")
+        parts = {}
+        for name, settings_type in (
+            ("data", DataSettings),
+            ("model", ModelSettings),
+            ("optim", OptimSettings),
+            ("train", RunSettings),
+        ):
+            values = dict(data.get(name, {}))
+            known = {f.name for f in dataclasses.fields(settings_type)}
+            bad = set(values) - known
+            if bad:
+                raise ValueError(f"unknown keys in [{name}]: {sorted(bad)}; expected some of {sorted(known)}")
+            parts[name] = settings_type(**values)
+        return cls(**parts)
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """Set ``section.key[.subkey]=value`` overrides (TOML values, else strings) in a parsed config.
+
+    Raises:
+        ValueError: If an override is not of the form ``dotted.key=value``.
+    """
+    for override in overrides:
+        key, sep, text = override.partition("=")
+        path = [part.strip() for part in key.split(".")]
+        if not sep or len(path) < 2 or not all(path):
+            raise ValueError(f"override {override!r} is not section.key=value (e.g. train.steps=200)")
+        target = data
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise ValueError(f"override {override!r}: {part!r} is not a table")
+        target[path[-1]] = _parse_value(text.strip())
+    return data
+
+
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> TrainConfig:
+    """Read a TOML training config (or the defaults when ``path`` is None) and apply overrides.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: For malformed TOML, unknown keys or invalid values.
+    """
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"{path}: {error}") from None
+    return TrainConfig.from_dict(apply_overrides(data, overrides))
+
+
+class TrainingCancelled(Exception):  # noqa: N818 - a cancel is the caller's choice, not an error
+    """Training stopped because ``cancel()`` returned true; ``checkpoint`` resumes it."""
+
+    def __init__(self, checkpoint: Path, step: int) -> None:
+        super().__init__(f"training cancelled at step {step}; resume with --resume {checkpoint}")
+        self.checkpoint, self.step = checkpoint, step
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the ``progress`` callback receives after each step."""
+
+    step: int
+    total: int
+    loss: float
+    lr: float
+    metrics: SegmentationMetrics | None = None
+
+
+@dataclass
+class Distributed:
+    """This process's place in a (possibly one-process) run."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        """True under torchrun with more than one process."""
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        """Rank 0 writes checkpoints, logs and the progress bar."""
+        return self.rank == 0
+
+    @classmethod
+    def from_environment(cls) -> Distributed:
+        """Read torchrun's RANK / WORLD_SIZE / LOCAL_RANK (absent: a single process)."""
+        return cls(
+            rank=int(os.environ.get("RANK", 0)),
+            world_size=int(os.environ.get("WORLD_SIZE", 1)),
+            local_rank=int(os.environ.get("LOCAL_RANK", 0)),
+        )
+
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    """``auto``: the process's GPU (``cuda:LOCAL_RANK``) when CUDA is available, else the CPU.
+
+    Raises:
+        ValueError: If CUDA is asked for and not available.
+    """
+    if name == "auto":
+        return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {name!r} asked for, but CUDA is not available")
+        if device.index is None:
+            device = torch.device(f"cuda:{local_rank}")
+    return device
+
+
+@dataclass
+class DataSplits:
+    """Training and validation tiles plus what the card needs to know about them."""
+
+    train: list[TileFiles]
+    val: list[TileFiles]
+    classes: tuple[ClassInfo, ...]
+    optical_bands: tuple[str, ...]
+    gsd_m: float
+    summary: dict[str, Any]
+
+
+def ensure_synthetic_folder(
+    root: str | Path, count: int, seed: int, size: int = 512, gsd: float = 0.1
+) -> Path:
+    """Write ``count`` synthetic scenes to ``root`` unless it already holds exactly these (its manifest
+    says so), so repeated runs reuse the data."""
+    root = Path(root)
+    manifest = root / "synthetic.json"
+    wanted = {
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+        "count": count,
+        "height": size,
+        "width": size,
+        "gsd": gsd,
+    }
+    if not (manifest.is_file() and json.loads(manifest.read_text(encoding="utf-8")) == wanted):
+        write_synthetic_folder(root, count, seed, size, size, gsd)
+    return root
+
+
+def _default_bands(count: int) -> tuple[str, ...]:
+    return ("R", "G", "B") if count == 3 else tuple(f"B{index + 1}" for index in range(count))
+
+
+def prepare_data(config: TrainConfig, world: Distributed | None = None) -> DataSplits:
+    """List (and for synthetic data, generate on rank 0) the training and validation tiles.
+
+    Raises:
+        FileNotFoundError, ValueError: From the dataset listings, naming what is missing or wrong.
+    """
+    world = world or Distributed()
+    settings = config.data
+    summary: dict[str, Any] = {"kind": settings.kind}
+    if settings.kind == "synthetic":
+        root = Path(settings.root or Path(config.train.output) / "data")
+        train_root, val_root = root / "train", root / "val"
+        if world.is_main:
+            for folder, count, seed in (
+                (train_root, settings.synthetic_train_scenes, settings.synthetic_seed),
+                (val_root, settings.synthetic_val_scenes, settings.synthetic_seed + 1),
+            ):
+                ensure_synthetic_folder(folder, count, seed, settings.synthetic_size, settings.synthetic_gsd)
+        if world.enabled:
+            dist.barrier()
+        train, val = folder_tiles(train_root), folder_tiles(val_root)
+        summary.update(
+            generator_version=GENERATOR_VERSION,
+            generator_seed=settings.synthetic_seed,
+            val_generator_seed=settings.synthetic_seed + 1,
+            train_scenes=settings.synthetic_train_scenes,
+            val_scenes=settings.synthetic_val_scenes,
+            scene_size=settings.synthetic_size,
+        )
+    elif settings.kind == "folder":
+        train = folder_tiles(settings.root)
+        val = folder_tiles(settings.val_root) if settings.val_root else []
+        summary.update(root=str(settings.root), val_root=str(settings.val_root))
+    elif settings.kind == "vaihingen":
+        train = vaihingen_tiles(settings.root, settings.train_split)
+        val = vaihingen_tiles(settings.root, settings.val_split, eroded=settings.eroded)
+        summary.update(
+            root=str(settings.root), train_split=settings.train_split, val_split=settings.val_split
+        )
+    else:
+        optical, elevation = settings.potsdam_optical, settings.potsdam_elevation
+        train = potsdam_tiles(settings.root, settings.train_split, optical, elevation)
+        val = potsdam_tiles(settings.root, settings.val_split, optical, elevation, eroded=settings.eroded)
+        summary.update(
+            root=str(settings.root), train_split=settings.train_split, val_split=settings.val_split
+        )
+    first = train[0]
+    with rasterio.open(first.optical) as dataset:
+        count = len(first.optical_bands) if first.optical_bands else dataset.count
+        gsd = settings.gsd_m or abs(dataset.transform.a)
+    if settings.optical_bands:
+        bands = tuple(settings.optical_bands)
+    elif settings.kind == "vaihingen":
+        bands = ("IR", "R", "G")
+    elif settings.kind == "potsdam":
+        bands = {"RGB": ("R", "G", "B"), "RGBIR": ("R", "G", "B", "IR"), "IRRG": ("IR", "R", "G")}[
+            settings.potsdam_optical
+        ]
+    else:
+        bands = _default_bands(count)
+    if len(bands) != count:
+        raise ValueError(f"data.optical_bands names {len(bands)} bands, the optical rasters have {count}")
+    return DataSplits(train, val, first.classes, bands, float(gsd), summary)
+
+
+class RankSampler(Sampler[int]):
+    """This rank's share of an epoch's crops (``rank, rank + world, ...``), from batch ``start_batch`` on.
+
+    The crops themselves are random (:class:`RandomCropDataset`), so a strided split needs no shuffling,
+    and skipping the batches already done lets a resumed run continue mid-epoch.
+    """
+
+    def __init__(self, length: int, rank: int, world_size: int, batch_size: int, start_batch: int = 0):
+        self.indices = list(range(rank, length, world_size))[start_batch * batch_size :]
+
+    def __iter__(self) -> Iterator[int]:
+        """Indices in order."""
+        return iter(self.indices)
+
+    def __len__(self) -> int:
+        """Indices left this epoch."""
+        return len(self.indices)
+
+
+def lr_factor(step: int, config: OptimSettings, total_steps: int) -> float:
+    """Learning-rate multiplier at ``step``: linear warm-up to 1, then cosine or poly decay."""
+    warmup = min(config.warmup_steps, max(total_steps - 1, 0))
+    if step < warmup:
+        return (step + 1) / (warmup + 1)
+    progress = min((step - warmup) / max(total_steps - warmup, 1), 1.0)
+    if config.schedule == "poly":
+        return (1.0 - progress) ** config.poly_power
+    return config.min_lr_ratio + (1.0 - config.min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def _step_seed(seed: int, rank: int, step: int) -> int:
+    """A torch seed for (seed, rank, step), so every step's randomness is fixed whatever was resumed."""
+    return int(np.random.SeedSequence((seed, rank, step)).generate_state(1, np.uint64)[0]) >> 1
+
+
+def _needs_unused_parameter_search(model: GeoFuseNet, device: torch.device) -> bool:
+    """Whether some parameter gets no gradient (DDP must then search for unused ones every step).
+
+    Probed on a copy, so the model's normalisation statistics are not touched.
+    """
+    model = copy.deepcopy(model)
+    optical = torch.zeros(1, model.config.optical_channels, 64, 64, device=device)
+    elevation = torch.zeros(1, model.config.elevation_channels, 64, 64, device=device)
+    logits, align = model(optical, elevation)
+    (logits.sum() + align).backward()
+    return any(p.grad is None for p in model.parameters() if p.requires_grad)
+
+
+def _model_inputs(batch: Mapping[str, Tensor], device: torch.device, zero_elevation: bool) -> tuple:
+    optical = batch["optical"].to(device, non_blocking=True)
+    elevation = batch["elevation"].to(device, non_blocking=True)
+    if zero_elevation:
+        elevation = torch.zeros_like(elevation)
+    return optical, elevation, batch["mask"].to(device, non_blocking=True)
+
+
+def validate(
+    model: GeoFuseNet,
+    loader: DataLoader,
+    num_classes: int,
+    device: torch.device,
+    zero_elevation: bool = False,
+    world: Distributed | None = None,
+) -> Tensor:
+    """Confusion matrix of ``model`` over ``loader``'s windows, summed over all ranks."""
+    world = world or Distributed()
+    was_training = model.training
+    model.eval()
+    matrix = ConfusionMatrix(num_classes, IGNORE_INDEX, device)
+    with torch.inference_mode():
+        for batch in loader:
+            optical, elevation, mask = _model_inputs(batch, device, zero_elevation)
+            matrix.update(model(optical, elevation).argmax(dim=1), mask)
+    model.train(was_training)
+    if world.enabled:
+        dist.all_reduce(matrix.matrix)
+    return matrix.matrix
+
+
+class MetricsLog:
+    """Rank 0's validation log: one CSV row per validation, and TensorBoard scalars when it imports."""
+
+    def __init__(self, output: Path, classes: Sequence[ClassInfo], resume: bool) -> None:
+        self.path = output / METRICS_NAME
+        self.names = [info.name for info in classes]
+        self.columns = [
+            "epoch", "step", "train_loss", "lr", "overall_accuracy", "mean_iou", "mean_f1",
+            "mean_iou_all", "mean_f1_all", *(f"iou_{name.replace(' ', '_')}" for name in self.names),
+            "elapsed_s",
+        ]  # fmt: skip
+        if not (resume and self.path.is_file()):
+            with self.path.open("w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerow(self.columns)
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            self.tensorboard = None
+        else:
+            self.tensorboard = SummaryWriter(str(output / "tensorboard"))
+
+    def write(
+        self, epoch: int, step: int, loss: float, lr: float, metrics: SegmentationMetrics, elapsed: float
+    ) -> None:
+        """Append one validation's scores."""
+        scores = {
+            "overall_accuracy": metrics.overall_accuracy,
+            "mean_iou": metrics.mean_iou,
+            "mean_f1": metrics.mean_f1,
+            "mean_iou_all": metrics.mean_iou_all,
+            "mean_f1_all": metrics.mean_f1_all,
+        }
+        row = [epoch, step, f"{loss:.6f}", f"{lr:.6g}"]
+        row += ["" if value is None else f"{value:.6f}" for value in scores.values()]
+        row += ["" if c.iou is None else f"{c.iou:.6f}" for c in metrics.classes]
+        row.append(f"{elapsed:.1f}")
+        with self.path.open("a", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerow(row)
+        if self.tensorboard is not None:
+            self.tensorboard.add_scalar("train/loss", loss, step)
+            for key, value in scores.items():
+                if value is not None:
+                    self.tensorboard.add_scalar(f"val/{key}", value, step)
+            self.tensorboard.flush()
+
+    def close(self) -> None:
+        """Close the TensorBoard writer, if any."""
+        if self.tensorboard is not None:
+            self.tensorboard.close()
+
+
+def _train_state(
+    step: int,
+    config: TrainConfig,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    scaler: torch.amp.GradScaler,
+    losses: list[float],
+) -> dict[str, Any]:
+    return {
+        "step": step,
+        "config": config.to_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "scaler": scaler.state_dict(),
+        "losses": list(losses),
+    }
+
+
+def _check_resumable(train_state: Mapping[str, Any] | None, config: TrainConfig, path: Path) -> None:
+    if train_state is None:
+        raise CheckpointError(f"{path} holds no training state (a released model); it cannot be resumed")
+    saved = TrainConfig.from_dict(train_state["config"])
+    mine = config.to_dict()
+    for section in ("model", "optim"):
+        if saved.to_dict()[section] != mine[section]:
+            raise CheckpointError(f"{path} was trained with different [{section}] settings; cannot resume")
+    for key in ("crop_size", "batch_size", "steps_per_epoch", "seed", "zero_elevation"):
+        if getattr(saved.train, key) != getattr(config.train, key):
+            raise CheckpointError(f"{path} was trained with train.{key} = {getattr(saved.train, key)}")
+
+
+def train(
+    config: TrainConfig,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    resume: str | Path | None = None,
+) -> Path:
+    """Train a model as ``config`` says and return the final checkpoint (``<output>/model.pt``).
+
+    Under torchrun (WORLD_SIZE > 1) every process calls this; the process group is created here and torn
+    down at the end. Rank 0 writes ``<output>/last.pt`` (resumable) every ``checkpoint_every`` steps,
+    ``<output>/metrics.csv`` at each validation and the final ``model.pt`` (no training state).
+
+    Args:
+        config: The run.
+        progress: Called on rank 0 after every step (and with the metrics after each validation).
+        cancel: Checked before every step; when it returns true, ``last.pt`` is written and
+            :class:`TrainingCancelled` raised.
+        resume: A ``last.pt`` to continue from: the same step, optimiser, scheduler and scaler state.
+
+    Returns:
+        The final checkpoint's path (on every rank).
+
+    Raises:
+        TrainingCancelled: If ``cancel()`` returned true.
+        CheckpointError: If ``resume`` is not a resumable checkpoint of this configuration.
+    """
+    world = Distributed.from_environment()
+    device = resolve_device(config.train.device, world.local_rank)
+    if world.enabled and not dist.is_initialized():
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    try:
+        return _train(config, world, device, progress, cancel, resume)
+    finally:
+        if world.enabled and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _train(
+    config: TrainConfig,
+    world: Distributed,
+    device: torch.device,
+    progress: Callable[[Progress], None] | None,
+    cancel: Callable[[], bool] | None,
+    resume: str | Path | None,
+) -> Path:
+    run = config.train
+    if run.threads:
+        torch.set_num_threads(run.threads)
+    output = Path(run.output)
+    if world.is_main:
+        output.mkdir(parents=True, exist_ok=True)
+    data = prepare_data(config, world)
+    normalization = config.normalization()
+    model_config = config.model_config(len(data.classes), len(data.optical_bands))
+
+    torch.manual_seed(run.seed)
+    model = GeoFuseNet(model_config).to(device).train()
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.optim.lr, weight_decay=config.optim.weight_decay
+    )
+    total = config.total_steps
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: lr_factor(step, config.optim, total)
+    )
+    use_amp = run.amp and device.type == "cuda"
+    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+
+    step, losses = 0, []
+    if resume is not None:
+        checkpoint = load_checkpoint(resume)
+        _check_resumable(checkpoint.train_state, config, Path(resume))
+        model.load_state_dict(checkpoint.state_dict)
+        state = checkpoint.train_state or {}
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        step, losses = int(state["step"]), [float(v) for v in state["losses"]]
+
+    network = model
+    if world.enabled:
+        find_unused = _needs_unused_parameter_search(model, device)
+        model = nn.parallel.DistributedDataParallel(
+            model,
+            device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=find_unused,
+        )
+
+    epoch_length = run.steps_per_epoch * run.batch_size * world.world_size
+    train_set = RandomCropDataset(data.train, run.crop_size, epoch_length, normalization, seed=run.seed)
+    val_loader = None
+    if data.val:
+        val_set = GridWindowDataset(data.val, run.val_window, normalization)
+        val_loader = DataLoader(
+            val_set,
+            batch_size=run.batch_size,
+            sampler=RankSampler(len(val_set), world.rank, world.world_size, 1),
+            num_workers=run.workers,
+        )
+
+    card_training: dict[str, Any] = {
+        "data": data.summary,
+        "seed": run.seed,
+        "generator_seed": data.summary.get("generator_seed"),
+        "variant": model_config.variant,
+        "lambda_align": config.model.lambda_align,
+        "zero_elevation": run.zero_elevation,
+        "crop_size": run.crop_size,
+        "batch_size": run.batch_size,
+        "world_size": world.world_size,
+        "total_steps": total,
+        "config": config.to_dict(),
+    }
+
+    def card(metrics: SegmentationMetrics | None, done: int) -> ModelCard:
+        summary = dict(card_training, steps=done, final_loss=losses[-1] if losses else None)
+        summary["metrics"] = metrics.to_dict() if metrics is not None else None
+        return ModelCard(model_config, data.classes, normalization, data.optical_bands, data.gsd_m, summary)
+
+    log = MetricsLog(output, data.classes, resume is not None) if world.is_main else None
+    bar = None
+    if world.is_main:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, initial=step, unit="step", dynamic_ncols=True, desc="train")
+    started = time.perf_counter()
+    metrics: SegmentationMetrics | None = None
+    loss_value = losses[-1] if losses else float("nan")
+
+    def save_resumable(done: int) -> Path:
+        path = output / RESUME_NAME
+        if world.is_main:
+            state = _train_state(done, config, optimizer, scheduler, scaler, losses)
+            save_checkpoint(path, network, card(metrics, done), state)
+        if world.enabled:
+            dist.barrier()
+        return path
+
+    try:
+        while step < total:
+            epoch, start_batch = divmod(step, run.steps_per_epoch)
+            train_set.set_epoch(epoch)
+            loader = DataLoader(
+                train_set,
+                batch_size=run.batch_size,
+                sampler=RankSampler(epoch_length, world.rank, world.world_size, run.batch_size, start_batch),
+                num_workers=run.workers,
+                drop_last=True,
+                generator=torch.Generator(),
+                pin_memory=device.type == "cuda",
+            )
+            for batch in loader:
+                if cancel is not None and cancel():
+                    raise TrainingCancelled(save_resumable(step), step)
+                torch.manual_seed(_step_seed(run.seed, world.rank, step))
+                optical, elevation, mask = _model_inputs(batch, device, run.zero_elevation)
+                with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
+                    logits, align = model(optical, elevation)
+                    ce = F.cross_entropy(logits.float(), mask, ignore_index=IGNORE_INDEX)
+                loss = ce + config.model.lambda_align * align.float()
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                scheduler.step()
+                step += 1
+                loss_value = float(loss.detach())
+                losses.append(loss_value)
+                lr = scheduler.get_last_lr()[0]
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss_value:.4f}", ce=f"{float(ce.detach()):.4f}", lr=f"{lr:.2e}")
+                if progress is not None and world.is_main:
+                    progress(Progress(step, total, loss_value, lr))
+                if step % run.checkpoint_every == 0 and step < total:
+                    save_resumable(step)
+                end_of_epoch = step % run.steps_per_epoch == 0
+                if step >= total or (end_of_epoch and (step // run.steps_per_epoch) % run.val_every == 0):
+                    metrics = _validate_and_log(
+                        network,
+                        val_loader,
+                        data.classes,
+                        device,
+                        run,
+                        world,
+                        log,
+                        epoch,
+                        step,
+                        losses,
+                        lr,
+                        time.perf_counter() - started,
+                    )
+                    if metrics is not None and progress is not None and world.is_main:
+                        progress(Progress(step, total, loss_value, lr, metrics))
+                if step >= total or end_of_epoch:
+                    break
+    finally:
+        if bar is not None:
+            bar.close()
+        if log is not None:
+            log.close()
+
+    final = output / FINAL_NAME
+    if world.is_main:
+        summary_card = card(metrics, step)
+        summary_card.training["duration_s"] = round(time.perf_counter() - started, 1)
+        save_checkpoint(final, network, summary_card)
+    if world.enabled:
+        dist.barrier()
+    return final
+
+
+def _validate_and_log(
+    network: GeoFuseNet,
+    loader: DataLoader | None,
+    classes: Sequence[ClassInfo],
+    device: torch.device,
+    run: RunSettings,
+    world: Distributed,
+    log: MetricsLog | None,
+    epoch: int,
+    step: int,
+    losses: list[float],
+    lr: float,
+    elapsed: float,
+) -> SegmentationMetrics | None:
+    if loader is None:
+        return None
+    matrix = validate(network, loader, len(classes), device, run.zero_elevation, world)
+    metrics = compute_metrics(matrix, [info.name for info in classes])
+    window = losses[-run.steps_per_epoch :]
+    if log is not None:
+        log.write(epoch, step, sum(window) / len(window), lr, metrics, elapsed)
+    return metrics

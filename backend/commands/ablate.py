@@ -1,0 +1,67 @@
+"""``geofuse ablate``: the paper's §4.3 table, every variant trained and evaluated under the same budget."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HELP = "Train and evaluate variants under one budget; print the ablation table (Markdown and CSV)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``geofuse ablate``."""
+    parser.add_argument("--config", help="TOML training config shared by all runs (default: the defaults)")
+    parser.add_argument(
+        "--data",
+        help="folder dataset to train on (data.kind=folder, data.root=DATA); validation tiles come from "
+        "data.val_root; without --data and --config: synthetic scenes",
+    )
+    parser.add_argument("--val-data", help="validation folder (data.val_root) for --data")
+    parser.add_argument("--variants", default="baseline,a0,a1,a2,a3", help="comma-separated variant names")
+    parser.add_argument("--seeds", type=int, default=3, help="runs per variant (seeds 0..N-1)")
+    parser.add_argument("--steps", type=int, help="training steps per run (train.steps)")
+    parser.add_argument("--output", default="runs/ablation", help="folder for the runs and the tables")
+    parser.add_argument("--tile", type=int, default=512, help="sliding-window tile size of the evaluation")
+    parser.add_argument("--overlap", type=int, default=64)
+    parser.add_argument("--cost-size", type=int, default=256, help="input side for FLOPs and throughput")
+    parser.add_argument(
+        "overrides", nargs="*", metavar="SECTION.KEY=VALUE", help="config overrides, as for geofuse train"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the ablation, print the Markdown table, write ablation.md and ablation.csv."""
+    from geofuse.backend.ablation import ablation_markdown, run_ablation, write_ablation
+    from geofuse.backend.checkpoint import CheckpointError
+    from geofuse.backend.training import load_config
+
+    overrides = []
+    if args.data:
+        overrides += ["data.kind=folder", f"data.root={json.dumps(args.data)}"]
+    if args.val_data:
+        overrides.append(f"data.val_root={json.dumps(args.val_data)}")
+    if args.steps:
+        overrides.append(f"train.steps={args.steps}")
+    overrides += args.overrides
+    try:
+        config = load_config(args.config, overrides)
+        variants = [name.strip() for name in args.variants.split(",") if name.strip()]
+        results = run_ablation(
+            config,
+            variants,
+            args.seeds,
+            Path(args.output),
+            tile=args.tile,
+            overlap=args.overlap,
+            cost_size=args.cost_size,
+            log=lambda line: print(line, file=sys.stderr),
+        )
+    except (FileNotFoundError, ValueError, CheckpointError) as error:
+        print(f"geofuse ablate: {error}", file=sys.stderr)
+        return 2
+    markdown, table = write_ablation(results, args.output)
+    print(ablation_markdown(results))
+    print(f"written: {markdown}, {table}")
+    return 0

@@ -1,0 +1,112 @@
+"""``geofuse evaluate``: score a model on whole tiles (sliding window) and write a JSON report and a PNG."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from geofuse.backend.metrics import SegmentationMetrics
+
+HELP = "Evaluate a model on whole tiles: OA, per-class P/R/F1/IoU, mF1/mIoU (5 ISPRS classes and all)."
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """Dataset options shared with ``geofuse ablate``."""
+    parser.add_argument("--data", help="dataset folder (for synthetic: where the scenes are written)")
+    parser.add_argument(
+        "--kind",
+        default="folder",
+        choices=("folder", "vaihingen", "potsdam", "synthetic"),
+        help="dataset kind",
+    )
+    parser.add_argument("--split", default="test", help="ISPRS split (default test)")
+    parser.add_argument("--potsdam-optical", default="RGB", choices=("RGB", "RGBIR", "IRRG"))
+    parser.add_argument("--potsdam-elevation", default="dsm", choices=("dsm", "ndsm"))
+    parser.add_argument("--synthetic-seed", type=int, default=1000, help="generator seed of held-out scenes")
+    parser.add_argument("--synthetic-count", type=int, default=4)
+    parser.add_argument("--synthetic-size", type=int, default=512)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``geofuse evaluate``."""
+    parser.add_argument("--model", required=True, help="checkpoint (.pt)")
+    add_data_arguments(parser)
+    parser.add_argument("--output", default="evaluation", help="folder for metrics.json and confusion.png")
+    parser.add_argument("--tile", type=int, default=512, help="sliding-window tile size")
+    parser.add_argument("--overlap", type=int, default=64, help="sliding-window overlap")
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument(
+        "--eroded", type=int, default=0, metavar="RADIUS", help="also score with boundaries eroded (ISPRS: 3)"
+    )
+    parser.add_argument(
+        "--zero-elevation",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="feed a zero elevation (default: as the model was trained)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate and print the headline scores. Exit 2 on a model or data error."""
+    from geofuse.backend.checkpoint import CheckpointError, load_checkpoint
+    from geofuse.backend.evaluation import dataset_tiles, evaluate_tiles, plot_confusion_matrix, write_report
+    from geofuse.backend.training import resolve_device
+
+    output = Path(args.output)
+    try:
+        checkpoint = load_checkpoint(args.model)
+        device = resolve_device(args.device)
+        root = args.data or str(output / "data")
+        if args.kind != "synthetic" and not args.data:
+            raise ValueError("--data is required for this dataset kind")
+        tiles = dataset_tiles(
+            args.kind,
+            root,
+            split=args.split,
+            potsdam_optical=args.potsdam_optical,
+            potsdam_elevation=args.potsdam_elevation,
+            synthetic_seed=args.synthetic_seed,
+            synthetic_count=args.synthetic_count,
+            synthetic_size=args.synthetic_size,
+        )
+        model = checkpoint.build_model(device)
+        result = evaluate_tiles(
+            model,
+            checkpoint.card,
+            tiles,
+            tile=args.tile,
+            overlap=args.overlap,
+            batch_size=args.batch_size,
+            device=device,
+            eroded_radius=args.eroded,
+            zero_elevation=args.zero_elevation,
+            progress=lambda done, total: print(f"tile {done}/{total}", file=sys.stderr),
+        )
+    except (FileNotFoundError, ValueError, CheckpointError) as error:
+        print(f"geofuse evaluate: {error}", file=sys.stderr)
+        return 2
+    extra = {"model": str(args.model), "data": {"kind": args.kind, "root": root}}
+    report = write_report(result, output / "metrics.json", extra)
+    plot_confusion_matrix(result.matrix, result.classes, output / "confusion.png")
+    for label, eroded in (("full reference", False), ("eroded boundaries", True)):
+        if eroded and result.eroded_matrix is None:
+            continue
+        print(f"{label}: {format_metrics(result.metrics(eroded))}")
+    print(f"report: {report}")
+    return 0
+
+
+def format_metrics(metrics: SegmentationMetrics) -> str:
+    """One line: OA, mIoU/mF1 over the mean classes and over all classes (``n/a`` when undefined)."""
+
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{100 * value:.2f}"
+
+    return (
+        f"OA {pct(metrics.overall_accuracy)}  mIoU {pct(metrics.mean_iou)}  mF1 {pct(metrics.mean_f1)}  "
+        f"(all classes: mIoU {pct(metrics.mean_iou_all)}  mF1 {pct(metrics.mean_f1_all)})"
+    )

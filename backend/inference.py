@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
@@ -392,9 +392,11 @@ def _profile(optical: rasterio.DatasetReader, window: Window, dtype: str, nodata
 
 
 def _temporary(final: Path) -> Path:
-    handle, name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=".tmp" + final.suffix, dir=final.parent)
-    os.close(handle)
-    return Path(name)
+    """A fresh hidden name beside ``final`` (created by its writer, so the usual permissions apply)."""
+    while True:
+        candidate = final.with_name(f".{final.stem}.{secrets.token_hex(4)}.tmp{final.suffix}")
+        if not candidate.exists():
+            return candidate
 
 
 def _mask_needed(dataset: rasterio.DatasetReader | WarpedVRT) -> bool:

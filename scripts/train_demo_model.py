@@ -31,6 +31,14 @@ TARGET_MIOU = 0.85
 TARGET_GAP = 0.10
 
 
+def _prepare_data(config: Path, output: Path, overrides: list[str]) -> None:
+    """Write the training and validation scenes once, before two processes would race to write them."""
+    from geofuse.backend.training import load_config, prepare_data
+
+    settings = load_config(config, [*overrides, f"data.root={json.dumps(str(output / 'data'))}"])
+    prepare_data(settings)
+
+
 def _train_processes(config: Path, output: Path, overrides: list[str]) -> dict[str, Path]:
     """Start both trainings at once and wait; each writes its log beside its run."""
     runs = {"elevation": output / "a2", "zero_elevation": output / "a2_zero_elevation"}
@@ -70,6 +78,7 @@ def main() -> int:
     from geofuse.backend.evaluation import dataset_tiles, evaluate_tiles, write_report
 
     started = time.perf_counter()
+    _prepare_data(args.config, args.output, args.overrides)
     models = _train_processes(args.config, args.output, args.overrides)
     trained = time.perf_counter() - started
     torch.set_num_threads(2)

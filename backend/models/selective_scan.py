@@ -1,10 +1,34 @@
-"""Selective scan with mamba-ssm's semantics (placeholder sequential version, being replaced)."""
+"""Selective scan (the S6 recurrence of Mamba) with mamba-ssm's exact signature and semantics.
+
+For every batch b and channel d, with state size N:
+
+    Δ = softplus(delta + delta_bias)  (softplus only when asked),
+    h_t = exp(Δ_t A) ⊙ h_{t-1} + Δ_t B_t u_t,      y_t = C_t · h_t + D u_t,   out_t = y_t · silu(z_t).
+
+On a CUDA device with mamba-ssm installed the call goes to its fused kernel. Everywhere else it runs a pure
+PyTorch two-level chunked scan: the sequence is cut into K chunks of T steps and the recurrence is stepped
+T times *for all K chunks at once*; a short K-step pass carries the state from chunk to chunk. Each step
+touches only a K×B×D×N slice that fits in the CPU cache, so no B×D×N×L tensor is materialised in the
+forward pass, and every factor is a product of exp(Δ A) ≤ 1: there is no exp(−cumsum) to overflow, however
+negative Δ·A gets. The backward pass is the hand-derived reverse recurrence
+G_t = C_t dy_t + exp(Δ_{t+1} A) G_{t+1}, chunked the same way, instead of an autograd graph of L small ops.
+"""
 
 from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.autograd.function import FunctionCtx, once_differentiable
+
+# Sizes of the chunked scan, in elements (see `_Plan.choose`).
+_STEP_ELEMENTS = 1 << 17
+_BLOCK_ELEMENTS = 1 << 19
 
 
 def selective_scan_fn(
@@ -19,31 +43,296 @@ def selective_scan_fn(
     delta_softplus: bool = False,
     return_last_state: bool = False,
 ) -> Tensor | tuple[Tensor, Tensor]:
-    """h_t = exp(Δ_t A) h_{t-1} + Δ_t B_t u_t,  y_t = C_t h_t (+ D u) (· silu(z))."""
-    dtype_in = u.dtype
-    u, delta = u.float(), delta.float()
-    if delta_bias is not None:
-        delta = delta + delta_bias[..., None].float()
-    if delta_softplus:
-        delta = F.softplus(delta)
+    """Run the selective scan, on mamba-ssm's CUDA kernel when it can, else in pure PyTorch.
+
+    Args:
+        u: Input sequence, B×D×L.
+        delta: Step sizes Δ before bias and softplus, B×D×L.
+        A: State matrix, D×N (real; negative for a decaying state).
+        B: Input projection B_t, B×N×L shared over channels, or B×G×N×L where group g serves channels
+            g·D/G … (g+1)·D/G − 1.
+        C: Output projection C_t, shaped like B.
+        D: Skip weight, D.
+        z: Gate, B×D×L; the output is multiplied by silu(z).
+        delta_bias: Added to delta before the softplus, D.
+        delta_softplus: Whether Δ = softplus(delta + delta_bias).
+        return_last_state: Whether to also return the final state h_L.
+
+    Returns:
+        y (B×D×L, u's dtype), and h_L (B×D×N, float32; float64 for float64 inputs) when
+        ``return_last_state``.
+
+    Raises:
+        ValueError: If the shapes do not fit together.
+    """
+    _check_shapes(u, delta, A, B, C, D, z, delta_bias)
+    if u.is_cuda:
+        mamba_scan = _mamba_ssm_kernel()
+        if mamba_scan is not None:
+            return mamba_scan(u, delta, A, B, C, D, z, delta_bias, delta_softplus, return_last_state)
+    return _torch_selective_scan(u, delta, A, B, C, D, z, delta_bias, delta_softplus, return_last_state)
+
+
+@functools.cache
+def _mamba_ssm_kernel() -> Callable[..., Tensor | tuple[Tensor, Tensor]] | None:
+    """mamba-ssm's ``selective_scan_fn``, imported on first CUDA use (it pulls in triton), or None."""
+    try:
+        from mamba_ssm.ops.selective_scan_interface import selective_scan_fn as mamba_scan
+    except (ImportError, OSError):
+        return None
+    return mamba_scan
+
+
+def _check_shapes(
+    u: Tensor,
+    delta: Tensor,
+    A: Tensor,
+    B: Tensor,
+    C: Tensor,
+    D: Tensor | None,
+    z: Tensor | None,
+    delta_bias: Tensor | None,
+) -> None:
+    """Raise ValueError unless the arguments have mamba-ssm's shapes."""
+    if u.dim() != 3 or delta.shape != u.shape:
+        raise ValueError(f"u and delta must both be B×D×L, got {tuple(u.shape)} and {tuple(delta.shape)}")
     batch, dim, length = u.shape
-    if B.dim() == 4:
-        B = B.float().repeat_interleave(dim // B.shape[1], dim=1)  # b d n l
-        C = C.float().repeat_interleave(dim // C.shape[1], dim=1)
-    else:
-        B = B.float().unsqueeze(1).expand(batch, dim, *B.shape[1:])
-        C = C.float().unsqueeze(1).expand(batch, dim, *C.shape[1:])
-    dA = torch.exp(delta.unsqueeze(2) * A.float()[None, :, :, None])  # b d n l
-    dBu = delta.unsqueeze(2) * B * u.unsqueeze(2)
-    h = u.new_zeros(batch, dim, A.shape[1])
-    ys = []
-    for dA_t, dBu_t, C_t in zip(dA.unbind(-1), dBu.unbind(-1), C.unbind(-1), strict=True):
-        h = dA_t * h + dBu_t
-        ys.append((h * C_t).sum(-1))
-    y = torch.stack(ys, dim=-1)
+    if A.dim() != 2 or A.shape[0] != dim:
+        raise ValueError(f"A must be D×N with D={dim}, got {tuple(A.shape)}")
+    state = A.shape[1]
+    for name, m in (("B", B), ("C", C)):
+        grouped_ok = m.dim() == 4 and m.shape[1] > 0 and dim % m.shape[1] == 0
+        if not (m.dim() == 3 or grouped_ok) or (m.shape[0], *m.shape[-2:]) != (batch, state, length):
+            raise ValueError(
+                f"{name} must be B×N×L or B×G×N×L with G dividing D "
+                f"(B={batch}, N={state}, L={length}, D={dim}), got {tuple(m.shape)}"
+            )
+    if B.shape != C.shape:
+        raise ValueError(f"B and C must have the same shape, got {tuple(B.shape)} and {tuple(C.shape)}")
+    if z is not None and z.shape != u.shape:
+        raise ValueError(f"z must be B×D×L like u, got {tuple(z.shape)}")
+    for name, v in (("D", D), ("delta_bias", delta_bias)):
+        if v is not None and v.shape != (dim,):
+            raise ValueError(f"{name} must have shape ({dim},), got {tuple(v.shape)}")
+
+
+def _torch_selective_scan(
+    u: Tensor,
+    delta: Tensor,
+    A: Tensor,
+    B: Tensor,
+    C: Tensor,
+    D: Tensor | None,
+    z: Tensor | None,
+    delta_bias: Tensor | None,
+    delta_softplus: bool,
+    return_last_state: bool,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Pure PyTorch path: Δ, D and z by autograd on B×D×L tensors, the recurrence by `_ChunkedScan`."""
+    compute = torch.float64 if torch.float64 in {t.dtype for t in (u, delta, A, B, C)} else torch.float32
+    dt = delta.to(compute)
+    if delta_bias is not None:
+        dt = dt + delta_bias.to(compute)[:, None]
+    if delta_softplus:
+        dt = F.softplus(dt)
+    u_c = u.to(compute)
+    grouped = B.dim() == 4
+    B_g = B.to(compute) if grouped else B.to(compute).unsqueeze(1)
+    C_g = C.to(compute) if grouped else C.to(compute).unsqueeze(1)
+    y, last_state = _ChunkedScan.apply(u_c, dt, A.to(compute), B_g, C_g)
     if D is not None:
-        y = y + u * D.float()[:, None]
+        y = y + u_c * D.to(compute)[:, None]
     if z is not None:
-        y = y * F.silu(z.float())
-    y = y.to(dtype_in)
-    return (y, h) if return_last_state else y
+        y = y * F.silu(z.to(compute))
+    y = y.to(u.dtype)
+    return (y, last_state) if return_last_state else y
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How the chunked scan cuts a sequence of L steps for ``lanes`` = batch·D·N parallel recurrences.
+
+    Attributes:
+        chunks: K, the chunks stepped together (K·T ≥ L; the tail is padded with Δ = 0, which keeps h).
+        steps: T, the steps in a chunk.
+        block: S, the steps whose decays, inputs and states are computed in one batch of bulk ops.
+    """
+
+    chunks: int
+    steps: int
+    block: int
+
+    @classmethod
+    def choose(cls, length: int, lanes: int) -> _Plan:
+        """Plan for L = ``length``.
+
+        A step costs a fixed Python overhead plus K·lanes element updates, and chunking costs a second
+        pass over all chunks but the last. So K grows until a step holds about `_STEP_ELEMENTS`
+        (K = 1, a plain sequential scan, when the lanes alone fill a step), but stays below √(2L) so that
+        the K-step carry between chunks does not outweigh the T steps inside them. A block holds about
+        `_BLOCK_ELEMENTS`, so its buffers stay in the CPU cache.
+        """
+        chunks = max(1, min(_STEP_ELEMENTS // max(lanes, 1), math.isqrt(2 * length)))
+        steps = -(-length // chunks)
+        chunks = -(-length // steps)
+        block = max(1, min(steps, _BLOCK_ELEMENTS // (chunks * lanes)))
+        return cls(chunks, steps, block)
+
+    def blocks(self) -> Iterator[slice]:
+        """The step ranges of the blocks, in order."""
+        for start in range(0, self.steps, self.block):
+            yield slice(start, min(start + self.block, self.steps))
+
+
+def _to_steps(x: Tensor, plan: _Plan) -> Tensor:
+    """(batch, *mid, L) → (T, K, batch, *mid), zero-padded to K·T, so that one step is one contiguous slice.
+
+    Two copies (a 2-D transpose, then a swap of the two outer dims) are much faster than one general
+    permutation.
+    """
+    lead = x.shape[:-1]
+    padded = plan.chunks * plan.steps
+    x = F.pad(x, (0, padded - x.shape[-1])).reshape(-1, padded).t().contiguous()
+    return x.view(plan.chunks, plan.steps, *lead).transpose(0, 1).contiguous()
+
+
+def _from_steps(x: Tensor, length: int) -> Tensor:
+    """Inverse of `_to_steps`: (T, K, *lead) → (*lead, L)."""
+    steps, chunks, *lead = x.shape
+    x = x.transpose(0, 1).reshape(chunks * steps, -1).t()
+    return x.reshape(*lead, chunks * steps)[..., :length]
+
+
+class _ChunkedScan(torch.autograd.Function):
+    """h_t = exp(Δ_t A) h_{t-1} + Δ_t B_t u_t, y_t = C_t·h_t, chunked; returns (y, h_L).
+
+    Shapes: u, Δ: batch×D×L; A: D×N; B, C: batch×G×N×L. Inside, channels split into G groups of Dg = D/G
+    and a step's state is K×batch×G×N×Dg: channels innermost, so the sums over N that read out y_t run
+    over whole rows. Only the recurrence itself is stepped one op at a time; decays, inputs, read-outs and
+    gradients are bulk ops over a block of S steps. exp(x) is computed as exp2(x·log2 e), which is faster
+    and, unlike exp, has no slow path for arguments far below −87.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: FunctionCtx, u: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        batch, dim, length = u.shape
+        groups, state = B.shape[1], A.shape[1]
+        group_dim = dim // groups
+        plan = _Plan.choose(length, batch * dim * state)
+        A_t = A.reshape(groups, group_dim, state).transpose(-1, -2)  # G N Dg
+        A2 = (A_t * math.log2(math.e)).contiguous()
+        dt_s = _to_steps(dt.reshape(batch, groups, 1, group_dim, length), plan)  # T K b G 1 Dg
+        dtu_s = dt_s * _to_steps(u.reshape(batch, groups, 1, group_dim, length), plan)
+        B_s = _to_steps(B, plan).unsqueeze(-1)  # T K b G N 1
+        C_s = _to_steps(C, plan).unsqueeze(-2)  # T K b G 1 N
+        block_shape = (plan.block, plan.chunks, batch, groups, state, group_dim)
+        decays = dt.new_empty(block_shape)
+        states = dt.new_empty(block_shape)
+        starts = dt.new_zeros(block_shape[1:])
+        chunk_decay = starts
+        if plan.chunks > 1:
+            # Pass 1: the end state of every chunk but the last, from a zero start.
+            ends = torch.zeros_like(starts[:-1])
+            for steps in plan.blocks():
+                n = steps.stop - steps.start
+                a, x = decays[:n, :-1], states[:n, :-1]
+                torch.mul(dt_s[steps, :-1], A2, out=a).exp2_()
+                torch.mul(dtu_s[steps, :-1], B_s[steps, :-1], out=x)
+                h = ends
+                for i in range(n):
+                    h = x[i].addcmul_(a[i], h)
+                ends.copy_(h)
+            # Pass 2: carry the state across chunks; starts[k] is the true state entering chunk k.
+            chunk_decay = torch.exp2(dt_s.sum(0) * A2)
+            for k in range(1, plan.chunks):
+                torch.addcmul(ends[k - 1], chunk_decay[k - 1], starts[k - 1], out=starts[k])
+        # Pass 3: rerun every chunk from its true start, reading out y_t = C_t·h_t.
+        y_s = dt.new_empty(plan.steps, plan.chunks, batch, groups, 1, group_dim)
+        h_end = starts.clone()
+        for steps in plan.blocks():
+            n = steps.stop - steps.start
+            a, x = decays[:n], states[:n]
+            torch.mul(dt_s[steps], A2, out=a).exp2_()
+            torch.mul(dtu_s[steps], B_s[steps], out=x)
+            h = h_end
+            for i in range(n):
+                h = x[i].addcmul_(a[i], h)
+            h_end.copy_(h)
+            torch.matmul(C_s[steps], x, out=y_s[steps])
+        ctx.save_for_backward(u, dt, dt_s, dtu_s, A_t, A2, B_s, C_s, starts, chunk_decay)
+        ctx.plan = plan
+        last_state = h_end[-1].transpose(-1, -2).reshape(batch, dim, state)
+        return _from_steps(y_s.squeeze(-2), length).reshape(batch, dim, length), last_state
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: FunctionCtx, dy: Tensor, d_last: Tensor) -> tuple[Tensor, ...]:
+        u, dt, dt_s, dtu_s, A_t, A2, B_s, C_s, starts, chunk_decay = ctx.saved_tensors
+        plan: _Plan = ctx.plan
+        batch, dim, length = u.shape
+        groups, state, group_dim = A_t.shape
+        dy_s = _to_steps(dy.reshape(batch, groups, 1, group_dim, length), plan)  # T K b G 1 Dg
+        C_col, B_row = C_s.transpose(-1, -2), B_s.transpose(-1, -2)
+        block_shape = (plan.block, *starts.shape)
+        decays = dt.new_empty(block_shape)
+        states = dt.new_empty((plan.block + 1, *starts.shape))
+        grads = dt.new_empty(block_shape)
+        work = dt.new_empty(block_shape)
+        # Sweep 1: the state entering every block, and for each chunk R_k = Σ_t P_t ⊙ C_t dy_t with P_t the
+        # product of the chunk's decays up to t: the gradient chunk k sends back to chunk k-1's end state.
+        block_starts = [starts]
+        decay_product = torch.ones_like(starts)
+        sent_back = torch.zeros_like(starts)
+        for steps in plan.blocks():
+            n = steps.stop - steps.start
+            a, x = decays[:n], states[:n]
+            torch.mul(dt_s[steps], A2, out=a).exp2_()
+            torch.mul(dtu_s[steps], B_s[steps], out=x)
+            h = block_starts[-1]
+            for i in range(n):
+                h = x[i].addcmul_(a[i], h)
+            block_starts.append(h.clone())
+            if plan.chunks > 1:
+                p = torch.cumprod(a, 0, out=grads[:n]).mul_(decay_product)
+                decay_product.copy_(p[-1])
+                sent_back.add_(torch.mul(C_col[steps], dy_s[steps], out=work[:n]).mul_(p).sum(0))
+        # ends[k]: the gradient w.r.t. the state leaving chunk k (d_last after the last chunk).
+        ends = torch.empty_like(starts)
+        ends[-1] = d_last.reshape(batch, groups, group_dim, state).transpose(-1, -2)
+        for k in range(plan.chunks - 1, 0, -1):
+            torch.addcmul(sent_back[k], chunk_decay[k], ends[k], out=ends[k - 1])
+        # Sweep 2, blocks in reverse: recompute the block's states, then step by step
+        # G_t = C_t dy_t + exp(Δ_{t+1}A) G_{t+1}, then the block's gradients from G_t, h_{t-1}, h_t in bulk.
+        dB_s = torch.empty_like(B_s)
+        dC_s = torch.empty_like(B_s)
+        gB_s = torch.empty_like(dt_s)
+        ddt_s = torch.empty_like(dt_s)
+        dA = torch.zeros_like(A2)
+        carry = ends
+        for steps, h0 in zip(reversed(list(plan.blocks())), reversed(block_starts[:-1]), strict=True):
+            n = steps.stop - steps.start
+            a, hs, g, w = decays[:n], states[: n + 1], grads[:n], work[:n]
+            torch.mul(dt_s[steps], A2, out=a).exp2_()
+            torch.mul(dtu_s[steps], B_s[steps], out=hs[1:])
+            hs[0] = h0
+            for i in range(n):
+                hs[i + 1].addcmul_(a[i], hs[i])
+            torch.mul(C_col[steps], dy_s[steps], out=g)
+            g[n - 1].add_(carry)
+            for i in range(n - 2, -1, -1):
+                g[i].addcmul_(a[i + 1], g[i + 1])
+            torch.mul(g[0], a[0], out=carry)
+            torch.sum(torch.mul(hs[1:], dy_s[steps], out=w), -1, keepdim=True, out=dC_s[steps])
+            torch.sum(torch.mul(g, dtu_s[steps], out=w), -1, keepdim=True, out=dB_s[steps])
+            torch.matmul(B_row[steps], g, out=gB_s[steps])
+            weighted = torch.mul(g, a, out=g).mul_(hs[:-1])  # ∂L/∂(Δ_t A) = G_t ⊙ exp(Δ_t A) ⊙ h_{t-1}
+            dA.add_(torch.mul(weighted, dt_s[steps], out=w).sum((0, 1, 2)))
+            torch.sum(weighted.mul_(A_t), -2, keepdim=True, out=ddt_s[steps])
+        gB = _from_steps(gB_s.squeeze(-2), length).reshape(batch, dim, length)
+        du = gB * dt
+        ddt = _from_steps(ddt_s.squeeze(-2), length).reshape(batch, dim, length) + gB * u
+        dB = _from_steps(dB_s.squeeze(-1), length)
+        dC = _from_steps(dC_s.squeeze(-1), length)
+        return du, ddt, dA.transpose(-1, -2).reshape(dim, state), dB, dC

@@ -1,0 +1,289 @@
+"""The selective scan against a plain sequential loop: forward, gradients, last state, dtypes, stability."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from geofuse.backend.models import selective_scan as scan_module
+from geofuse.backend.models import selective_scan_fn
+
+GRAD_NAMES = ("u", "delta", "A", "B", "C", "D", "z", "delta_bias")
+
+
+def reference_scan(
+    u: Tensor,
+    delta: Tensor,
+    A: Tensor,
+    B: Tensor,
+    C: Tensor,
+    D: Tensor | None = None,
+    z: Tensor | None = None,
+    delta_bias: Tensor | None = None,
+    delta_softplus: bool = False,
+    return_last_state: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """h_t = exp(Δ_t A) h_{t-1} + Δ_t B_t u_t, y_t = C_t·h_t + D u_t, times silu(z_t), one step at a time."""
+    dt = delta if delta_bias is None else delta + delta_bias[:, None]
+    if delta_softplus:
+        dt = F.softplus(dt)
+    batch, dim, _ = u.shape
+    if B.dim() == 3:
+        B, C = B.unsqueeze(1), C.unsqueeze(1)
+    per_group = dim // B.shape[1]
+    B_d, C_d = B.repeat_interleave(per_group, 1), C.repeat_interleave(per_group, 1)  # batch D N L
+    h = u.new_zeros(batch, dim, A.shape[1])
+    ys = []
+    for dt_t, u_t, B_t, C_t in zip(dt.unbind(-1), u.unbind(-1), B_d.unbind(-1), C_d.unbind(-1), strict=True):
+        h = torch.exp(dt_t[..., None] * A) * h + (dt_t * u_t)[..., None] * B_t
+        ys.append((h * C_t).sum(-1))
+    y = torch.stack(ys, -1)
+    if D is not None:
+        y = y + u * D[:, None]
+    if z is not None:
+        y = y * F.silu(z)
+    return (y, h) if return_last_state else y
+
+
+def make_inputs(
+    batch: int,
+    dim: int,
+    state: int,
+    length: int,
+    *,
+    groups: int | None = None,
+    dtype: torch.dtype = torch.float64,
+    options: str = "Dzb",
+    softplus: bool = True,
+    seed: int = 0,
+) -> dict[str, Tensor]:
+    """Random scan inputs with Mamba-like ranges; ``options`` picks D, z and delta_bias by letter.
+
+    Without softplus, delta is Δ itself and is drawn positive, as Δ must be for a decaying state.
+    """
+    g = torch.Generator().manual_seed(seed)
+
+    def rand(*shape: int, scale: float = 1.0, shift: float = 0.0) -> Tensor:
+        return (torch.randn(*shape, generator=g, dtype=torch.float64) * scale + shift).to(dtype)
+
+    bc_shape = (batch, state, length) if groups is None else (batch, groups, state, length)
+    inputs = {
+        "u": rand(batch, dim, length),
+        "delta": rand(batch, dim, length, scale=0.5, shift=-1.0)
+        if softplus
+        else rand(batch, dim, length).abs(),
+        "A": -torch.exp(rand(dim, state, scale=0.5)),
+        "B": rand(*bc_shape),
+        "C": rand(*bc_shape),
+    }
+    if "D" in options:
+        inputs["D"] = rand(dim)
+    if "z" in options:
+        inputs["z"] = rand(batch, dim, length)
+    if "b" in options:
+        inputs["delta_bias"] = rand(dim, scale=0.5)
+    return {name: t.requires_grad_() for name, t in inputs.items()}
+
+
+@pytest.fixture(params=["default", "one-chunk", "1-step-blocks", "3-step-blocks"])
+def plan_sizes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run a test with the default plan (one block at these sizes), with a plain sequential scan (K = 1),
+    and with blocks of 1 and 3 steps, so that states are carried from block to block."""
+    if request.param == "one-chunk":
+        monkeypatch.setattr(scan_module, "_STEP_ELEMENTS", 1)
+    elif request.param.endswith("-step-blocks"):
+        default = scan_module._Plan.choose
+        block = int(request.param.split("-")[0])
+        monkeypatch.setattr(
+            scan_module._Plan,
+            "choose",
+            lambda length, lanes: dataclasses.replace(default(length, lanes), block=block),
+        )
+    yield request.param
+
+
+def outputs_and_grads(fn: object, inputs: dict[str, Tensor], softplus: bool, seed: int = 1) -> list[Tensor]:
+    """[y, h_L, then the gradient of Σ y·w + Σ h_L·v w.r.t. every input] for random fixed w, v."""
+    y, last = fn(**inputs, delta_softplus=softplus, return_last_state=True)
+    g = torch.Generator().manual_seed(seed)
+    w = torch.randn(y.shape, generator=g, dtype=torch.float64).to(y)
+    v = torch.randn(last.shape, generator=g, dtype=torch.float64).to(last)
+    loss = (y * w).sum() + (last * v).sum()
+    names = [n for n in GRAD_NAMES if n in inputs]
+    return [y, last, *torch.autograd.grad(loss, [inputs[n] for n in names])]
+
+
+def assert_all_close(got: list[Tensor], want: list[Tensor], rtol: float) -> None:
+    """Relative agreement, with an absolute floor of rtol·max|want| for entries near zero."""
+    for i, (a, b) in enumerate(zip(got, want, strict=True)):
+        assert a.shape == b.shape, i
+        b = b.to(a.dtype)
+        torch.testing.assert_close(
+            a, b, rtol=rtol, atol=rtol * float(b.detach().abs().max()) + 1e-12, msg=f"output {i}"
+        )
+
+
+CASES = [
+    # batch, dim, state, length, groups, options, softplus
+    (2, 4, 3, 1, None, "Dzb", True),
+    (2, 4, 3, 2, 2, "", False),
+    (1, 6, 2, 3, 3, "D", True),
+    (2, 4, 3, 7, None, "z", False),
+    (1, 4, 2, 64, 2, "Dzb", True),
+    (2, 6, 4, 64, None, "b", False),
+    (1, 4, 2, 1000, None, "Dzb", True),
+    (1, 2, 2, 1000, 2, "", False),
+]
+
+
+@pytest.mark.parametrize(("batch", "dim", "state", "length", "groups", "options", "softplus"), CASES)
+def test_matches_reference_float64(
+    plan_sizes: str,
+    batch: int,
+    dim: int,
+    state: int,
+    length: int,
+    groups: int | None,
+    options: str,
+    softplus: bool,
+) -> None:
+    inputs = make_inputs(batch, dim, state, length, groups=groups, options=options, softplus=softplus)
+    got = outputs_and_grads(selective_scan_fn, inputs, softplus)
+    want = outputs_and_grads(reference_scan, inputs, softplus)
+    assert_all_close(got, want, rtol=1e-5)
+
+
+@pytest.mark.parametrize(("length", "groups"), [(7, None), (1000, 2), (16384, None)])
+def test_matches_reference_float32(length: int, groups: int | None) -> None:
+    small = length > 1000
+    inputs = make_inputs(1, 2 if small else 4, 2 if small else 3, length, groups=groups, dtype=torch.float32)
+    got = outputs_and_grads(selective_scan_fn, inputs, softplus=True)
+    inputs64 = {n: t.detach().double().requires_grad_() for n, t in inputs.items()}
+    want = outputs_and_grads(reference_scan, inputs64, softplus=True)
+    assert got[0].dtype == torch.float32 and got[1].dtype == torch.float32
+    assert_all_close(got, want, rtol=1e-4)
+
+
+def test_matches_reference_at_16384_steps() -> None:
+    inputs = make_inputs(1, 2, 2, 16384, options="Dzb")
+    assert_all_close(
+        outputs_and_grads(selective_scan_fn, inputs, True),
+        outputs_and_grads(reference_scan, inputs, True),
+        1e-5,
+    )
+
+
+@pytest.mark.parametrize(("length", "groups", "options"), [(1, None, "Dzb"), (5, 2, "Dzb"), (9, None, "")])
+def test_gradcheck(plan_sizes: str, length: int, groups: int | None, options: str) -> None:
+    inputs = make_inputs(1, 4, 2, length, groups=groups, options=options, seed=3)
+    names = list(inputs)
+
+    def scan(*tensors: Tensor) -> tuple[Tensor, Tensor]:
+        return selective_scan_fn(
+            **dict(zip(names, tensors, strict=True)), delta_softplus=True, return_last_state=True
+        )
+
+    assert torch.autograd.gradcheck(scan, tuple(inputs.values()))
+
+
+def test_without_last_state_returns_y_only() -> None:
+    inputs = make_inputs(2, 4, 3, 10)
+    y = selective_scan_fn(**inputs)
+    assert isinstance(y, Tensor)
+    torch.testing.assert_close(y, reference_scan(**inputs))
+
+
+def test_bfloat16_runs_and_is_close_to_float32() -> None:
+    inputs = make_inputs(2, 8, 4, 300, groups=2, dtype=torch.float32)
+    y32, last32 = selective_scan_fn(**inputs, delta_softplus=True, return_last_state=True)
+    bf16 = {n: t.detach().bfloat16().requires_grad_() for n, t in inputs.items()}
+    y16, last16 = selective_scan_fn(**bf16, delta_softplus=True, return_last_state=True)
+    assert y16.dtype == torch.bfloat16 and last16.dtype == torch.float32
+    scale = float(y32.detach().abs().max())
+    torch.testing.assert_close(y16.float(), y32, rtol=2e-2, atol=2e-2 * scale)
+    torch.testing.assert_close(last16, last32, rtol=2e-2, atol=2e-2 * float(last32.detach().abs().max()))
+    y16.float().sum().backward()
+    assert all(t.grad is not None and t.grad.dtype == torch.bfloat16 for t in bf16.values())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_very_negative_decay_is_stable(dtype: torch.dtype) -> None:
+    """softplus Δ ≈ 10 and A = −16 give Δ·A ≈ −160 per step: outputs and gradients stay finite and right."""
+    inputs = make_inputs(2, 4, 3, 257, groups=2, dtype=dtype, options="Dzb")
+    with torch.no_grad():
+        inputs["delta"].uniform_(8.0, 10.0)
+        inputs["A"].fill_(-16.0)
+        inputs["A"][:, 0] = -0.01  # one slowly decaying state keeps the recurrence non-trivial
+    got = outputs_and_grads(selective_scan_fn, inputs, softplus=True)
+    assert all(bool(torch.isfinite(t).all()) for t in got)
+    inputs64 = {n: t.detach().double().requires_grad_() for n, t in inputs.items()}
+    assert_all_close(got, outputs_and_grads(reference_scan, inputs64, softplus=True), 1e-4)
+
+
+def test_cpu_never_touches_mamba_ssm(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail() -> None:
+        raise AssertionError("the CUDA kernel was looked up for CPU tensors")
+
+    monkeypatch.setattr(scan_module, "_mamba_ssm_kernel", fail)
+    inputs = make_inputs(1, 2, 2, 5)
+    torch.testing.assert_close(selective_scan_fn(**inputs), reference_scan(**inputs))
+
+
+def test_missing_mamba_ssm_means_no_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "mamba_ssm", None)  # makes `import mamba_ssm…` raise ImportError
+    scan_module._mamba_ssm_kernel.cache_clear()
+    try:
+        assert scan_module._mamba_ssm_kernel() is None
+    finally:
+        scan_module._mamba_ssm_kernel.cache_clear()
+
+
+def test_import_does_not_pull_in_mamba_ssm_or_triton() -> None:
+    code = "import sys, geofuse.backend.models; print(sorted({'mamba_ssm', 'triton'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"A": torch.zeros(3, 2)}, "A must be"),
+        ({"B": torch.zeros(1, 3, 2, 5)}, "B must be"),
+        ({"C": torch.zeros(1, 2, 4)}, "C must be"),
+        ({"D": torch.zeros(3)}, "D must have"),
+        ({"z": torch.zeros(1, 4, 4)}, "z must be"),
+        ({"delta": torch.zeros(1, 4, 4)}, "u and delta"),
+    ],
+)
+def test_rejects_mismatched_shapes(change: dict[str, Tensor], message: str) -> None:
+    inputs = {n: t.detach().float() for n, t in make_inputs(1, 4, 2, 5, options="Dz").items()}
+    with pytest.raises(ValueError, match=message):
+        selective_scan_fn(**{**inputs, **change})
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available() or importlib.util.find_spec("mamba_ssm") is None,
+    reason="the mamba-ssm CUDA path needs a CUDA device and the mamba-ssm package",
+)
+@pytest.mark.parametrize("groups", [None, 2])
+def test_cuda_mamba_ssm_path_matches_torch_path(groups: int | None) -> None:
+    inputs = {
+        n: t.detach().float().cuda().requires_grad_()
+        for n, t in make_inputs(2, 8, 4, 300, groups=groups, dtype=torch.float32).items()
+    }
+    assert scan_module._mamba_ssm_kernel() is not None
+    got = outputs_and_grads(selective_scan_fn, inputs, softplus=True)
+    want = outputs_and_grads(
+        lambda **kw: scan_module._torch_selective_scan(**{"D": None, "z": None, "delta_bias": None, **kw}),
+        inputs,
+        softplus=True,
+    )
+    assert_all_close(got, want, rtol=1e-3)

@@ -17,13 +17,15 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
 )
 from qgis.PyQt.QtCore import QVariant
 
 from ..worker_client import run_worker
-from .common import NO_GEOMETRY, TYPE_TABLE, GeoFuseAlgorithm, raster_input_path
+from .common import FILE, INTEGER, NO_GEOMETRY, TYPE_TABLE, GeoFuseAlgorithm, advanced, raster_input_path
 
 SCORES = ("precision", "recall", "f1", "iou")
 
@@ -78,6 +80,8 @@ class EvaluateAlgorithm(GeoFuseAlgorithm):
 
     PREDICTION = "PREDICTION"
     TRUTH = "TRUTH"
+    CLASSES = "CLASSES"
+    ERODED_RADIUS = "ERODED_RADIUS"
     OUTPUT_HTML = "OUTPUT_HTML"
     OUTPUT_TABLE = "OUTPUT_TABLE"
     OVERALL_ACCURACY = "OVERALL_ACCURACY"
@@ -105,6 +109,29 @@ class EvaluateAlgorithm(GeoFuseAlgorithm):
         """Declare the parameters."""
         self.addParameter(QgsProcessingParameterRasterLayer(self.PREDICTION, self.tr("Classified raster")))
         self.addParameter(QgsProcessingParameterRasterLayer(self.TRUTH, self.tr("Ground-truth raster")))
+        self.addParameter(
+            advanced(
+                QgsProcessingParameterFile(
+                    self.CLASSES,
+                    self.tr("Class table (CSV index,name,r,g,b; empty: ISPRS classes)"),
+                    FILE,
+                    extension="csv",
+                    optional=True,
+                )
+            )
+        )
+        self.addParameter(
+            advanced(
+                QgsProcessingParameterNumber(
+                    self.ERODED_RADIUS,
+                    self.tr("Leave out pixels this close to a class boundary (ISPRS: 3; 0 = none)"),
+                    INTEGER,
+                    0,
+                    minValue=0,
+                    maxValue=20,
+                )
+            )
+        )
         self.addParameter(
             QgsProcessingParameterFileDestination(
                 self.OUTPUT_HTML, self.tr("Evaluation report"), self.tr("HTML files (*.html)")

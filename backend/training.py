@@ -530,6 +530,16 @@ def _needs_unused_parameter_search(model: GeoFuseNet, device: torch.device) -> b
     return any(p.grad is None for p in model.parameters() if p.requires_grad)
 
 
+def _any_rank(flag: bool, world: Distributed, device: torch.device) -> bool:
+    """True if ``flag`` is true on any rank, so all ranks stop at the same step (a lone rank leaving
+    would leave the others waiting in the next gradient all-reduce)."""
+    if not world.enabled:
+        return flag
+    value = torch.tensor([int(flag)], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
 def _model_inputs(batch: Mapping[str, Tensor], device: torch.device, zero_elevation: bool) -> tuple:
     optical = batch["optical"].to(device, non_blocking=True)
     elevation = batch["elevation"].to(device, non_blocking=True)
@@ -658,8 +668,8 @@ def train(
     Args:
         config: The run.
         progress: Called on rank 0 after every step (and with the metrics after each validation).
-        cancel: Checked before every step; when it returns true, ``last.pt`` is written and
-            :class:`TrainingCancelled` raised.
+        cancel: Checked before every step (on every rank; one rank's true stops all); when it returns
+            true, ``last.pt`` is written and :class:`TrainingCancelled` raised.
         resume: A ``last.pt`` to continue from: the same step, optimiser, scheduler and scaler state.
 
     Returns:
@@ -797,7 +807,7 @@ def _train(
                 pin_memory=device.type == "cuda",
             )
             for batch in loader:
-                if cancel is not None and cancel():
+                if cancel is not None and _any_rank(cancel(), world, device):
                     raise TrainingCancelled(save_resumable(step), step)
                 torch.manual_seed(_step_seed(run.seed, world.rank, step))
                 optical, elevation, mask = _model_inputs(batch, device, run.zero_elevation)

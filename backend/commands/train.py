@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 
 HELP = "Train a GeoFuse model from a TOML config (overrides as section.key=value; torchrun for DDP)."
 
@@ -28,21 +30,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train; print the final checkpoint's path. Exit 2 on a config or data error, 130 when cancelled."""
+    """Train; print the final checkpoint's path. Exit 2 on a config or data error.
+
+    Ctrl-C stops after the current step and writes a resumable ``last.pt`` (exit 130).
+    """
     from geofuse.backend.checkpoint import CheckpointError
-    from geofuse.backend.training import load_config, train
+    from geofuse.backend.training import TrainingCancelled, load_config, train
 
     overrides = list(args.overrides)
     if args.output:
         overrides.append(f"train.output={json.dumps(args.output)}")
+    interrupted = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: interrupted.set())
     try:
         config = load_config(args.config, overrides)
-        final = train(config, resume=args.resume)
+        final = train(config, cancel=interrupted.is_set, resume=args.resume)
     except (FileNotFoundError, ValueError, CheckpointError) as error:
         print(f"geofuse train: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("geofuse train: interrupted; resume from the last checkpoint with --resume", file=sys.stderr)
+    except TrainingCancelled as error:
+        print(f"geofuse train: {error}", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
     print(final)
     return 0

@@ -170,3 +170,14 @@ def test_resume_refuses_other_settings_and_release_checkpoints(runs: dict) -> No
         train(other, resume=runs["cancelled"].checkpoint)
     with pytest.raises(CheckpointError, match="cannot be resumed"):
         train(_config(tmp, "other"), resume=runs["full_model"])
+
+
+def test_train_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from geofuse.backend.cli import main
+
+    overrides = [*TINY, f"data.root='{tmp_path / 'data'}'", "train.steps=1"]
+    assert main(["train", *overrides, "--output", str(tmp_path / "run")]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "run" / "model.pt")
+    assert load_checkpoint(tmp_path / "run" / "model.pt").card.training["steps"] == 1
+    assert main(["train", "train.stepz=1"]) == 2
+    assert "unknown keys in [train]" in capsys.readouterr().err

@@ -287,16 +287,17 @@ def run_streaming(
         **process_options(),
     )
     lines: list[str] = []
-    assert process.stdout is not None
-    for raw in process.stdout:
-        line = raw.rstrip()
-        lines.append(line)
-        on_line(line)
-        if cancelled():
-            process.kill()
-            process.wait()
-            return -1, lines
-    return process.wait(timeout=timeout), lines
+    with process:
+        assert process.stdout is not None
+        for raw in process.stdout:
+            line = raw.rstrip()
+            lines.append(line)
+            on_line(line)
+            if cancelled():
+                process.kill()
+                process.wait()
+                return -1, lines
+        return process.wait(timeout=timeout), lines
 
 
 def install_runtime(

@@ -68,6 +68,7 @@ class WorkerRun:
         self.runtime = runtime
         self.stderr: deque[str] = deque(maxlen=STDERR_KEPT)
         self.process: subprocess.Popen | None = None
+        self.readers: list[threading.Thread] = []
 
     def run(self) -> dict[str, Any]:
         """Start the worker, relay its messages, return its result.
@@ -99,7 +100,9 @@ class WorkerRun:
             f"GeoFuse worker (pid {process.pid}) running {self.runtime.python} ({self.runtime.source})"
         )
         for stream, tag in ((process.stdout, "out"), (process.stderr, "err")):
-            threading.Thread(target=_read_lines, args=(stream, tag, lines), daemon=True).start()
+            reader = threading.Thread(target=_read_lines, args=(stream, tag, lines), daemon=True)
+            reader.start()
+            self.readers.append(reader)
         try:
             assert process.stdin is not None
             process.stdin.write(json.dumps(self.request) + "\n")
@@ -212,6 +215,11 @@ class WorkerRun:
         except subprocess.TimeoutExpired:
             self._kill()
             process.wait()
+        for reader in self.readers:
+            reader.join(timeout=2)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def _progress_text(message: Mapping[str, Any]) -> str:

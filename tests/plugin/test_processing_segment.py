@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,8 +23,6 @@ from qgis.core import (
 )
 from segment_inputs import SegmentInputs, build_inputs, geofuse_provider, segment_inputs
 
-from geofuse.backend.inference import SegmentOptions, segment_rasters
-
 __all__ = ["geofuse_provider", "segment_inputs"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider")
 TILING = {"TILE_SIZE": 64, "OVERLAP": 16}
@@ -33,10 +33,16 @@ def read(path: Path | str) -> tuple[np.ndarray, tuple, str]:
     return dataset.ReadAsArray(), dataset.GetGeoTransform(), dataset.GetProjection()
 
 
-def engine_output(inputs: SegmentInputs, optical: Path, elevation: Path, folder: Path) -> np.ndarray:
-    """The inference engine's own output for the same inputs and options, in this process."""
-    path = folder / f"engine_{optical.parent.name}.tif"
-    segment_rasters(optical, elevation, path, inputs.model, SegmentOptions(device="cpu", tile=64, overlap=16))
+def cli_output(inputs: SegmentInputs, optical: Path, elevation: Path, folder: Path) -> np.ndarray:
+    """What the backend's ``geofuse segment`` command writes for the same inputs and options."""
+    path = folder / f"cli_{optical.parent.name}.tif"
+    command = [
+        sys.executable, "-m", "geofuse.backend.cli", "segment", str(optical), str(elevation), "-o", str(path),
+        "--model", str(inputs.model), "--device", "cpu", "--tile", "64", "--overlap", "16", "--batch", "4",
+        "--quiet",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
     return read(path)[0]
 
 
@@ -99,7 +105,7 @@ def test_segment_gives_the_optical_grid_styled_with_the_class_table(
     QgsProject.instance().removeAllMapLayers()
 
 
-def test_batch_of_pairs_each_equal_to_the_engines_output(
+def test_batch_of_pairs_each_identical_to_the_backend_cli(
     segment_inputs: SegmentInputs, tmp_path: Path
 ) -> None:
     other = build_inputs(tmp_path / "other", size=80, seed=11)
@@ -114,7 +120,7 @@ def test_batch_of_pairs_each_equal_to_the_engines_output(
         )  # fmt: skip
 
         np.testing.assert_array_equal(
-            read(output)[0], engine_output(segment_inputs, optical, elevation, tmp_path)
+            read(output)[0], cli_output(segment_inputs, optical, elevation, tmp_path)
         )
 
 
@@ -134,7 +140,7 @@ def test_a_layer_only_qgis_can_read_is_exported_for_the_worker(
     )  # fmt: skip
     gdal.Unlink(in_memory)
 
-    expected = engine_output(segment_inputs, segment_inputs.optical, segment_inputs.elevation, tmp_path)
+    expected = cli_output(segment_inputs, segment_inputs.optical, segment_inputs.elevation, tmp_path)
     np.testing.assert_array_equal(read(output)[0], expected)
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-HELP = "Train and evaluate variants under one budget; print the ablation table (Markdown and CSV)."
+HELP = "train and evaluate variants under one budget; print the ablation table (Markdown and CSV)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

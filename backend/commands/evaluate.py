@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from geofuse.backend.metrics import SegmentationMetrics
 
-HELP = "Evaluate a model on whole tiles: OA, per-class P/R/F1/IoU, mF1/mIoU (5 ISPRS classes and all)."
+HELP = "evaluate a model on whole tiles: OA, per-class P/R/F1/IoU, mF1/mIoU (5 ISPRS classes and all)"
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:

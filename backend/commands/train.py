@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 
-HELP = "Train a GeoFuse model from a TOML config (overrides as section.key=value; torchrun for DDP)."
+HELP = "train a GeoFuse model from a TOML config (overrides as section.key=value; torchrun for DDP)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -33,13 +33,15 @@ def read(path: Path | str) -> tuple[np.ndarray, tuple, str]:
     return dataset.ReadAsArray(), dataset.GetGeoTransform(), dataset.GetProjection()
 
 
-def cli_output(inputs: SegmentInputs, optical: Path, elevation: Path, folder: Path) -> np.ndarray:
+def cli_output(
+    inputs: SegmentInputs, optical: Path, elevation: Path, folder: Path, *extra: str
+) -> np.ndarray:
     """What the backend's ``geofuse segment`` command writes for the same inputs and options."""
     path = folder / f"cli_{optical.parent.name}.tif"
     command = [
         sys.executable, "-m", "geofuse.backend.cli", "segment", str(optical), str(elevation), "-o", str(path),
         "--model", str(inputs.model), "--device", "cpu", "--tile", "64", "--overlap", "16", "--batch", "4",
-        "--quiet",
+        "--quiet", *extra,
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -124,9 +126,11 @@ def test_batch_of_pairs_each_identical_to_the_backend_cli(
         )
 
 
-def test_a_layer_only_qgis_can_read_is_exported_for_the_worker(
+def test_a_layer_only_qgis_can_read_is_exported_over_the_extent(
     segment_inputs: SegmentInputs, tmp_path: Path
 ) -> None:
+    left, size, _, top, _, step = read(segment_inputs.optical)[1]
+    bounds = (left + 16 * size, top + 72 * step, left + 80 * size, top + 8 * step)  # columns 16-80, rows 8-72
     in_memory = "/vsimem/geofuse_test_elevation.tif"
     gdal.Translate(in_memory, str(segment_inputs.elevation))
     elevation = QgsRasterLayer(in_memory, "elevation in memory", "gdal")
@@ -136,12 +140,18 @@ def test_a_layer_only_qgis_can_read_is_exported_for_the_worker(
     processing.run(
         "geofuse:segment",
         {"OPTICAL": str(segment_inputs.optical), "ELEVATION": elevation, "MODEL": str(segment_inputs.model),
-         "DEVICE": "cpu", **TILING, "OUTPUT": str(output)},
+         "DEVICE": "cpu", **TILING, "EXTENT": f"{bounds[0]},{bounds[2]},{bounds[1]},{bounds[3]}",
+         "OUTPUT": str(output)},
     )  # fmt: skip
     gdal.Unlink(in_memory)
 
-    expected = cli_output(segment_inputs, segment_inputs.optical, segment_inputs.elevation, tmp_path)
-    np.testing.assert_array_equal(read(output)[0], expected)
+    classes = read(output)[0]
+    assert classes.shape == (64, 64)
+    expected = cli_output(
+        segment_inputs, segment_inputs.optical, segment_inputs.elevation, tmp_path,
+        "--extent", ",".join(map(str, bounds)),
+    )  # fmt: skip
+    np.testing.assert_array_equal(classes, expected)
 
 
 def test_user_errors_are_processing_exceptions(segment_inputs: SegmentInputs, tmp_path: Path) -> None:

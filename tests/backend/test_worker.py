@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 import rasterio
 import torch
@@ -142,3 +145,102 @@ def test_unreadable_request_is_reported_on_stdout() -> None:
 )
 def test_stop_messages_are_recognised(line: str, stop: bool) -> None:
     assert worker._is_stop(line) is stop
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A 96² synthetic scene and a random-weight small model."""
+    from geofuse.backend.checkpoint import ModelCard, save_checkpoint
+    from geofuse.backend.data.synthetic import generate_scene, write_scene
+    from geofuse.backend.models.network import build_model
+
+    folder = tmp_path_factory.mktemp("scene")
+    paths = {name: folder / f"{name}.tif" for name in ("optical", "elevation", "labels")}
+    write_scene(generate_scene(7, 96, 96), paths["optical"], paths["elevation"], paths["labels"])
+    torch.manual_seed(0)
+    model = build_model(width="small")
+    paths["model"] = save_checkpoint(folder / "model.pt", model, ModelCard(model=model.config))
+    return paths
+
+
+def test_evaluate_counts_a_known_confusion(scene: dict[str, Path], tmp_path: Path) -> None:
+    with rasterio.open(scene["labels"]) as source:
+        truth, profile = source.read(1), source.profile
+    prediction = truth.copy()
+    changed = truth == truth[0, 0]
+    prediction[changed] = (truth[0, 0] + 1) % 6
+    path = tmp_path / "prediction.tif"
+    with rasterio.open(path, "w", **profile) as target:
+        target.write(prediction, 1)
+
+    code, messages = run_serve(
+        {"command": "evaluate", "prediction": str(path), "truth": str(scene["labels"])}
+    )
+
+    assert code == EXIT_OK
+    result = messages[-1]
+    expected = np.zeros((6, 6), np.int64)
+    np.add.at(expected, (truth.ravel(), prediction.ravel()), 1)
+    assert result["confusion_matrix"] == expected.tolist()
+    assert result["metrics"]["overall_accuracy"] == pytest.approx(1 - changed.mean())
+    assert [entry["name"] for entry in result["class_table"]][:2] == ["impervious surfaces", "building"]
+
+
+def test_evaluate_refuses_rasters_on_different_grids(scene: dict[str, Path], tmp_path: Path) -> None:
+    with rasterio.open(scene["labels"]) as source:
+        data, profile = source.read(1)[:50], {**source.profile, "height": 50}
+    path = tmp_path / "cropped.tif"
+    with rasterio.open(path, "w", **profile) as target:
+        target.write(data, 1)
+
+    code, messages = run_serve(
+        {"command": "evaluate", "prediction": str(path), "truth": str(scene["labels"])}
+    )
+
+    assert code == EXIT_ERROR
+    assert "share one pixel grid" in messages[-1]["message"] and messages[-1]["kind"] == "user"
+
+
+def test_link_tiles_lays_out_a_training_folder(scene: dict[str, Path], tmp_path: Path) -> None:
+    tiles = [{kind: str(scene[kind]) for kind in ("optical", "elevation", "labels")}] * 2
+
+    root = worker.link_tiles(tiles, tmp_path / "tiles")
+
+    for kind in ("optical", "elevation", "labels"):
+        names = sorted(path.name for path in (root / kind).iterdir())
+        assert names == ["tile_000.tif", "tile_001.tif"]
+        assert (root / kind / "tile_001.tif").read_bytes() == scene[kind].read_bytes()
+
+
+def test_sigterm_stops_a_segmentation_and_leaves_no_output(scene: dict[str, Path], tmp_path: Path) -> None:
+    output = tmp_path / "out" / "classes.tif"
+    output.parent.mkdir()
+    request = {
+        "command": "segment",
+        "optical": str(scene["optical"]),
+        "elevation": str(scene["elevation"]),
+        "output": str(output),
+        "model": str(scene["model"]),
+        "device": "cpu",
+        "tile": 32,
+        "overlap": 8,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "geofuse.backend.worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    process.stdin.write(json.dumps(request) + "\n")
+    process.stdin.flush()
+    messages = []
+    for line in process.stdout:
+        messages.append(json.loads(line))
+        if messages[-1]["type"] == "progress" and messages[-1]["done"]:
+            process.send_signal(signal.SIGTERM)
+            break
+    messages.extend(json.loads(line) for line in process.stdout)
+
+    assert process.wait(timeout=60) == EXIT_CANCELLED
+    assert messages[-1] == {"type": "cancelled", "message": "segmentation cancelled"}
+    assert list(output.parent.iterdir()) == []

@@ -86,6 +86,7 @@ class InstallRuntimeAlgorithm(GeoFuseAlgorithm):
                     behavior=FILE,
                     defaultValue=str(base) if base is not None else None,
                     optional=True,
+                    fileFilter=self.tr("All files (*)"),  # interpreters have no extension on Linux/macOS
                 )
             )
         )

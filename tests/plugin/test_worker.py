@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsSettings
+from segment_inputs import geofuse_provider
 
 from geofuse.plugin import runtime
 from geofuse.plugin.runtime import (
@@ -27,6 +28,7 @@ from geofuse.plugin.runtime import (
 )
 from geofuse.plugin.worker_client import WorkerCancelledError, describe_exit, run_worker
 
+__all__ = ["geofuse_provider"]
 PYTHON = Path(sys.executable)
 
 
@@ -197,8 +199,14 @@ def test_install_failures_are_explained(output: str, words: str) -> None:
     assert output in message
 
 
-def test_install_streams_output_and_explains_a_failed_step(tmp_path: Path) -> None:
-    # A base "python" whose `-m venv DIR` makes a venv whose pip has no network.
+def test_the_bootstrap_removes_the_current_folder_from_the_path() -> None:
+    assert "del sys.path[0]" in BOOTSTRAP
+    assert os.sep == "/" or "'/__init__.py'" in BOOTSTRAP
+
+
+@pytest.fixture
+def offline_base_python(tmp_path: Path) -> Path:
+    """A base "python" whose ``-m venv DIR`` makes a venv whose pip cannot reach the package index."""
     pip_python = (
         "#!/bin/sh\\necho Collecting pip\\necho 'Failed to establish a new connection' >&2\\nexit 1\\n"
     )
@@ -209,6 +217,10 @@ def test_install_streams_output_and_explains_a_failed_step(tmp_path: Path) -> No
         encoding="utf-8",
     )
     base.chmod(0o755)
+    return base
+
+
+def test_install_streams_output_and_explains_a_failed_step(offline_base_python: Path, tmp_path: Path) -> None:
     lines: list[str] = []
     steps: list[tuple[float, str]] = []
 
@@ -216,7 +228,11 @@ def test_install_streams_output_and_explains_a_failed_step(tmp_path: Path) -> No
         RuntimeInstallError, match=r"(?s)Updating pip failed\. The package index could not be"
     ):
         install_runtime(
-            tmp_path / "venv", base, lines.append, lambda p, s: steps.append((p, s)), lambda: False
+            tmp_path / "venv",
+            offline_base_python,
+            lines.append,
+            lambda p, s: steps.append((p, s)),
+            lambda: False,
         )
 
     assert lines == ["created venv", "Collecting pip", "Failed to establish a new connection"]
@@ -227,6 +243,13 @@ def test_install_streams_output_and_explains_a_failed_step(tmp_path: Path) -> No
     ]
 
 
-def test_the_bootstrap_removes_the_current_folder_from_the_path() -> None:
-    assert "del sys.path[0]" in BOOTSTRAP
-    assert os.sep == "/" or "'/__init__.py'" in BOOTSTRAP
+def test_install_runtime_algorithm_reports_the_failure(
+    geofuse_provider: object, offline_base_python: Path, tmp_path: Path
+) -> None:
+    import processing
+
+    with pytest.raises(QgsProcessingException, match="check the internet connection"):
+        processing.run(
+            "geofuse:install_runtime",
+            {"BUILD": "cpu", "BASE_PYTHON": str(offline_base_python), "TARGET": str(tmp_path / "runtime")},
+        )

@@ -59,7 +59,7 @@ DEMO_MODEL = Path(__file__).resolve().parent.parent / "resources" / "models" / "
 BLOCK = 256
 """Tile size of the output GeoTIFFs; rows are written in whole blocks of this height."""
 
-GDAL_CACHE_MB = 64
+GDAL_CACHE_MB = 16
 """GDAL's block cache while writing: bounded, so written blocks do not pile up in memory."""
 
 
@@ -325,50 +325,55 @@ def _pixel_area_m2(dataset: rasterio.DatasetReader) -> float | None:
 
 
 class _BlockWriter:
-    """Writes full-width output rows in order, in whole 256-row blocks, nodata where nothing was given."""
+    """Collects output rows into one block-row buffer (256 rows × output width) and writes it whole.
+
+    Rows arrive in order; rows never given, and columns outside what was given, stay nodata. Writing whole
+    blocks once keeps the compressed GeoTIFF compact and memory bounded by one block row.
+    """
 
     def __init__(self, labels: rasterio.io.DatasetWriter, confidence: rasterio.io.DatasetWriter | None):
-        self.labels, self.confidence = labels, confidence
+        self.labels_out, self.confidence_out = labels, confidence
         self.width, self.height = labels.width, labels.height
-        self.pending: list[tuple[np.ndarray, np.ndarray | None]] = []
-        self.pending_rows = self.written = 0
+        self.labels = np.full((BLOCK, self.width), IGNORE_INDEX, np.uint8)
+        self.confidence = np.full((BLOCK, self.width), np.nan, np.float32) if confidence is not None else None
+        self.start = self.row = 0
         self.counts = np.zeros(256, np.int64)
 
-    def put(self, row: int, labels: np.ndarray, confidence: np.ndarray | None) -> None:
-        """Rows starting at ``row`` (>= every row given before); a gap is filled with nodata."""
-        self._fill_to(row)
-        self.counts += np.bincount(labels.ravel(), minlength=256)
-        self.pending.append((labels, confidence))
-        self.pending_rows += len(labels)
-        self._flush(final=False)
+    def put(self, row: int, col: int, labels: np.ndarray, confidence: np.ndarray) -> None:
+        """Rows (h, w) at output rows ``row..row+h`` (never before earlier rows), columns ``col..col+w``."""
+        self._advance_to(row)
+        done, width = 0, labels.shape[1]
+        while done < len(labels):
+            at = self.row - self.start
+            count = min(BLOCK - at, len(labels) - done)
+            self.labels[at : at + count, col : col + width] = labels[done : done + count]
+            if self.confidence is not None:
+                self.confidence[at : at + count, col : col + width] = confidence[done : done + count]
+            done += count
+            self._advance_to(self.row + count)
 
     def close(self) -> None:
-        """Fill the remaining rows with nodata and write everything."""
-        self._fill_to(self.height)
-        self._flush(final=True)
+        """Write the remaining rows (nodata where nothing was given)."""
+        self._advance_to(self.height)
+        if self.row > self.start:
+            self._write()
 
-    def _fill_to(self, row: int) -> None:
-        while self.written + self.pending_rows < row:
-            rows = min(row - self.written - self.pending_rows, BLOCK)
-            labels = np.full((rows, self.width), IGNORE_INDEX, np.uint8)
-            confidence = np.full((rows, self.width), np.nan, np.float32) if self.confidence else None
-            self.put(self.written + self.pending_rows, labels, confidence)
+    def _advance_to(self, row: int) -> None:
+        while self.row < row:
+            self.row = min(row, self.start + BLOCK)
+            if self.row - self.start == BLOCK:
+                self._write()
 
-    def _flush(self, final: bool) -> None:
-        end = self.written + self.pending_rows
-        stop = end if final else end - end % BLOCK
-        if stop <= self.written:
-            return
-        labels = np.concatenate([item[0] for item in self.pending])
-        confidence = np.concatenate([item[1] for item in self.pending]) if self.confidence else None
-        count = stop - self.written
-        window = Window(0, self.written, self.width, count)
-        self.labels.write(labels[:count], 1, window=window)
-        if self.confidence is not None and confidence is not None:
-            self.confidence.write(confidence[:count], 1, window=window)
-        rest = labels[count:], confidence[count:] if confidence is not None else None
-        self.pending = [rest] if len(rest[0]) else []
-        self.pending_rows, self.written = len(rest[0]), stop
+    def _write(self) -> None:
+        count = self.row - self.start
+        window = Window(0, self.start, self.width, count)
+        self.labels_out.write(self.labels[:count], 1, window=window)
+        self.counts += np.bincount(self.labels[:count].ravel(), minlength=256)
+        self.labels[:] = IGNORE_INDEX
+        if self.confidence_out is not None and self.confidence is not None:
+            self.confidence_out.write(self.confidence[:count], 1, window=window)
+            self.confidence[:] = np.nan
+        self.start = self.row
 
 
 def _profile(optical: rasterio.DatasetReader, window: Window, dtype: str, nodata: float) -> dict:
@@ -518,13 +523,7 @@ def segment_rasters(
                 col_shift = int(region.col_off - output_window.col_off)
 
                 def write(row: int, labels: np.ndarray, confidence: np.ndarray) -> None:
-                    full_labels = np.full((len(labels), writer.width), IGNORE_INDEX, np.uint8)
-                    full_labels[:, col_shift : col_shift + labels.shape[1]] = labels
-                    full_confidence = None
-                    if confidence_out is not None:
-                        full_confidence = np.full((len(labels), writer.width), np.nan, np.float32)
-                        full_confidence[:, col_shift : col_shift + labels.shape[1]] = confidence
-                    writer.put(row_shift + row, full_labels, full_confidence)
+                    writer.put(row_shift + row, col_shift, labels, confidence)
 
                 def report(tiles: TileProgress) -> None:
                     if progress is None:

@@ -60,7 +60,7 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
 
     def __init__(self) -> None:
         super().__init__()
-        self.styler: ClassStyler | None = None
+        self.stylers: list[ClassStyler] = []  # Processing holds raw pointers; batch runs add one per row
 
     def name(self) -> str:
         """Stable id: ``geofuse:segment``."""
@@ -236,8 +236,8 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
             else:
                 feedback.pushInfo(self.tr("{}: {} pixels").format(area["name"], area["pixels"]))
         if context.willLoadLayerOnCompletion(output):
-            self.styler = ClassStyler(result.get("class_table") or [])
-            context.layerToLoadOnCompletionDetails(output).setPostProcessor(self.styler)
+            self.stylers.append(ClassStyler(result.get("class_table") or []))
+            context.layerToLoadOnCompletionDetails(output).setPostProcessor(self.stylers[-1])
         return {
             self.OUTPUT: output,
             self.CONFIDENCE: request["confidence"],

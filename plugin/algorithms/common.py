@@ -116,20 +116,21 @@ def raster_input_path(
 
 
 def file_source(layer: QgsRasterLayer) -> str | None:
-    """The GDAL source of a layer another process can open, or None if it must be exported first."""
+    """The path of a layer that is a plain raster file, or None if it must be exported first.
+
+    Only plain files are passed by path: the worker opens inputs as files, so GDAL sources with a layer
+    name or options (``GPKG:file.gpkg:table``), virtual file systems (``/vsimem/``, ``/vsizip/``) and VRTs of
+    in-memory datasets are exported.
+    """
     if layer.providerType() != "gdal":
         return None
     source = layer.source()
     path = QgsProviderRegistry.instance().decodeUri("gdal", source).get("path") or source
-    if path.startswith("/vsimem/"):
-        return None
-    if path.startswith("/vsi"):
-        return source
-    if not Path(path).is_file():
+    if path != source or path.startswith("/vsi") or not Path(path).is_file():
         return None
     if path.lower().endswith(".vrt") and "MEM:::" in Path(path).read_text(encoding="utf-8", errors="replace"):
         return None
-    return source
+    return path
 
 
 def export_to_geotiff(

@@ -462,6 +462,7 @@ def segment_rasters(
         raise SegmentationError("this model expects a multi-band elevation input; only one band is supported")
 
     with ExitStack() as stack:
+        stack.enter_context(rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB))
         try:
             optical = stack.enter_context(rasterio.open(optical_path))
             elevation_file = stack.enter_context(rasterio.open(elevation_path))
@@ -503,7 +504,7 @@ def segment_rasters(
             if temp_confidence is not None:
                 temporaries.append(temp_confidence.with_name(temp_confidence.name + ".aux.xml"))
 
-            with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), ExitStack() as outputs:
+            with ExitStack() as outputs:
                 labels_out = outputs.enter_context(
                     rasterio.open(temp_output, "w", **_profile(optical, output_window, "uint8", IGNORE_INDEX))
                 )

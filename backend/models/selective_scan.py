@@ -7,11 +7,13 @@ For every batch b and channel d, with state size N:
 
 On a CUDA device with mamba-ssm installed the call goes to its fused kernel. Everywhere else it runs a pure
 PyTorch two-level chunked scan: the sequence is cut into K chunks of T steps and the recurrence is stepped
-T times *for all K chunks at once*; a short K-step pass carries the state from chunk to chunk. Each step
-touches only a K×B×D×N slice that fits in the CPU cache, so no B×D×N×L tensor is materialised in the
-forward pass, and every factor is a product of exp(Δ A) ≤ 1: there is no exp(−cumsum) to overflow, however
-negative Δ·A gets. The backward pass is the hand-derived reverse recurrence
-G_t = C_t dy_t + exp(Δ_{t+1} A) G_{t+1}, chunked the same way, instead of an autograd graph of L small ops.
+T times *for all K chunks at once*; a K-step pass carries the state from chunk to chunk, and a second
+sweep reruns the chunks from their true starting states. Only the recurrence itself is stepped one op at a
+time; decays, inputs and read-outs are bulk ops over blocks of S steps small enough to stay in the CPU
+cache, so no B×D×N×L tensor is ever materialised. Every factor is a product of exp(Δ A) ≤ 1: there is no
+exp(−cumsum) to overflow, however negative Δ·A gets. The backward pass is the hand-derived reverse
+recurrence G_t = C_t dy_t + exp(Δ_{t+1} A) G_{t+1}, chunked and blocked the same way (it recomputes the
+states and holds one state per block, 1/S of the B×D×N×L states), instead of an autograd graph of L small ops.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.autograd.function import FunctionCtx, once_differentiable
 
-# Sizes of the chunked scan, in elements (see `_Plan.choose`).
+# Sizes of the chunked scan, in elements (see `_Plan.choose`); measured on CPU. On other devices (a GPU
+# without mamba-ssm) launches cost more than memory, so steps and blocks are `_DEVICE_SCALE` times larger.
 _STEP_ELEMENTS = 1 << 17
 _BLOCK_ELEMENTS = 1 << 19
+_DEVICE_SCALE = 16
 
 
 def selective_scan_fn(
@@ -163,7 +167,7 @@ class _Plan:
     block: int
 
     @classmethod
-    def choose(cls, length: int, lanes: int) -> _Plan:
+    def choose(cls, length: int, lanes: int, on_cpu: bool = True) -> _Plan:
         """Plan for L = ``length``.
 
         A step costs a fixed Python overhead plus K·lanes element updates, and chunking costs a second
@@ -172,10 +176,11 @@ class _Plan:
         the K-step carry between chunks does not outweigh the T steps inside them. A block holds about
         `_BLOCK_ELEMENTS`, so its buffers stay in the CPU cache.
         """
-        chunks = max(1, min(_STEP_ELEMENTS // max(lanes, 1), math.isqrt(2 * length)))
+        scale = 1 if on_cpu else _DEVICE_SCALE
+        chunks = max(1, min(scale * _STEP_ELEMENTS // max(lanes, 1), math.isqrt(2 * length)))
         steps = -(-length // chunks)
         chunks = -(-length // steps)
-        block = max(1, min(steps, _BLOCK_ELEMENTS // (chunks * lanes)))
+        block = max(1, min(steps, scale * _BLOCK_ELEMENTS // (chunks * lanes)))
         return cls(chunks, steps, block)
 
     def blocks(self) -> Iterator[slice]:
@@ -220,7 +225,7 @@ class _ChunkedScan(torch.autograd.Function):
         batch, dim, length = u.shape
         groups, state = B.shape[1], A.shape[1]
         group_dim = dim // groups
-        plan = _Plan.choose(length, batch * dim * state)
+        plan = _Plan.choose(length, batch * dim * state, on_cpu=u.device.type == "cpu")
         A_t = A.reshape(groups, group_dim, state).transpose(-1, -2)  # G N Dg
         A2 = (A_t * math.log2(math.e)).contiguous()
         dt_s = _to_steps(dt.reshape(batch, groups, 1, group_dim, length), plan)  # T K b G 1 Dg

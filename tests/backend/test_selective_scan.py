@@ -105,7 +105,9 @@ def plan_sizes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setattr(
             scan_module._Plan,
             "choose",
-            lambda length, lanes: dataclasses.replace(default(length, lanes), block=block),
+            lambda length, lanes, on_cpu=True: dataclasses.replace(
+                default(length, lanes, on_cpu), block=block
+            ),
         )
     yield request.param
 
@@ -287,3 +289,16 @@ def test_cuda_mamba_ssm_path_matches_torch_path(groups: int | None) -> None:
         softplus=True,
     )
     assert_all_close(got, want, rtol=1e-3)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_torch_path_on_cuda_matches_reference() -> None:
+    inputs = make_inputs(2, 8, 4, 300, groups=2, dtype=torch.float32)
+    want = outputs_and_grads(reference_scan, inputs, softplus=True)
+    on_gpu = {n: t.detach().cuda().requires_grad_() for n, t in inputs.items()}
+    got = outputs_and_grads(
+        lambda **kw: scan_module._torch_selective_scan(**{"D": None, "z": None, "delta_bias": None, **kw}),
+        on_gpu,
+        softplus=True,
+    )
+    assert_all_close([t.cpu() for t in got], want, rtol=1e-4)

@@ -178,9 +178,9 @@ class _Plan:
         """
         scale = 1 if on_cpu else _DEVICE_SCALE
         chunks = max(1, min(scale * _STEP_ELEMENTS // max(lanes, 1), math.isqrt(2 * length)))
-        steps = -(-length // chunks)
-        chunks = -(-length // steps)
-        block = max(1, min(steps, scale * _BLOCK_ELEMENTS // (chunks * lanes)))
+        steps = max(1, -(-length // chunks))
+        chunks = max(1, -(-length // steps))
+        block = max(1, min(steps, scale * _BLOCK_ELEMENTS // max(chunks * lanes, 1)))
         return cls(chunks, steps, block)
 
     def blocks(self) -> Iterator[slice]:

@@ -203,6 +203,16 @@ def test_without_last_state_returns_y_only() -> None:
     torch.testing.assert_close(y, reference_scan(**inputs))
 
 
+@pytest.mark.parametrize(("batch", "length"), [(1, 0), (0, 5)])
+def test_empty_sequence_or_batch(batch: int, length: int) -> None:
+    inputs = make_inputs(batch, 4, 2, length)
+    y, last = selective_scan_fn(**inputs, delta_softplus=True, return_last_state=True)
+    assert y.shape == (batch, 4, length) and last.shape == (batch, 4, 2)
+    assert not bool(last.any())
+    (y.sum() + last.sum()).backward()
+    assert inputs["u"].grad is not None and inputs["u"].grad.shape == (batch, 4, length)
+
+
 def test_bfloat16_runs_and_is_close_to_float32() -> None:
     inputs = make_inputs(2, 8, 4, 300, groups=2, dtype=torch.float32)
     y32, last32 = selective_scan_fn(**inputs, delta_softplus=True, return_last_state=True)

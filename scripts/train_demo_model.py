@@ -29,6 +29,8 @@ HELD_OUT_SEED = 1000
 HELD_OUT_SCENES = 4
 TARGET_MIOU = 0.85
 TARGET_GAP = 0.10
+RUNS = {"elevation": "a2", "zero_elevation": "a2_zero_elevation"}
+"""Sub-folders of ``--output`` holding the two runs."""
 
 
 def _prepare_data(config: Path, output: Path, overrides: list[str]) -> None:
@@ -41,7 +43,7 @@ def _prepare_data(config: Path, output: Path, overrides: list[str]) -> None:
 
 def _train_processes(config: Path, output: Path, overrides: list[str]) -> dict[str, Path]:
     """Start both trainings at once and wait; each writes its log beside its run."""
-    runs = {"elevation": output / "a2", "zero_elevation": output / "a2_zero_elevation"}
+    runs = {name: output / run for name, run in RUNS.items()}
     processes = {}
     for name, run in runs.items():
         run.mkdir(parents=True, exist_ok=True)
@@ -69,6 +71,11 @@ def main() -> int:
     parser.add_argument("--config", type=Path, default=REPO / "configs" / "demo.toml")
     parser.add_argument("--output", type=Path, default=REPO / "runs" / "demo")
     parser.add_argument("--model-path", type=Path, default=MODEL_PATH, help="where the demo model goes")
+    parser.add_argument(
+        "--skip-training",
+        action="store_true",
+        help="evaluate and package the models already in <output>/a2 and <output>/a2_zero_elevation",
+    )
     parser.add_argument("overrides", nargs="*", help="config overrides (section.key=value)")
     args = parser.parse_args()
 
@@ -78,8 +85,11 @@ def main() -> int:
     from geofuse.backend.evaluation import dataset_tiles, evaluate_tiles, write_report
 
     started = time.perf_counter()
-    _prepare_data(args.config, args.output, args.overrides)
-    models = _train_processes(args.config, args.output, args.overrides)
+    if args.skip_training:
+        models = {name: args.output / run / "model.pt" for name, run in RUNS.items()}
+    else:
+        _prepare_data(args.config, args.output, args.overrides)
+        models = _train_processes(args.config, args.output, args.overrides)
     trained = time.perf_counter() - started
     torch.set_num_threads(2)
     tiles = dataset_tiles(
@@ -102,7 +112,11 @@ def main() -> int:
     }
     save_checkpoint(args.model_path, demo.build_model(), demo.card)
 
-    print(f"\ntraining (both models side by side): {trained / 60:.1f} min")
+    if not args.skip_training:
+        print(f"\ntraining (both models side by side): {trained / 60:.1f} min")
+    for name, path in models.items():
+        training = load_checkpoint(path).card.training
+        print(f"{name}: {path}, {training['steps']} steps, {training.get('duration_s')} s")
     print(f"held-out synthetic scenes: generator seed {HELD_OUT_SEED}, {HELD_OUT_SCENES} scenes of 512²")
     print(
         "| model | mIoU (5 classes) | OA | mF1 | "

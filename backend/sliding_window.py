@@ -10,7 +10,8 @@ class map shows no seams.
 Tiles are visited strip by strip (one row of tiles at a time, left to right) and only a few tiles' worth of
 logits are kept: a rolling buffer two tiles wide for the current strip and a band of ``overlap`` rows that
 carries into the next strip. Rows are handed to a writer as soon as no later tile can touch them, so memory
-does not grow with the raster's height and grows with its width only by the thin carry band.
+does not grow with the raster's height; with its width it grows only through full-width rows (the carry
+band of K × ``overlap`` logits and one strip of finished labels).
 
 :func:`stream_predict` is the engine (a tile reader and a row writer are passed in, so it serves rasterio
 windows and in-memory arrays alike); :func:`predict_arrays` runs it on arrays held in memory (whole tiles in

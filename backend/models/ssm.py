@@ -7,6 +7,7 @@ Both run over a token sequence B×L×d in time and memory linear in L; the recur
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -78,30 +79,69 @@ class SelectiveSSM(nn.Module):
         Returns:
             B×L×d.
         """
-        length = u.shape[1]
-        x, z = self.in_proj(u).transpose(1, 2).chunk(2, dim=1)  # B×E×L each
-        x = F.silu(self.conv1d(x)[..., :length])
-        delta, B, C = self.x_proj(x.transpose(1, 2)).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
-        delta = (delta @ self.dt_proj.weight.T).transpose(1, 2)  # B×E×L; bias goes in as delta_bias
-        y = selective_scan_fn(
-            x,
-            delta,
-            -torch.exp(self.A_log.float()),
-            B.transpose(1, 2).contiguous(),
-            C.transpose(1, 2).contiguous(),
-            self.D.float(),
-            z=z,
-            delta_bias=self.dt_proj.bias.float(),
-            delta_softplus=True,
-        )
-        return self.out_proj(y.transpose(1, 2))
+        return scan_directions((self,), u.unsqueeze(1)).squeeze(1)
+
+
+def scan_directions(layers: Sequence[SelectiveSSM], v: Tensor) -> Tensor:
+    """Run k same-shaped causal mixers, mixer i on sequence i, as one batch of channel-major ops.
+
+    Every projection is computed in the B×channels×L layout that the depthwise convolution and the
+    selective scan take, so nothing is transposed or copied between them: per-mixer weights are stacked
+    into batched matrix products (x_proj gives Δ, B, C as B×k×(R+2N)×L), the k mixers' channels are
+    concatenated into one scan with k groups of B_t, C_t (group i serves mixer i's channels), and the k
+    outputs come back token-major from out_proj's product. One scan call instead of k halves the scan's
+    per-step overhead at the short sequences of the low-resolution stages.
+
+    Args:
+        layers: k mixers with equal sizes (their own parameters).
+        v: B×k×L×d, sequence i for mixer i.
+
+    Returns:
+        B×k×L×d, mixer i's output on sequence i.
+    """
+    batch, k, length, _ = v.shape
+    first = layers[0]
+    inner, rank, state = first.D.shape[0], first.dt_rank, first.d_state
+    v_t = v.transpose(-1, -2)  # B×k×d×L, a view: the products read it transposed
+    w_in = torch.stack([layer.in_proj.weight for layer in layers])  # k×2E×d
+    x = torch.matmul(w_in[:, :inner], v_t)  # B×k×E×L
+    z = torch.matmul(w_in[:, inner:], v_t)
+    conv_weight = torch.cat([layer.conv1d.weight for layer in layers])
+    conv_bias = torch.cat([layer.conv1d.bias for layer in layers])
+    x = F.conv1d(
+        x.reshape(batch, k * inner, length),
+        conv_weight,
+        conv_bias,
+        padding=conv_weight.shape[-1] - 1,
+        groups=k * inner,
+    )
+    x = F.silu(x[..., :length])  # causal: output t sees inputs t − d_conv + 1 … t
+    dbc = torch.matmul(
+        torch.stack([layer.x_proj.weight for layer in layers]), x.reshape(batch, k, inner, length)
+    )
+    delta = torch.matmul(torch.stack([layer.dt_proj.weight for layer in layers]), dbc[:, :, :rank])
+    y = selective_scan_fn(
+        x.reshape(batch, k * inner, length),
+        delta.reshape(batch, k * inner, length),
+        -torch.exp(torch.cat([layer.A_log for layer in layers]).float()),
+        dbc[:, :, rank : rank + state],  # B×k×N×L: group i for mixer i
+        dbc[:, :, rank + state :],
+        torch.cat([layer.D for layer in layers]).float(),
+        z=z.reshape(batch, k * inner, length),
+        delta_bias=torch.cat([layer.dt_proj.bias for layer in layers]).float(),
+        delta_softplus=True,
+    )
+    w_out = torch.stack([layer.out_proj.weight for layer in layers])  # k×d×E
+    return torch.matmul(y.view(batch, k, inner, length).transpose(-1, -2), w_out.transpose(-1, -2))
 
 
 class BidirectionalSSM(nn.Module):
     """One bidirectional selective-scan layer: a forward and a backward scan, summed, with a residual.
 
     out = u + fwd(LN(u)) + flip(bwd(flip(LN(u)))), pre-norm as in Mamba/Vim blocks. The two directions have
-    their own parameters; every output token sees the whole sequence, at cost linear in L.
+    their own parameters; every output token sees the whole sequence, at cost linear in L. Both directions
+    run together through :func:`scan_directions` (one grouped scan); only LN(u) and the backward output
+    are flipped, the narrowest tensors of the layer.
 
     Args:
         dim: token width d.
@@ -125,5 +165,7 @@ class BidirectionalSSM(nn.Module):
             B×L×d.
         """
         normed = self.norm(u)
-        backward = self.backward_scan(normed.flip(1)).flip(1)
-        return u + self.forward_scan(normed) + backward
+        mixed = scan_directions(
+            (self.forward_scan, self.backward_scan), torch.stack((normed, normed.flip(1)), 1)
+        )
+        return (u + mixed[:, 0]).add_(mixed[:, 1].flip(1))

@@ -14,6 +14,16 @@ Which OT mode runs where: with ``ot_mode="auto"`` a stage with more than ``ot_gl
 matches inside w×w windows (linear in N), others match globally (chunked, O(N²)). At 512×512 input and the
 default 1024 that is window OT at stages 1–2 (128², 64² tokens) and global OT at stages 3–4 (32², 16²), so
 no N×N cost is ever formed at the high-resolution stages.
+
+Scan resolution: a stage with more than ``scan_max_tokens`` tokens per stream runs its bidirectional scan
+on k×k average-pooled aligned tokens (the smallest power of two k that brings the count under the cap) and
+adds the scan's output, a residual, bilinearly upsampled, to the full-resolution aligned tokens before the
+merge. The scan's job is long-range context, which a coarser grid carries as well (a token of the
+pooled grid summarises k² pixels, and one scan step spans k pixels); the full-resolution detail reaches the
+merge through the aligned tokens themselves, and OT always runs at full resolution. The scan over the 2N
+interleaved tokens is by far the SFB's largest cost on CPU (at 512×512 input the stage-1 sequence is
+2·128² tokens), so the small width caps it (see ``network.WIDTHS``). Pooling has no parameters: a
+checkpoint loads whatever the cap.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .mmd import mmd2
@@ -50,6 +61,9 @@ class FusionConfig:
         d_state: SSM state size N.
         ssm_expand: inner width of each scan = ssm_expand · d. 1, not Mamba's 2: the scan over 2N tokens
             dominates the block's cost, and 2 doubles it.
+        scan_max_tokens: largest number of tokens per stream (H·W) scanned at full resolution; above it
+            the scan runs on k×k average-pooled tokens and its residual is upsampled (module docstring).
+            ``None``: always full resolution, as in the paper.
     """
 
     dim: int = 64
@@ -65,6 +79,7 @@ class FusionConfig:
     mmd_max_tokens: int = 1024
     d_state: int = 16
     ssm_expand: int = 1
+    scan_max_tokens: int | None = None
 
 
 def interleave(x_p: Tensor, x_g: Tensor) -> Tensor:
@@ -79,6 +94,16 @@ def deinterleave(x: Tensor) -> tuple[Tensor, Tensor]:
     return x_p, x_g
 
 
+def tokens_to_map(x: Tensor, height: int, width: int) -> Tensor:
+    """B×N×d tokens (row-major over the H×W grid) as a B×d×H×W map; a channels-last view, no copy."""
+    return x.unflatten(1, (height, width)).permute(0, 3, 1, 2)
+
+
+def map_to_tokens(x: Tensor) -> Tensor:
+    """Inverse of :func:`tokens_to_map`: B×d×H×W → B×N×d; a view when the map is channels-last."""
+    return x.permute(0, 2, 3, 1).flatten(1, 2)
+
+
 class SynergisticFusionBlock(nn.Module):
     """Synergistic Fusion Block: OT alignment, MMD loss, bidirectional linear fusion.
 
@@ -87,7 +112,7 @@ class SynergisticFusionBlock(nn.Module):
         config: the block's settings.
 
     Raises:
-        ValueError: for an unknown ``ot_mode`` or a negative ``scan_layers``.
+        ValueError: for an unknown ``ot_mode``, a negative ``scan_layers`` or a ``scan_max_tokens`` < 1.
     """
 
     def __init__(self, channels: int, config: FusionConfig) -> None:
@@ -96,6 +121,8 @@ class SynergisticFusionBlock(nn.Module):
             raise ValueError(f"unknown ot_mode {config.ot_mode!r}; expected 'global', 'window' or 'auto'")
         if config.scan_layers < 0:
             raise ValueError(f"scan_layers must be >= 0, got {config.scan_layers}")
+        if config.scan_max_tokens is not None and config.scan_max_tokens < 1:
+            raise ValueError(f"scan_max_tokens must be >= 1 or None, got {config.scan_max_tokens}")
         self.config = config
         self.proj_in = nn.Conv2d(channels, config.dim, kernel_size=1)
         self.scan = nn.Sequential(
@@ -115,6 +142,41 @@ class SynergisticFusionBlock(nn.Module):
         if self.config.ot_mode != "auto":
             return self.config.ot_mode
         return "window" if tokens > self.config.ot_global_max_tokens else "global"
+
+    def scan_pool_for(self, height: int, width: int) -> int:
+        """Side k of the average pooling before the scan on an H×W map: 1 (none) up to the cap, else the
+        smallest power of two with ⌈H/k⌉·⌈W/k⌉ ≤ ``scan_max_tokens``."""
+        cap = self.config.scan_max_tokens
+        k = 1
+        while cap is not None and math.ceil(height / k) * math.ceil(width / k) > cap:
+            k *= 2
+        return k
+
+    def mix(self, x_p: Tensor, x_g: Tensor, height: int, width: int) -> tuple[Tensor, Tensor]:
+        """Bidirectional linear fusion: interleave, scan, split; pooled above ``scan_max_tokens``.
+
+        Args:
+            x_p: X'_p, B×N×d with N = H·W.
+            x_g: X'_g, B×N×d.
+            height: H.
+            width: W.
+
+        Returns:
+            The mixed streams, each B×N×d.
+        """
+        k = self.scan_pool_for(height, width)
+        if k == 1:
+            return deinterleave(self.scan(interleave(x_p, x_g)))
+        size = (math.ceil(height / k), math.ceil(width / k))
+        coarse = [
+            map_to_tokens(F.adaptive_avg_pool2d(tokens_to_map(x, height, width), size)) for x in (x_p, x_g)
+        ]
+        tokens = interleave(*coarse)
+        residuals = deinterleave(self.scan(tokens) - tokens)
+        return tuple(
+            x + map_to_tokens(F.interpolate(tokens_to_map(r, *size), (height, width), mode="bilinear"))
+            for x, r in zip((x_p, x_g), residuals, strict=True)
+        )
 
     def alignment_loss(self, x_p: Tensor, x_g: Tensor, x_p_aligned: Tensor, x_g_aligned: Tensor) -> Tensor:
         """L_align = MMD²(X'_p, X_g) + MMD²(X'_g, X_p), batch-averaged, on ≤ mmd_max_tokens positions.
@@ -143,9 +205,11 @@ class SynergisticFusionBlock(nn.Module):
             (F_fuse, L_align): B×C×H×W, and a scalar that is zero (and costs nothing) in eval mode or
             without MMD.
         """
-        batch, _, height, width = f1.shape
-        x_p = self.proj_in(f1).flatten(2).transpose(1, 2)  # B×N×d
-        x_g = self.proj_in(f2).flatten(2).transpose(1, 2)
+        batch, channels, height, width = f1.shape
+        # The 1×1 convolutions as products on token-major views: X_p, X_g come out B×N×d without a copy.
+        weight_in = self.proj_in.weight.flatten(1)
+        x_p = F.linear(f1.flatten(2).transpose(1, 2), weight_in, self.proj_in.bias)
+        x_g = F.linear(f2.flatten(2).transpose(1, 2), weight_in, self.proj_in.bias)
         if self.config.use_ot:
             x_p_aligned, x_g_aligned = align_tokens(
                 x_p,
@@ -163,9 +227,12 @@ class SynergisticFusionBlock(nn.Module):
         else:
             loss = f1.new_zeros(())
         if len(self.scan) > 0:
-            x_p_aligned, x_g_aligned = deinterleave(self.scan(interleave(x_p_aligned, x_g_aligned)))
-        merged = torch.cat((x_p_aligned, x_g_aligned), dim=-1).transpose(1, 2)
-        return self.proj_out(merged.reshape(batch, -1, height, width)), loss
+            x_p_aligned, x_g_aligned = self.mix(x_p_aligned, x_g_aligned, height, width)
+        merge, norm, activation = self.proj_out
+        merged = torch.matmul(
+            merge.weight.flatten(1), torch.cat((x_p_aligned, x_g_aligned), -1).transpose(1, 2)
+        )
+        return activation(norm(merged.view(batch, channels, height, width))), loss
 
 
 class ConcatFusion(nn.Module):

@@ -63,6 +63,11 @@ class Width:
         fusion_d_state: State size N of the SFB's bidirectional scans. The scan over the 2·H·W
             interleaved tokens is most of an SFB's cost on CPU and its elementwise work grows with d·N,
             so the small width keeps N = 4, like its VSS branch.
+        fusion_scan_max_tokens: ``FusionConfig.scan_max_tokens`` of every stage: above this many tokens
+            per stream the SFB scans average-pooled tokens. The small width (CPU) caps it at 32² = 1024, so
+            at 512×512 input stages 1–2 (128², 64²) scan a 32×32 grid and stages 3–4 their own; on CPU the
+            full-resolution stage-1 scan (2·128² tokens) alone cost more than half the baseline network.
+            The base width (GPU, mamba-ssm's kernel) scans at full resolution. No parameters depend on it.
         decoder_channels: Decoder width.
     """
 
@@ -71,6 +76,7 @@ class Width:
     vss_depths: tuple[int, int, int, int]
     fusion_dims: tuple[int, int, int, int]
     fusion_d_state: int
+    fusion_scan_max_tokens: int | None
     decoder_channels: int
 
 
@@ -81,6 +87,7 @@ WIDTHS: dict[str, Width] = {
         vss_depths=(1, 1, 2, 1),
         fusion_dims=(32, 32, 64, 64),
         fusion_d_state=4,
+        fusion_scan_max_tokens=1024,
         decoder_channels=64,
     ),
     "base": Width(
@@ -89,6 +96,7 @@ WIDTHS: dict[str, Width] = {
         vss_depths=(2, 2, 4, 2),
         fusion_dims=(64, 64, 128, 128),
         fusion_d_state=16,
+        fusion_scan_max_tokens=None,
         decoder_channels=128,
     ),
 }
@@ -174,12 +182,13 @@ class ModelConfig:
         return cls(**data)
 
     def fusion_config(self, stage: int) -> FusionConfig:
-        """The SFB settings of ``stage`` (0–3): variant switches, the width's d and N, then overrides."""
+        """SFB settings of ``stage`` (0–3): variant switches, the width's d, N, scan cap, then overrides."""
         variant = VARIANTS[self.variant]
         width = WIDTHS[self.width]
         settings: dict[str, Any] = {
             "dim": width.fusion_dims[stage],
             "d_state": width.fusion_d_state,
+            "scan_max_tokens": width.fusion_scan_max_tokens,
             "use_ot": variant.use_ot,
             "use_mmd": variant.use_mmd,
             "scan_layers": variant.scan_layers,

@@ -6,6 +6,7 @@ the growth of each per 4× tokens, and the concat baseline's time for reference.
 
 Usage:
     python bench/bench_fusion.py [--grids 64 128 256] [--skip-global-above 128] [--repeats 5]
+        [--scan-max-tokens 1024]
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def time_grid(
         ot_chunk=args.chunk,
         d_state=args.d_state,
         ssm_expand=args.expand,
+        scan_max_tokens=args.scan_max_tokens,
     )
     block = SynergisticFusionBlock(args.channels, config).eval()
     baseline = ConcatFusion(args.channels).eval()
@@ -78,6 +80,12 @@ def main() -> None:
     parser.add_argument("--d-state", type=int, default=16)
     parser.add_argument("--scan-layers", type=int, default=1)
     parser.add_argument("--expand", type=int, default=FusionConfig.ssm_expand)
+    parser.add_argument(
+        "--scan-max-tokens",
+        type=int,
+        default=None,
+        help="scan average-pooled tokens above this many per stream (default: full resolution)",
+    )
     parser.add_argument("--window", type=int, default=8)
     parser.add_argument("--chunk", type=int, default=1024)
     parser.add_argument("--batch", type=int, default=1)
@@ -89,6 +97,7 @@ def main() -> None:
     print(
         f"SFB forward, eval mode: d={args.dim}, channels {args.channels}, batch {args.batch}, "
         f"{args.scan_layers} scan layer(s), d_state {args.d_state}, expand {args.expand}, "
+        f"scan_max_tokens {args.scan_max_tokens}, "
         f"window {args.window}, chunk {args.chunk}; "
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; median of {args.repeats} "
         f"after {args.warmup} warm-up\n"

@@ -172,7 +172,8 @@ class SynergisticFusionBlock(nn.Module):
             map_to_tokens(F.adaptive_avg_pool2d(tokens_to_map(x, height, width), size)) for x in (x_p, x_g)
         ]
         tokens = interleave(*coarse)
-        residuals = deinterleave(self.scan(tokens) - tokens)
+        # Contiguous (coarse, so cheap): the upsampling then writes a channels-last map, a view as tokens.
+        residuals = [r.contiguous() for r in deinterleave(self.scan(tokens) - tokens)]
         return tuple(
             x + map_to_tokens(F.interpolate(tokens_to_map(r, *size), (height, width), mode="bilinear"))
             for x, r in zip((x_p, x_g), residuals, strict=True)

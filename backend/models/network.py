@@ -64,10 +64,12 @@ class Width:
             interleaved tokens is most of an SFB's cost on CPU and its elementwise work grows with d·N,
             so the small width keeps N = 4, like its VSS branch.
         fusion_scan_max_tokens: ``FusionConfig.scan_max_tokens`` of every stage: above this many tokens
-            per stream the SFB scans average-pooled tokens. The small width (CPU) caps it at 32² = 1024, so
-            at 512×512 input stages 1–2 (128², 64²) scan a 32×32 grid and stages 3–4 their own; on CPU the
-            full-resolution stage-1 scan (2·128² tokens) alone cost more than half the baseline network.
-            The base width (GPU, mamba-ssm's kernel) scans at full resolution. No parameters depend on it.
+            per stream the SFB scans average-pooled tokens. The small width (CPU) caps it at 16² = 256: at
+            512×512 input every stage scans a 16×16 grid per stream (stages 1–3 pooled 8×8, 4×4, 2×2), so
+            each scan costs about as much as stage 4's; on CPU the full-resolution stage-1 scan (2·128²
+            tokens) alone cost more than half the baseline network, and a 32² cap still left a2 at 0.87×
+            the baseline's throughput (0.92× at 16²). The base width (GPU, mamba-ssm's kernel) scans at
+            full resolution. No parameters depend on it.
         decoder_channels: Decoder width.
     """
 
@@ -87,7 +89,7 @@ WIDTHS: dict[str, Width] = {
         vss_depths=(1, 1, 2, 1),
         fusion_dims=(32, 32, 64, 64),
         fusion_d_state=4,
-        fusion_scan_max_tokens=1024,
+        fusion_scan_max_tokens=256,
         decoder_channels=64,
     ),
     "base": Width(

@@ -50,6 +50,7 @@ def test_round_trip_gives_the_same_card_and_outputs(tmp_path: Path, model, card:
     with torch.no_grad():
         assert torch.equal(rebuilt(optical, elevation), model(optical, elevation))
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
+    assert path.stat().st_mode & 0o044, "readable by others as the umask allows, not mkstemp's 0600"
 
 
 def test_pickled_code_never_runs(tmp_path: Path) -> None:

@@ -146,7 +146,7 @@ def evaluate_tiles(
     card: ModelCard,
     tiles: Sequence[TileFiles],
     *,
-    tile: int = 512,
+    tile: int | None = None,
     overlap: int = 64,
     batch_size: int = 1,
     device: str | torch.device = "cpu",
@@ -160,7 +160,7 @@ def evaluate_tiles(
         model: The network in eval mode, on ``device``.
         card: Its model card (normalisation, classes).
         tiles: Tiles to evaluate.
-        tile: Sliding-window tile size.
+        tile: Sliding-window tile size; None: the model's training crop (``card.tile_size()``).
         overlap: Sliding-window overlap.
         batch_size: Tiles per forward pass.
         device: Where the model runs.
@@ -190,7 +190,7 @@ def evaluate_tiles(
             card,
             arrays.optical,
             elevation,
-            tile=tile,
+            tile=tile if tile is not None else card.tile_size(),
             overlap=overlap,
             batch_size=batch_size,
             device=device,

@@ -73,7 +73,8 @@ class SegmentOptions:
 
     Attributes:
         device: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
-        tile: Tile size in pixels; larger tiles give the network more context and cost more memory.
+        tile: Tile size in pixels, or None for the size the model was trained on
+            (:meth:`ModelCard.tile_size`); other sizes change the per-window elevation normalisation.
         overlap: Pixels shared by neighbouring tiles, blended so no seams show.
         batch_size: Tiles per forward pass (halved for good when CUDA runs out of memory).
         extent: ``(left, bottom, right, top)`` in the optical raster's CRS to segment only that part; the
@@ -85,7 +86,7 @@ class SegmentOptions:
     """
 
     device: str = "auto"
-    tile: int = 512
+    tile: int | None = None
     overlap: int = 64
     batch_size: int = 1
     extent: tuple[float, float, float, float] | None = None
@@ -396,6 +397,15 @@ def _profile(optical: rasterio.DatasetReader, window: Window, dtype: str, nodata
     return profile
 
 
+def _check_tiling(tile: int | None, overlap: int, batch_size: int) -> None:
+    """Refuse a tiling that cannot run, before any file is written (``tile`` None: not known yet)."""
+    if (tile is not None and (tile < 1 or not 0 <= overlap < tile)) or overlap < 0 or batch_size < 1:
+        raise SegmentationError(
+            f"tile ({tile}) and batch size ({batch_size}) must be positive and the overlap "
+            f"({overlap}) in 0..tile-1"
+        )
+
+
 def _temporary(final: Path) -> Path:
     """A fresh hidden name beside ``final`` (created by its writer, so the usual permissions apply)."""
     while True:
@@ -446,11 +456,7 @@ def segment_rasters(
     optical_path, elevation_path, output_path = Path(optical_path), Path(elevation_path), Path(output_path)
     confidence_path = Path(options.confidence_path) if options.confidence_path is not None else None
     aux_path, qml_path = sidecar_paths(output_path)
-    if options.tile < 1 or not 0 <= options.overlap < options.tile or options.batch_size < 1:
-        raise SegmentationError(
-            f"tile ({options.tile}) and batch size ({options.batch_size}) must be positive and the overlap "
-            f"({options.overlap}) in 0..tile-1"
-        )
+    _check_tiling(options.tile, options.overlap, options.batch_size)
     for source in (optical_path, elevation_path):
         if not source.is_file():
             raise SegmentationError(f"input raster not found: {source}")
@@ -458,6 +464,8 @@ def segment_rasters(
     _check_paths([optical_path, elevation_path], finals, options.overwrite)
     loaded = model if isinstance(model, LoadedModel) else LoadedModel.load(model, options.device)
     card = loaded.card
+    tile = options.tile if options.tile is not None else card.tile_size()
+    _check_tiling(tile, options.overlap, options.batch_size)
     if card.model.elevation_channels != 1:
         raise SegmentationError("this model expects a multi-band elevation input; only one band is supported")
 
@@ -540,7 +548,7 @@ def segment_rasters(
                     int(region.width),
                     read,
                     write,
-                    tile=options.tile,
+                    tile=tile,
                     overlap=options.overlap,
                     batch_size=options.batch_size,
                     device=loaded.device,

@@ -198,7 +198,7 @@ def segment(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], b
     bands = _field(request, "optical_bands", list, None)
     options = SegmentOptions(
         device=_field(request, "device", str, "auto"),
-        tile=_field(request, "tile", int, 512),
+        tile=_field(request, "tile", int, None),
         overlap=_field(request, "overlap", int, 64),
         batch_size=_field(request, "batch_size", int, 1),
         extent=tuple(float(v) for v in extent) if extent else None,

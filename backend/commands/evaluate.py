@@ -35,7 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="checkpoint (.pt)")
     add_data_arguments(parser)
     parser.add_argument("--output", default="evaluation", help="folder for metrics.json and confusion.png")
-    parser.add_argument("--tile", type=int, default=512, help="sliding-window tile size")
+    parser.add_argument(
+        "--tile", type=int, default=None, help="sliding-window tile size (default: the model's training crop)"
+    )
     parser.add_argument("--overlap", type=int, default=64, help="sliding-window overlap")
     parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")

@@ -48,7 +48,9 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``segment`` and ``segment-batch``."""
     parser.add_argument("--model", type=Path, help="GeoFuse checkpoint (default: the bundled demo model)")
     parser.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda or cuda:N")
-    parser.add_argument("--tile", type=positive, default=512, help="tile size in pixels (default: 512)")
+    parser.add_argument(
+        "--tile", type=positive, default=None, help="tile size in pixels (default: the model's training crop)"
+    )
     parser.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels (default: 64)")
     parser.add_argument("--batch", type=positive, default=1, help="tiles per forward pass (default: 1)")
     parser.add_argument("--bands", type=band_list, help="optical bands in the model's order, e.g. 3,2,1")

@@ -120,10 +120,10 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
         self.addParameter(
             QgsProcessingParameterNumber(
                 self.TILE_SIZE,
-                self.tr("Tile size (pixels)"),
+                self.tr("Tile size (pixels; 0 = the size the model was trained on)"),
                 INTEGER,
-                defaultValue=512,
-                minValue=32,
+                defaultValue=0,
+                minValue=0,
                 maxValue=8192,
             )
         )
@@ -169,7 +169,7 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
         """Refuse an overlap that leaves no stride before anything starts."""
         tile = self.parameterAsInt(parameters, self.TILE_SIZE, context)
         overlap = self.parameterAsInt(parameters, self.OVERLAP, context)
-        if overlap * 2 >= tile:
+        if tile and overlap * 2 >= tile:
             return False, self.tr("The overlap must be less than half the tile size.")
         return super().checkParameterValues(parameters, context)
 
@@ -210,7 +210,7 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
             "model": model or str(DEMO_MODEL),
             "optical_bands": bands,
             "device": self.parameterAsEnumString(parameters, self.DEVICE, context) or "auto",
-            "tile": self.parameterAsInt(parameters, self.TILE_SIZE, context),
+            "tile": self.parameterAsInt(parameters, self.TILE_SIZE, context) or None,
             "overlap": self.parameterAsInt(parameters, self.OVERLAP, context),
             "batch_size": self.parameterAsInt(parameters, self.BATCH_SIZE, context),
             "extent": extent,

@@ -335,3 +335,14 @@ def test_devices() -> None:
 def test_missing_inputs_and_missing_model(tmp_path: Path) -> None:
     with pytest.raises(SegmentationError, match="not found"):
         segment_rasters(tmp_path / "a.tif", tmp_path / "b.tif", tmp_path / "c.tif")
+
+
+def test_default_tile_is_the_models_training_crop(fitted: LoadedModel, tmp_path: Path) -> None:
+    optical, elevation, _ = write_pair(tmp_path, 903, size=256)
+    model = replace(fitted, card=replace(fitted.card, training={"crop_size": 128}))
+
+    by_default = segment_rasters(optical, elevation, tmp_path / "a.tif", model, SegmentOptions())
+    explicit = segment_rasters(optical, elevation, tmp_path / "b.tif", model, SegmentOptions(tile=256))
+
+    assert by_default.tiles > 1
+    assert explicit.tiles == 1

@@ -78,8 +78,12 @@ class GeoFuseAlgorithm(QgsProcessingAlgorithm):
         return type(self)()
 
     def group(self) -> str:
-        """Shown as the folder in the toolbox."""
-        return self.tr("Land cover")
+        """Shown as the folder in the toolbox.
+
+        Defined here, so pylupdate5 files the string under this class: ``self.tr`` would look it up under the
+        subclass's name and never find it.
+        """
+        return QCoreApplication.translate("GeoFuseAlgorithm", "Land cover")
 
     def groupId(self) -> str:
         """Stable id of :meth:`group`."""

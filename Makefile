@@ -7,7 +7,8 @@ QGIS_PLUGINS := /usr/share/qgis/python/plugins
 
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup test test-backend test-plugin lint demo demo-model bench
+.PHONY: setup test test-backend test-plugin lint demo demo-model bench screenshots package install-plugin \
+	uninstall-plugin translations
 
 setup:
 	@QGIS_PYTHON=$(QGIS_PYTHON) VENV=$(VENV) bash scripts/setup.sh
@@ -33,3 +34,18 @@ bench: setup
 	$(PY) bench/bench_scan.py
 	$(PY) bench/bench_fusion.py
 	$(PY) bench/bench_model.py
+
+screenshots: setup
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) scripts/screenshots.py
+
+package:
+	$(QGIS_PYTHON) scripts/package.py
+
+install-plugin:
+	bash scripts/install_plugin.sh install
+
+uninstall-plugin:
+	bash scripts/install_plugin.sh uninstall
+
+translations:
+	bash scripts/translations.sh

@@ -8,6 +8,8 @@ is validated against a versioned schema before any weight is touched.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import pickle
 import secrets
@@ -25,6 +27,11 @@ from .models.network import GeoFuseNet, ModelConfig
 
 CHECKPOINT_FORMAT = "geofuse-checkpoint"
 FORMAT_VERSION = 1
+"""Schema version of the whole file (payload layout and model card), written by :func:`save_checkpoint`.
+
+Every GeoFuse checkpoint ever written carries it, so a file without it is refused rather than guessed at.
+Bump it when the card or the payload changes in a way this code's readers would misread.
+"""
 DEFAULT_TILE = 512
 CARD_KEYS = ("model", "classes", "normalization", "optical_bands", "gsd_m", "training")
 PLAIN_SCALARS = (str, int, float, bool, type(None))
@@ -67,7 +74,12 @@ class ModelCard:
                 f"{len(self.optical_bands)} optical band names for a model with "
                 f"{self.model.optical_channels} optical channels"
             )
-        if not (isinstance(self.gsd_m, int | float) and self.gsd_m > 0):
+        if not (
+            isinstance(self.gsd_m, int | float)
+            and not isinstance(self.gsd_m, bool)
+            and math.isfinite(self.gsd_m)
+            and self.gsd_m > 0
+        ):
             raise CheckpointError(f"gsd_m must be a positive number of metres, got {self.gsd_m!r}")
         _check_plain(self.training, "training")
 
@@ -100,6 +112,7 @@ class ModelCard:
             raise CheckpointError("model card: optical_bands must be a list of band names")
         if not isinstance(data["training"], Mapping):
             raise CheckpointError("model card: training must be a mapping")
+        _check_model_types(data["model"])
         try:
             return cls(
                 model=ModelConfig.from_dict(dict(data["model"])),
@@ -145,9 +158,21 @@ class Checkpoint:
     def build_model(self, device: str | torch.device = "cpu") -> GeoFuseNet:
         """The network with these weights, in eval mode.
 
+        The architecture is first built on the ``meta`` device (no memory) and its parameter names and
+        shapes compared with the stored weights, so a card that does not fit its weights, or one asking for
+        an enormous network, is refused before anything is allocated.
+
         Raises:
             CheckpointError: If the weights do not fit the architecture the card describes.
         """
+        try:
+            with torch.device("meta"):
+                expected = GeoFuseNet(self.card.model).state_dict()
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise CheckpointError(f"the model card's architecture cannot be built: {error}") from error
+        problems = _state_dict_mismatch(expected, self.state_dict)
+        if problems:
+            raise CheckpointError(f"the weights do not match the model card's architecture: {problems}")
         model = GeoFuseNet(self.card.model)
         try:
             model.load_state_dict(self.state_dict, strict=True)
@@ -156,6 +181,27 @@ class Checkpoint:
                 f"the weights do not match the model card's architecture: {error}"
             ) from error
         return model.to(device).eval()
+
+
+def _state_dict_mismatch(expected: Mapping[str, torch.Tensor], stored: Mapping[str, torch.Tensor]) -> str:
+    """A short account of missing, unexpected and mis-shaped weights (at most three of each), or ``""``."""
+
+    def some(names: Sequence[str]) -> str:
+        return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+    missing = [name for name in expected if name not in stored]
+    unexpected = [name for name in stored if name not in expected]
+    shapes = [
+        f"{name} {tuple(stored[name].shape)} instead of {tuple(expected[name].shape)}"
+        for name in expected
+        if name in stored and stored[name].shape != expected[name].shape
+    ]
+    parts = [
+        f"{label} {some(names)}"
+        for label, names in (("missing", missing), ("unexpected", unexpected), ("shape", shapes))
+        if names
+    ]
+    return "; ".join(parts)
 
 
 def save_checkpoint(
@@ -228,8 +274,8 @@ def _checkpoint_from_payload(payload: Any, path: Path) -> Checkpoint:
     if not isinstance(payload, Mapping) or payload.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is a PyTorch file but not a GeoFuse checkpoint")
     version = payload.get("version")
-    if not isinstance(version, int):
-        raise CheckpointError(f"{path}: checkpoint format version is missing")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CheckpointError(f"{path}: checkpoint format version is missing or not a number: {version!r}")
     if version > FORMAT_VERSION:
         raise CheckpointError(
             f"{path} uses checkpoint format version {version}, made by a newer GeoFuse; this version reads "
@@ -247,6 +293,31 @@ def _checkpoint_from_payload(payload: Any, path: Path) -> Checkpoint:
         raise CheckpointError(f"{path}: the training state is malformed")
     card = ModelCard.from_dict(payload.get("card"))
     return Checkpoint(card, dict(state_dict), dict(train_state) if train_state is not None else None)
+
+
+def _check_model_types(data: Any) -> None:
+    """Check each stored model setting has its field's type, so a malformed card is refused here with a
+    message instead of failing deep inside a layer (or building something absurd: ``True`` classes)."""
+    if not isinstance(data, Mapping):
+        raise CheckpointError("model card: model must be a mapping")
+    for spec in dataclasses.fields(ModelConfig):
+        if spec.name not in data:
+            continue
+        value, default = data[spec.name], spec.default
+        if isinstance(default, bool) or isinstance(value, bool):
+            valid = isinstance(value, bool) and isinstance(default, bool)
+        elif isinstance(default, int):
+            valid = isinstance(value, int)
+        elif isinstance(default, float):
+            valid = isinstance(value, int | float) and math.isfinite(value)
+        elif isinstance(default, str):
+            valid = isinstance(value, str)
+        else:
+            valid = isinstance(value, Mapping)
+            if valid:
+                _check_plain(value, f"model.{spec.name}")
+        if not valid:
+            raise CheckpointError(f"model card: model.{spec.name} has the wrong type: {value!r}")
 
 
 def _check_plain(value: Any, where: str) -> None:

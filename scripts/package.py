@@ -88,7 +88,11 @@ def sync_changelog(metadata_path: Path, changelog_path: Path) -> bool:
 def metadata_problems(metadata_text: str, changelog_text: str | None) -> list[str]:
     """What the plugin repository would reject in a metadata.txt (and a changelog that has drifted)."""
     general = read_metadata(metadata_text)
-    problems = [f"metadata.txt: '{key}' is missing or empty" for key in REQUIRED_METADATA if not general.get(key, "").strip()]
+    problems = [
+        f"metadata.txt: '{key}' is missing or empty"
+        for key in REQUIRED_METADATA
+        if not general.get(key, "").strip()
+    ]
     if general.get("hasProcessingProvider", "").strip().lower() != "yes":
         problems.append("metadata.txt: hasProcessingProvider must be 'yes'")
     if not RUNTIME_HINT.search(general.get("about", "")):
@@ -97,7 +101,9 @@ def metadata_problems(metadata_text: str, changelog_text: str | None) -> list[st
         problems.append(f"metadata.txt: version '{general.get('version')}' is not MAJOR.MINOR.PATCH")
     if changelog_text is not None:
         if general.get("changelog", "").strip() != metadata_changelog(changelog_text):
-            problems.append("metadata.txt: changelog differs from CHANGELOG.md (run scripts/package.py --sync-changelog)")
+            problems.append(
+                "metadata.txt: changelog differs from CHANGELOG.md (run scripts/package.py --sync-changelog)"
+            )
         releases = changelog_entries(changelog_text)
         if not releases or not releases[0][0].startswith(general.get("version", "").strip()):
             problems.append("CHANGELOG.md: the newest release is not metadata.txt's version")
@@ -134,7 +140,9 @@ def archive_problems(archive: zipfile.ZipFile, size: int) -> list[str]:
     if f"{FOLDER}/metadata.txt" in names:
         metadata = archive.read(f"{FOLDER}/metadata.txt").decode("utf-8")
         changelog = (
-            archive.read(f"{FOLDER}/CHANGELOG.md").decode("utf-8") if f"{FOLDER}/CHANGELOG.md" in names else None
+            archive.read(f"{FOLDER}/CHANGELOG.md").decode("utf-8")
+            if f"{FOLDER}/CHANGELOG.md" in names
+            else None
         )
         problems.extend(metadata_problems(metadata, changelog))
         icon = read_metadata(metadata).get("icon", "").strip()

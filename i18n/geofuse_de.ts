@@ -1,0 +1,472 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="de">
+<context>
+    <name>DiagnosticsAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="33"/>
+        <source>Check GeoFuse runtime</source>
+        <translation>GeoFuse-Laufzeitumgebung prüfen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="37"/>
+        <source>Set-up</source>
+        <translation>Einrichtung</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="45"/>
+        <source>Starts the GeoFuse runtime (the separate Python with PyTorch that runs the models) and reports where it is, its Python, PyTorch, rasterio and GDAL versions, whether CUDA is available and each device with its memory. Copy the log into a bug report.</source>
+        <translation>Startet die GeoFuse-Laufzeitumgebung (das separate Python mit PyTorch, in dem die Modelle laufen) und berichtet, wo sie liegt, welche Python-, PyTorch-, rasterio- und GDAL-Versionen sie hat, ob CUDA verfügbar ist und welche Geräte mit wie viel Speicher vorhanden sind. Kopieren Sie das Protokoll in einen Fehlerbericht.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="53"/>
+        <source>Diagnostics report</source>
+        <translation>Diagnosebericht</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="54"/>
+        <source>Runtime Python</source>
+        <translation>Python der Laufzeitumgebung</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="55"/>
+        <source>CUDA available</source>
+        <translation>CUDA verfügbar</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="69"/>
+        <source>The GeoFuse runtime is not usable:
+{}</source>
+        <translation>Die GeoFuse-Laufzeitumgebung ist nicht nutzbar:
+{}</translation>
+    </message>
+</context>
+<context>
+    <name>EvaluateAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="97"/>
+        <source>Evaluate land cover against ground truth</source>
+        <translation>Landbedeckung mit Referenzdaten vergleichen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="101"/>
+        <source>Compares a classified raster (e.g. the output of &apos;Segment land cover&apos;) with a ground-truth raster of the same classes, pixel by pixel, and reports the overall accuracy, precision, recall, F1 and IoU of each class, their means (mF1, mIoU) and the confusion matrix. Ground truth may be class indices or the class colours; nodata pixels are not counted.</source>
+        <translation>Vergleicht ein klassifiziertes Raster (z. B. das Ergebnis von „Landbedeckung segmentieren“) Pixel für Pixel mit einem Referenzraster derselben Klassen und berichtet die Gesamtgenauigkeit, Precision, Recall, F1 und IoU jeder Klasse, deren Mittelwerte (mF1, mIoU) und die Konfusionsmatrix. Die Referenz darf Klassenindizes oder Klassenfarben enthalten; NoData-Pixel werden nicht gezählt.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="110"/>
+        <source>Classified raster</source>
+        <translation>Klassifiziertes Raster</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="111"/>
+        <source>Ground-truth raster</source>
+        <translation>Referenzraster (Ground Truth)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="112"/>
+        <source>Class table (CSV index,name,r,g,b; empty: ISPRS classes)</source>
+        <translation>Klassentabelle (CSV index,name,r,g,b; leer: ISPRS-Klassen)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="123"/>
+        <source>Leave out pixels this close to a class boundary (ISPRS: 3; 0 = none)</source>
+        <translation>Pixel so nah an einer Klassengrenze auslassen (ISPRS: 3; 0 = keine)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="135"/>
+        <source>Evaluation report</source>
+        <translation>Auswertungsbericht</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="135"/>
+        <source>HTML files (*.html)</source>
+        <translation>HTML-Dateien (*.html)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="140"/>
+        <source>Scores per class</source>
+        <translation>Kennzahlen je Klasse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="145"/>
+        <source>Overall accuracy</source>
+        <translation>Gesamtgenauigkeit</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="146"/>
+        <source>Mean F1</source>
+        <translation>Mittlerer F1</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="147"/>
+        <source>Mean IoU</source>
+        <translation>Mittlere IoU</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="196"/>
+        <source>Overall accuracy {}, mean F1 {}, mean IoU {}</source>
+        <translation>Gesamtgenauigkeit {}, mittlerer F1 {}, mittlere IoU {}</translation>
+    </message>
+</context>
+<context>
+    <name>GeoFuseAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/common.py" line="86"/>
+        <source>Land cover</source>
+        <translation>Landbedeckung</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/common.py" line="114"/>
+        <source>Exporting {} to a temporary GeoTIFF</source>
+        <translation>{} wird in ein temporäres GeoTIFF exportiert</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/common.py" line="182"/>
+        <source>Could not export {} to a GeoTIFF (error {}).</source>
+        <translation>{} konnte nicht als GeoTIFF exportiert werden (Fehler {}).</translation>
+    </message>
+</context>
+<context>
+    <name>GeoFusePlugin</name>
+    <message>
+        <location filename="../plugin/geofuse_plugin.py" line="78"/>
+        <source>GeoFuse</source>
+        <translation>GeoFuse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/geofuse_plugin.py" line="44"/>
+        <source>Segment land cover from an optical and an elevation layer</source>
+        <translation>Landbedeckung aus einem optischen Layer und einem Höhenlayer segmentieren</translation>
+    </message>
+    <message>
+        <location filename="../plugin/geofuse_plugin.py" line="52"/>
+        <source>&amp;GeoFuse</source>
+        <translation>&amp;GeoFuse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/geofuse_plugin.py" line="80"/>
+        <source>Segment land cover from an optical layer and an elevation layer.</source>
+        <translation>Landbedeckung aus einem optischen Layer und einem Höhenlayer segmentieren.</translation>
+    </message>
+</context>
+<context>
+    <name>GeoFuseProvider</name>
+    <message>
+        <location filename="../plugin/provider.py" line="26"/>
+        <source>GeoFuse</source>
+        <translation>GeoFuse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/provider.py" line="30"/>
+        <source>GeoFuse land-cover segmentation</source>
+        <translation>GeoFuse-Landbedeckungssegmentierung</translation>
+    </message>
+</context>
+<context>
+    <name>InstallRuntimeAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="49"/>
+        <source>Create GeoFuse runtime</source>
+        <translation>GeoFuse-Laufzeitumgebung erstellen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="53"/>
+        <source>Set-up</source>
+        <translation>Einrichtung</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="61"/>
+        <source>Creates the GeoFuse runtime: a separate Python environment (venv) in your QGIS profile with PyTorch, numpy and rasterio, so that QGIS&apos;s own Python is never modified. Needs internet access and a few GB of disk space.
+
+PyTorch build: &apos;auto&apos; installs the CUDA build when nvidia-smi reports an NVIDIA GPU, otherwise the CPU build. At the end the runtime checks itself and reports whether CUDA works.</source>
+        <translation>Erstellt die GeoFuse-Laufzeitumgebung: eine separate Python-Umgebung (venv) in Ihrem QGIS-Profil mit PyTorch, numpy und rasterio, sodass das Python von QGIS selbst nie verändert wird. Benötigt Internetzugang und einige GB Speicherplatz.
+
+PyTorch-Variante: „auto“ installiert die CUDA-Variante, wenn nvidia-smi eine NVIDIA-GPU meldet, sonst die CPU-Variante. Am Ende prüft sich die Laufzeitumgebung selbst und meldet, ob CUDA funktioniert.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="71"/>
+        <source>PyTorch build</source>
+        <translation>PyTorch-Variante</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="81"/>
+        <source>Python to create the venv from</source>
+        <translation>Python, aus dem das venv erstellt wird</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="81"/>
+        <source>All files (*)</source>
+        <translation>Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="93"/>
+        <source>Runtime folder (empty: in the QGIS profile)</source>
+        <translation>Ordner der Laufzeitumgebung (leer: im QGIS-Profil)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="103"/>
+        <source>Runtime Python</source>
+        <translation>Python der Laufzeitumgebung</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="104"/>
+        <source>CUDA available</source>
+        <translation>CUDA verfügbar</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="105"/>
+        <source>Diagnostics report</source>
+        <translation>Diagnosebericht</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="113"/>
+        <source>No Python to create the runtime from; set &apos;Python to create the venv from&apos;.</source>
+        <translation>Kein Python gefunden, aus dem die Laufzeitumgebung erstellt werden kann; setzen Sie „Python, aus dem das venv erstellt wird“.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="120"/>
+        <source>The CUDA build was asked for, but nvidia-smi reports no NVIDIA GPU.</source>
+        <translation>Die CUDA-Variante wurde angefordert, aber nvidia-smi meldet keine NVIDIA-GPU.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="123"/>
+        <source>NVIDIA driver supports CUDA {}</source>
+        <translation>Der NVIDIA-Treiber unterstützt CUDA {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="123"/>
+        <source>No NVIDIA GPU found: CPU build</source>
+        <translation>Keine NVIDIA-GPU gefunden: CPU-Variante</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="144"/>
+        <source>The runtime was created but does not work:
+{}</source>
+        <translation>Die Laufzeitumgebung wurde erstellt, funktioniert aber nicht:
+{}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="150"/>
+        <source>PyTorch&apos;s CUDA build is installed but CUDA is not available in it.</source>
+        <translation>Die CUDA-Variante von PyTorch ist installiert, aber CUDA ist darin nicht verfügbar.</translation>
+    </message>
+</context>
+<context>
+    <name>SegmentAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="71"/>
+        <source>Segment land cover (optical + elevation)</source>
+        <translation>Landbedeckung segmentieren (optisch + Höhe)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="75"/>
+        <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
+
+The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
+
+Model: a GeoFuse checkpoint (.pt); empty uses the bundled demo model. Optical bands: the band numbers fed to the model, in the model&apos;s band order (empty: the first bands). Tile size and overlap set how the raster is cut into windows; lower them (or the batch size) if memory runs out.
+
+The model runs in the GeoFuse runtime, a separate Python with PyTorch (see &apos;Create GeoFuse runtime&apos;); QGIS itself never loads PyTorch.</source>
+        <translation>Ordnet jedes Pixel des optischen Layers einer Landbedeckungsklasse zu (beim mitgelieferten Modell: versiegelte Flächen, Gebäude, niedrige Vegetation, Bäume, Autos, Sonstiges) und nutzt dazu den optischen Layer und einen Höhenlayer (DSM oder nDSM) gemeinsam.
+
+Das Ergebnis hat das Pixelraster des optischen Layers; die Höhe wird darauf umgerechnet. Layer, die keine Dateien sind (WMS, XYZ, Datenbankraster), werden zuerst in ein temporäres GeoTIFF exportiert.
+
+Modell: ein GeoFuse-Checkpoint (.pt); leer verwendet das mitgelieferte Demo-Modell. Optische Kanäle: die Kanalnummern, die dem Modell übergeben werden, in der Kanalreihenfolge des Modells (leer: die ersten Kanäle). Kachelgröße und Überlappung legen fest, wie das Raster in Fenster zerlegt wird; verringern Sie sie (oder die Stapelgröße), wenn der Speicher nicht reicht.
+
+Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit PyTorch (siehe „GeoFuse-Laufzeitumgebung erstellen“); QGIS selbst lädt PyTorch nie.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="91"/>
+        <source>Optical layer (RGB or IRRG)</source>
+        <translation>Optischer Layer (RGB oder IRRG)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="94"/>
+        <source>Elevation layer (DSM or nDSM)</source>
+        <translation>Höhenlayer (DSM oder nDSM)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="97"/>
+        <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
+        <translation>Modell (GeoFuse-Checkpoint; leer: mitgeliefertes Demo-Modell)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="107"/>
+        <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
+        <translation>Optische Kanäle in der Reihenfolge des Modells (leer: die ersten Kanäle)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="116"/>
+        <source>Device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="120"/>
+        <source>Tile size (pixels; 0 = the size the model was trained on)</source>
+        <translation>Kachelgröße (Pixel; 0 = die Größe, mit der das Modell trainiert wurde)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="130"/>
+        <source>Tile overlap (pixels)</source>
+        <translation>Kachelüberlappung (Pixel)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="140"/>
+        <source>Tiles per batch</source>
+        <translation>Kacheln pro Stapel</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="152"/>
+        <source>Extent (empty: the whole optical layer)</source>
+        <translation>Ausdehnung (leer: der gesamte optische Layer)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="157"/>
+        <source>Land cover</source>
+        <translation>Landbedeckung</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="158"/>
+        <source>Confidence</source>
+        <translation>Konfidenz</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="163"/>
+        <source>Tiles processed</source>
+        <translation>Verarbeitete Kacheln</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="164"/>
+        <source>Seconds taken</source>
+        <translation>Benötigte Sekunden</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="173"/>
+        <source>The overlap must be less than half the tile size.</source>
+        <translation>Die Überlappung muss kleiner als die halbe Kachelgröße sein.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="188"/>
+        <source>No model given and the bundled demo model is missing ({}).</source>
+        <translation>Kein Modell angegeben, und das mitgelieferte Demo-Modell fehlt ({}).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="235"/>
+        <source>{}: {:,.1f} m²</source>
+        <translation>{}: {:,.1f} m²</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="237"/>
+        <source>{}: {} pixels</source>
+        <translation>{}: {} Pixel</translation>
+    </message>
+</context>
+<context>
+    <name>TrainAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="61"/>
+        <source>Train land-cover model</source>
+        <translation>Landbedeckungsmodell trainieren</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="65"/>
+        <source>Trains a GeoFuse model from optical, elevation and label rasters and writes the checkpoint model.pt (usable by &apos;Segment land cover&apos;) into the output folder, with last.pt to resume and metrics.csv.
+
+Give either the three lists of layers (the n-th optical, elevation and label layers belong together and share one pixel grid) or a folder with optical/, elevation/ and labels/ subfolders of same-named GeoTIFFs (and optionally classes.csv). Labels are class indices (255 = ignore) or class colours. Training runs in the GeoFuse runtime; a GPU helps a lot.</source>
+        <translation>Trainiert ein GeoFuse-Modell aus optischen Rastern, Höhenrastern und Labelrastern und schreibt den Checkpoint model.pt (nutzbar mit „Landbedeckung segmentieren“) in den Ausgabeordner, dazu last.pt zum Fortsetzen und metrics.csv.
+
+Geben Sie entweder die drei Layerlisten an (der n-te optische, Höhen- und Label-Layer gehören zusammen und teilen ein Pixelraster) oder einen Ordner mit den Unterordnern optical/, elevation/ und labels/ mit gleichnamigen GeoTIFFs (und optional classes.csv). Labels sind Klassenindizes (255 = ignorieren) oder Klassenfarben. Das Training läuft in der GeoFuse-Laufzeitumgebung; eine GPU beschleunigt es erheblich.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="77"/>
+        <source>Optical layers</source>
+        <translation>Optische Layer</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="77"/>
+        <source>Elevation layers (same order)</source>
+        <translation>Höhenlayer (gleiche Reihenfolge)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="77"/>
+        <source>Label layers (same order)</source>
+        <translation>Label-Layer (gleiche Reihenfolge)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="83"/>
+        <source>…or a training folder (optical/, elevation/, labels/)</source>
+        <translation>…oder ein Trainingsordner (optical/, elevation/, labels/)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="91"/>
+        <source>Validation folder (same layout)</source>
+        <translation>Validierungsordner (gleicher Aufbau)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="96"/>
+        <source>Model variant</source>
+        <translation>Modellvariante</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="105"/>
+        <source>Model width</source>
+        <translation>Modellbreite</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="110"/>
+        <source>Training steps</source>
+        <translation>Trainingsschritte</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="113"/>
+        <source>Crops per step</source>
+        <translation>Ausschnitte pro Schritt</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="116"/>
+        <source>Crop size (pixels)</source>
+        <translation>Ausschnittgröße (Pixel)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="123"/>
+        <source>Learning rate</source>
+        <translation>Lernrate</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="130"/>
+        <source>Device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="135"/>
+        <source>Random seed</source>
+        <translation>Zufallsstartwert (Seed)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="138"/>
+        <source>Training folder</source>
+        <translation>Trainingsordner</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="141"/>
+        <source>Trained model</source>
+        <translation>Trainiertes Modell</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="154"/>
+        <source>Give either the layer lists or a training folder, not both.</source>
+        <translation>Geben Sie entweder die Layerlisten oder einen Trainingsordner an, nicht beides.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="158"/>
+        <source>Give a training folder, or as many optical as elevation and label layers (at least one).</source>
+        <translation>Geben Sie einen Trainingsordner an oder gleich viele optische, Höhen- und Label-Layer (mindestens je einen).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="198"/>
+        <source>Model written to {}</source>
+        <translation>Modell geschrieben nach {}</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,472 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="fr">
+<context>
+    <name>DiagnosticsAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="33"/>
+        <source>Check GeoFuse runtime</source>
+        <translation>Vérifier l'environnement d'exécution GeoFuse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="37"/>
+        <source>Set-up</source>
+        <translation>Configuration</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="45"/>
+        <source>Starts the GeoFuse runtime (the separate Python with PyTorch that runs the models) and reports where it is, its Python, PyTorch, rasterio and GDAL versions, whether CUDA is available and each device with its memory. Copy the log into a bug report.</source>
+        <translation>Démarre l'environnement d'exécution GeoFuse (le Python séparé, avec PyTorch, qui exécute les modèles) et indique où il se trouve, ses versions de Python, PyTorch, rasterio et GDAL, si CUDA est disponible ainsi que chaque périphérique et sa mémoire. Copiez le journal dans un rapport de bogue.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="53"/>
+        <source>Diagnostics report</source>
+        <translation>Rapport de diagnostic</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="54"/>
+        <source>Runtime Python</source>
+        <translation>Python de l'environnement d'exécution</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="55"/>
+        <source>CUDA available</source>
+        <translation>CUDA disponible</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="69"/>
+        <source>The GeoFuse runtime is not usable:
+{}</source>
+        <translation>L'environnement d'exécution GeoFuse n'est pas utilisable :
+{}</translation>
+    </message>
+</context>
+<context>
+    <name>EvaluateAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="97"/>
+        <source>Evaluate land cover against ground truth</source>
+        <translation>Évaluer l’occupation du sol par rapport à la vérité terrain</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="101"/>
+        <source>Compares a classified raster (e.g. the output of &apos;Segment land cover&apos;) with a ground-truth raster of the same classes, pixel by pixel, and reports the overall accuracy, precision, recall, F1 and IoU of each class, their means (mF1, mIoU) and the confusion matrix. Ground truth may be class indices or the class colours; nodata pixels are not counted.</source>
+        <translation>Compare pixel par pixel un raster classifié (par exemple le résultat de « Segmenter l’occupation du sol ») avec un raster de vérité terrain des mêmes classes, et indique la précision globale, la précision, le rappel, le F1 et l’IoU de chaque classe, leurs moyennes (mF1, mIoU) et la matrice de confusion. La vérité terrain peut contenir des indices de classe ou les couleurs des classes ; les pixels sans donnée (nodata) ne sont pas comptés.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="110"/>
+        <source>Classified raster</source>
+        <translation>Raster classifié</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="111"/>
+        <source>Ground-truth raster</source>
+        <translation>Raster de vérité terrain</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="112"/>
+        <source>Class table (CSV index,name,r,g,b; empty: ISPRS classes)</source>
+        <translation>Table des classes (CSV index,name,r,g,b ; vide : classes ISPRS)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="123"/>
+        <source>Leave out pixels this close to a class boundary (ISPRS: 3; 0 = none)</source>
+        <translation>Exclure les pixels à cette distance d’une limite de classe (ISPRS : 3 ; 0 = aucun)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="135"/>
+        <source>Evaluation report</source>
+        <translation>Rapport d'évaluation</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="135"/>
+        <source>HTML files (*.html)</source>
+        <translation>Fichiers HTML (*.html)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="140"/>
+        <source>Scores per class</source>
+        <translation>Scores par classe</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="145"/>
+        <source>Overall accuracy</source>
+        <translation>Précision globale</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="146"/>
+        <source>Mean F1</source>
+        <translation>F1 moyen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="147"/>
+        <source>Mean IoU</source>
+        <translation>IoU moyenne</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/evaluate.py" line="196"/>
+        <source>Overall accuracy {}, mean F1 {}, mean IoU {}</source>
+        <translation>Précision globale {}, F1 moyen {}, IoU moyenne {}</translation>
+    </message>
+</context>
+<context>
+    <name>GeoFuseAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/common.py" line="86"/>
+        <source>Land cover</source>
+        <translation>Occupation du sol</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/common.py" line="114"/>
+        <source>Exporting {} to a temporary GeoTIFF</source>
+        <translation>Export de {} vers un GeoTIFF temporaire</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/common.py" line="182"/>
+        <source>Could not export {} to a GeoTIFF (error {}).</source>
+        <translation>Impossible d'exporter {} en GeoTIFF (erreur {}).</translation>
+    </message>
+</context>
+<context>
+    <name>GeoFusePlugin</name>
+    <message>
+        <location filename="../plugin/geofuse_plugin.py" line="78"/>
+        <source>GeoFuse</source>
+        <translation>GeoFuse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/geofuse_plugin.py" line="44"/>
+        <source>Segment land cover from an optical and an elevation layer</source>
+        <translation>Segmenter l’occupation du sol à partir d'une couche optique et d'une couche d'altitude</translation>
+    </message>
+    <message>
+        <location filename="../plugin/geofuse_plugin.py" line="52"/>
+        <source>&amp;GeoFuse</source>
+        <translation>&amp;GeoFuse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/geofuse_plugin.py" line="80"/>
+        <source>Segment land cover from an optical layer and an elevation layer.</source>
+        <translation>Segmenter l’occupation du sol à partir d'une couche optique et d'une couche d'altitude.</translation>
+    </message>
+</context>
+<context>
+    <name>GeoFuseProvider</name>
+    <message>
+        <location filename="../plugin/provider.py" line="26"/>
+        <source>GeoFuse</source>
+        <translation>GeoFuse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/provider.py" line="30"/>
+        <source>GeoFuse land-cover segmentation</source>
+        <translation>GeoFuse : segmentation de l’occupation du sol</translation>
+    </message>
+</context>
+<context>
+    <name>InstallRuntimeAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="49"/>
+        <source>Create GeoFuse runtime</source>
+        <translation>Créer l'environnement d'exécution GeoFuse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="53"/>
+        <source>Set-up</source>
+        <translation>Configuration</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="61"/>
+        <source>Creates the GeoFuse runtime: a separate Python environment (venv) in your QGIS profile with PyTorch, numpy and rasterio, so that QGIS&apos;s own Python is never modified. Needs internet access and a few GB of disk space.
+
+PyTorch build: &apos;auto&apos; installs the CUDA build when nvidia-smi reports an NVIDIA GPU, otherwise the CPU build. At the end the runtime checks itself and reports whether CUDA works.</source>
+        <translation>Crée l'environnement d'exécution GeoFuse : un environnement Python séparé (venv) dans votre profil QGIS avec PyTorch, numpy et rasterio, afin que le Python de QGIS ne soit jamais modifié. Nécessite un accès à Internet et quelques Go d'espace disque.
+
+Version de PyTorch : « auto » installe la version CUDA lorsque nvidia-smi signale un GPU NVIDIA, sinon la version CPU. À la fin, l'environnement se vérifie lui-même et indique si CUDA fonctionne.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="71"/>
+        <source>PyTorch build</source>
+        <translation>Version de PyTorch</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="81"/>
+        <source>Python to create the venv from</source>
+        <translation>Python à partir duquel créer le venv</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="81"/>
+        <source>All files (*)</source>
+        <translation>Tous les fichiers (*)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="93"/>
+        <source>Runtime folder (empty: in the QGIS profile)</source>
+        <translation>Dossier de l'environnement d'exécution (vide : dans le profil QGIS)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="103"/>
+        <source>Runtime Python</source>
+        <translation>Python de l'environnement d'exécution</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="104"/>
+        <source>CUDA available</source>
+        <translation>CUDA disponible</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="105"/>
+        <source>Diagnostics report</source>
+        <translation>Rapport de diagnostic</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="113"/>
+        <source>No Python to create the runtime from; set &apos;Python to create the venv from&apos;.</source>
+        <translation>Aucun Python à partir duquel créer l'environnement d'exécution ; renseignez « Python à partir duquel créer le venv ».</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="120"/>
+        <source>The CUDA build was asked for, but nvidia-smi reports no NVIDIA GPU.</source>
+        <translation>La version CUDA a été demandée, mais nvidia-smi ne signale aucun GPU NVIDIA.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="123"/>
+        <source>NVIDIA driver supports CUDA {}</source>
+        <translation>Le pilote NVIDIA prend en charge CUDA {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="123"/>
+        <source>No NVIDIA GPU found: CPU build</source>
+        <translation>Aucun GPU NVIDIA trouvé : version CPU</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="144"/>
+        <source>The runtime was created but does not work:
+{}</source>
+        <translation>L'environnement d'exécution a été créé mais ne fonctionne pas :
+{}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="150"/>
+        <source>PyTorch&apos;s CUDA build is installed but CUDA is not available in it.</source>
+        <translation>La version CUDA de PyTorch est installée, mais CUDA n'y est pas disponible.</translation>
+    </message>
+</context>
+<context>
+    <name>SegmentAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="71"/>
+        <source>Segment land cover (optical + elevation)</source>
+        <translation>Segmenter l’occupation du sol (optique + altitude)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="75"/>
+        <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
+
+The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
+
+Model: a GeoFuse checkpoint (.pt); empty uses the bundled demo model. Optical bands: the band numbers fed to the model, in the model&apos;s band order (empty: the first bands). Tile size and overlap set how the raster is cut into windows; lower them (or the batch size) if memory runs out.
+
+The model runs in the GeoFuse runtime, a separate Python with PyTorch (see &apos;Create GeoFuse runtime&apos;); QGIS itself never loads PyTorch.</source>
+        <translation>Classe chaque pixel de la couche optique dans une classe d’occupation du sol (pour le modèle fourni : surfaces imperméables, bâtiment, végétation basse, arbre, voiture, divers) en utilisant ensemble la couche optique et une couche d'altitude (MNS ou nMNS).
+
+Le résultat a la grille de la couche optique ; l'altitude y est rééchantillonnée. Les couches qui ne sont pas des fichiers (WMS, XYZ, rasters de base de données) sont d'abord exportées vers un GeoTIFF temporaire.
+
+Modèle : un point de contrôle GeoFuse (.pt) ; vide, le modèle de démonstration fourni est utilisé. Bandes optiques : les numéros des bandes transmises au modèle, dans l'ordre des bandes du modèle (vide : les premières bandes). La taille des tuiles et leur recouvrement déterminent le découpage du raster en fenêtres ; réduisez-les (ou la taille des lots) si la mémoire vient à manquer.
+
+Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python séparé avec PyTorch (voir « Créer l'environnement d'exécution GeoFuse ») ; QGIS lui-même ne charge jamais PyTorch.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="91"/>
+        <source>Optical layer (RGB or IRRG)</source>
+        <translation>Couche optique (RVB ou IRRG)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="94"/>
+        <source>Elevation layer (DSM or nDSM)</source>
+        <translation>Couche d'altitude (MNS ou nMNS)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="97"/>
+        <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
+        <translation>Modèle (point de contrôle GeoFuse ; vide : modèle de démonstration fourni)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="107"/>
+        <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
+        <translation>Bandes optiques, dans l'ordre du modèle (vide : les premières bandes)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="116"/>
+        <source>Device</source>
+        <translation>Périphérique</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="120"/>
+        <source>Tile size (pixels; 0 = the size the model was trained on)</source>
+        <translation>Taille des tuiles (pixels ; 0 = la taille d’entraînement du modèle)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="130"/>
+        <source>Tile overlap (pixels)</source>
+        <translation>Recouvrement des tuiles (pixels)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="140"/>
+        <source>Tiles per batch</source>
+        <translation>Tuiles par lot</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="152"/>
+        <source>Extent (empty: the whole optical layer)</source>
+        <translation>Emprise (vide : toute la couche optique)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="157"/>
+        <source>Land cover</source>
+        <translation>Occupation du sol</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="158"/>
+        <source>Confidence</source>
+        <translation>Confiance</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="163"/>
+        <source>Tiles processed</source>
+        <translation>Tuiles traitées</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="164"/>
+        <source>Seconds taken</source>
+        <translation>Durée (secondes)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="173"/>
+        <source>The overlap must be less than half the tile size.</source>
+        <translation>Le recouvrement doit être inférieur à la moitié de la taille des tuiles.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="188"/>
+        <source>No model given and the bundled demo model is missing ({}).</source>
+        <translation>Aucun modèle indiqué et le modèle de démonstration fourni est absent ({}).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="235"/>
+        <source>{}: {:,.1f} m²</source>
+        <translation>{} : {:,.1f} m²</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="237"/>
+        <source>{}: {} pixels</source>
+        <translation>{} : {} pixels</translation>
+    </message>
+</context>
+<context>
+    <name>TrainAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="61"/>
+        <source>Train land-cover model</source>
+        <translation>Entraîner un modèle d’occupation du sol</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="65"/>
+        <source>Trains a GeoFuse model from optical, elevation and label rasters and writes the checkpoint model.pt (usable by &apos;Segment land cover&apos;) into the output folder, with last.pt to resume and metrics.csv.
+
+Give either the three lists of layers (the n-th optical, elevation and label layers belong together and share one pixel grid) or a folder with optical/, elevation/ and labels/ subfolders of same-named GeoTIFFs (and optionally classes.csv). Labels are class indices (255 = ignore) or class colours. Training runs in the GeoFuse runtime; a GPU helps a lot.</source>
+        <translation>Entraîne un modèle GeoFuse à partir de rasters optiques, d'altitude et d'étiquettes, et écrit le point de contrôle model.pt (utilisable par « Segmenter l’occupation du sol ») dans le dossier de sortie, avec last.pt pour reprendre et metrics.csv.
+
+Indiquez soit les trois listes de couches (les n-ièmes couches optique, d'altitude et d'étiquettes vont ensemble et partagent une même grille de pixels), soit un dossier avec les sous-dossiers optical/, elevation/ et labels/ contenant des GeoTIFF de mêmes noms (et éventuellement classes.csv). Les étiquettes sont des indices de classe (255 = ignorer) ou les couleurs des classes. L'entraînement s'exécute dans l'environnement d'exécution GeoFuse ; un GPU l'accélère beaucoup.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="77"/>
+        <source>Optical layers</source>
+        <translation>Couches optiques</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="77"/>
+        <source>Elevation layers (same order)</source>
+        <translation>Couches d'altitude (même ordre)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="77"/>
+        <source>Label layers (same order)</source>
+        <translation>Couches d'étiquettes (même ordre)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="83"/>
+        <source>…or a training folder (optical/, elevation/, labels/)</source>
+        <translation>…ou un dossier d’entraînement (optical/, elevation/, labels/)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="91"/>
+        <source>Validation folder (same layout)</source>
+        <translation>Dossier de validation (même structure)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="96"/>
+        <source>Model variant</source>
+        <translation>Variante du modèle</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="105"/>
+        <source>Model width</source>
+        <translation>Largeur du modèle</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="110"/>
+        <source>Training steps</source>
+        <translation>Pas d'entraînement</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="113"/>
+        <source>Crops per step</source>
+        <translation>Extraits par pas</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="116"/>
+        <source>Crop size (pixels)</source>
+        <translation>Taille des extraits (pixels)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="123"/>
+        <source>Learning rate</source>
+        <translation>Taux d'apprentissage</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="130"/>
+        <source>Device</source>
+        <translation>Périphérique</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="135"/>
+        <source>Random seed</source>
+        <translation>Graine aléatoire</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="138"/>
+        <source>Training folder</source>
+        <translation>Dossier d'entraînement</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="141"/>
+        <source>Trained model</source>
+        <translation>Modèle entraîné</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="154"/>
+        <source>Give either the layer lists or a training folder, not both.</source>
+        <translation>Indiquez soit les listes de couches, soit un dossier d'entraînement, pas les deux.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="158"/>
+        <source>Give a training folder, or as many optical as elevation and label layers (at least one).</source>
+        <translation>Indiquez un dossier d'entraînement, ou autant de couches optiques que de couches d'altitude et d'étiquettes (au moins une).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="198"/>
+        <source>Model written to {}</source>
+        <translation>Modèle écrit dans {}</translation>
+    </message>
+</context>
+</TS>

@@ -56,6 +56,8 @@ SIZE_CAPABILITY = _pick("RasterInterfaceCapability", "Size", QgsRasterDataProvid
 ICON_PATH = PLUGIN_DIR / "resources" / "icons" / "geofuse.svg"
 MODELS_DIR = PLUGIN_DIR / "resources" / "models"
 DEMO_MODEL = MODELS_DIR / "geofuse_demo_small.pt"
+README_URL = "https://github.com/geofuse/geofuse"
+"""The README on the project page: each algorithm's help is its section there (see :meth:`helpUrl`)."""
 DEVICES = ("auto", "cpu", "cuda:0", "cuda:1", "cuda:2", "cuda:3")
 """Static strings of the DEVICE enum: the same in every locale, so models and scripts stay portable."""
 
@@ -92,6 +94,14 @@ class GeoFuseAlgorithm(QgsProcessingAlgorithm):
     def icon(self) -> QIcon:
         """The GeoFuse icon."""
         return QIcon(str(ICON_PATH))
+
+    def helpUrl(self) -> str:
+        """The algorithm's section of the README, opened by the dialog's Help button.
+
+        The README has one heading ``geofuse:<name>`` per algorithm, which GitHub anchors as
+        ``#geofuse<name>``.
+        """
+        return f"{README_URL}#geofuse{self.name()}"
 
 
 def raster_input_path(

@@ -37,7 +37,7 @@ from .checkpoint import Checkpoint, ModelCard, load_checkpoint
 from .classes import IGNORE_INDEX
 from .data.normalize import valid_pixels
 from .models.network import GeoFuseNet
-from .sliding_window import SegmentationCancelled, TileData, TileProgress, stream_predict
+from .sliding_window import Box, SegmentationCancelled, TileData, TileProgress, stream_predict
 from .styling import colour_table, pam_xml, qml_text, sidecar_paths
 
 __all__ = [
@@ -487,16 +487,19 @@ def segment_rasters(
             stack.enter_context(elevation)
         optical_masked, elevation_masked = _mask_needed(optical), _mask_needed(elevation)
 
-        def read(row: int, col: int, rows: int, cols: int) -> TileData:
-            window = Window(region.col_off + col, region.row_off + row, cols, rows)
+        def read(tile: Box, context: Box) -> TileData:
+            window = Window(region.col_off + tile.col, region.row_off + tile.row, tile.cols, tile.rows)
             data = optical.read(bands, window=window)
             optical_valid = valid_pixels(data, optical.nodata)
             if optical_masked:
                 optical_valid &= optical.dataset_mask(window=window) > 0
-            heights = elevation.read(1, window=window, out_dtype="float32")
+            around = Window(
+                region.col_off + context.col, region.row_off + context.row, context.cols, context.rows
+            )
+            heights = elevation.read(1, window=around, out_dtype="float32")
             elevation_valid = valid_pixels(heights, elevation.nodata)
             if elevation_masked:
-                elevation_valid &= elevation.read_masks(1, window=window) > 0
+                elevation_valid &= elevation.read_masks(1, window=around) > 0
             return TileData(data, heights, optical_valid, elevation_valid)
 
         temporaries: list[Path] = []

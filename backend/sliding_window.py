@@ -7,6 +7,11 @@ overlapping tiles are averaged with weights that fall off linearly towards each 
 near a tile edge (where the network saw little context) counts less than one near a tile's centre and the
 class map shows no seams.
 
+Window-independent elevation normalisation (``elevation_mode="ground_filter"``) needs heights beyond the
+tile: the reader is asked for the tile's optical and for a larger elevation *context* around it
+(:meth:`NormalizationConfig.elevation_context`), which is normalised whole and cropped to the tile, so
+tiles see the very values the whole raster would in one pass.
+
 Tiles are visited strip by strip (one row of tiles at a time, left to right) and only a few tiles' worth of
 logits are kept: a rolling buffer two tiles wide for the current strip and a band of ``overlap`` rows that
 carries into the next strip. Rows are handed to a writer as soon as no later tile can touch them, so memory
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -38,15 +44,24 @@ class SegmentationCancelled(Exception):  # noqa: N818 - a cancel is the user's c
     """The caller's cancel check returned true; nothing was finished."""
 
 
+class Box(NamedTuple):
+    """A window of the region being segmented, in pixels."""
+
+    row: int
+    col: int
+    rows: int
+    cols: int
+
+
 @dataclass(frozen=True)
 class TileData:
     """Raw inputs of one tile, as read from the rasters.
 
     Attributes:
         optical: (C, h, w) in the file's data type (the type decides the optical scaling).
-        elevation: (h, w) heights in metres.
+        elevation: (H, W) heights in metres over the elevation context (the tile and its halo).
         optical_valid: (h, w) pixels where the optical holds data.
-        elevation_valid: (h, w) pixels where the elevation holds data.
+        elevation_valid: (H, W) pixels of the context where the elevation holds data.
     """
 
     optical: np.ndarray
@@ -77,8 +92,8 @@ class StreamStats:
     batch_size: int
 
 
-TileReader = Callable[[int, int, int, int], TileData]
-"""``read(row, col, height, width)``: the tile at (row, col) of the region being segmented."""
+TileReader = Callable[[Box, Box], TileData]
+"""``read(tile, context)``: the optical of ``tile`` and the elevation of ``context`` (which contains it)."""
 
 RowWriter = Callable[[int, np.ndarray, np.ndarray], None]
 """``write(row, labels, confidence)``: finished full-width rows starting at ``row``; labels (h, W) uint8 with
@@ -149,6 +164,26 @@ class _BatchRunner:
             outputs.append(logits.float().cpu().numpy())
             start = stop
         return np.concatenate(outputs)
+
+
+def _context(card: ModelCard, tile: Box, height: int, width: int) -> tuple[Box, tuple[slice, slice]]:
+    """The elevation window a tile's normalisation needs, and where the tile lies inside it."""
+    config = card.normalization
+    row, rows = config.elevation_context(tile.row, tile.rows, height)
+    col, cols = config.elevation_context(tile.col, tile.cols, width)
+    inner = np.s_[tile.row - row : tile.row - row + tile.rows, tile.col - col : tile.col - col + tile.cols]
+    return Box(row, col, rows, cols), inner
+
+
+def _normalised(
+    card: ModelCard, tile: Box, data: TileData, height: int, width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Network inputs of one tile: optical (C, h, w), elevation (1, h, w), and the valid mask (h, w)."""
+    _, inner = _context(card, tile, height, width)
+    optical = normalize_optical(data.optical, card.normalization, data.optical_valid)
+    elevation = normalize_elevation(data.elevation[None], card.normalization, data.elevation_valid[None])
+    valid = data.optical_valid & data.elevation_valid[inner]
+    return optical, elevation[(slice(None), *inner)], valid
 
 
 def _finish(logits: np.ndarray, weights: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -269,20 +304,15 @@ def stream_predict(
             if cancel is not None and cancel():
                 raise SegmentationCancelled("segmentation cancelled")
             batch_cols = cols[first : first + batch_size]
-            tiles = [read_tile(y, x, tile_h, tile_w) for x in batch_cols]
-            optical = np.stack(
-                [normalize_optical(t.optical, card.normalization, t.optical_valid) for t in tiles]
-            )
-            elevation = np.stack(
-                [
-                    normalize_elevation(t.elevation[None], card.normalization, t.elevation_valid[None])
-                    for t in tiles
-                ]
-            )
-            logits = runner(optical, elevation)
-            for x, data, tile_logits in zip(batch_cols, tiles, logits, strict=True):
-                strip.add(x, tile_logits * weight, weight, data.optical_valid & data.elevation_valid)
-            done += len(tiles)
+            boxes = [Box(y, x, tile_h, tile_w) for x in batch_cols]
+            inputs = [
+                _normalised(card, box, read_tile(box, _context(card, box, height, width)[0]), height, width)
+                for box in boxes
+            ]
+            logits = runner(np.stack([i[0] for i in inputs]), np.stack([i[1] for i in inputs]))
+            for box, (_, _, valid), tile_logits in zip(boxes, inputs, logits, strict=True):
+                strip.add(box.col, tile_logits * weight, weight, valid)
+            done += len(boxes)
             if progress is not None:
                 progress(TileProgress(done, total))
         strip.flush(width)
@@ -341,13 +371,14 @@ def predict_arrays(
     labels = np.empty((height, width), np.uint8)
     confidence = np.empty((height, width), np.float32)
 
-    def read(row: int, col: int, rows: int, cols: int) -> TileData:
-        window = np.s_[row : row + rows, col : col + cols]
+    def read(tile: Box, context: Box) -> TileData:
+        window = np.s_[tile.row : tile.row + tile.rows, tile.col : tile.col + tile.cols]
+        around = np.s_[context.row : context.row + context.rows, context.col : context.col + context.cols]
         return TileData(
             optical[(slice(None), *window)],
-            elevation[window],
+            elevation[around],
             optical_valid[window],
-            elevation_valid[window],
+            elevation_valid[around],
         )
 
     def write(row: int, tile_labels: np.ndarray, tile_confidence: np.ndarray) -> None:

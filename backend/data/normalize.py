@@ -1,18 +1,23 @@
 """Input normalisation shared by training and inference, recorded in checkpoints.
 
 Absolute DSM heights differ by hundreds of metres between regions (Vaihingen's terrain lies near 250 m,
-Potsdam's near 30-100 m), so the elevation is turned into "height above local ground": the window's low
-percentile of valid heights is subtracted and the result divided by a fixed number of metres, so the
-network sees the same values for a 10 m building anywhere. Optical bands are scaled by their data type.
+Potsdam's near 30-100 m), so the elevation is turned into "height above ground": a ground surface is
+subtracted and the result divided by a fixed number of metres, so the network sees the same values for a
+10 m building anywhere. Optical bands are scaled by their data type.
+
+The default ground (``elevation_mode="ground_filter"``) is a morphological opening of the DSM: the minimum
+of every ``ground_block_px`` block, eroded then dilated over ``ground_radius_px`` (which removes every
+object narrower than twice that radius: buildings, trees) and interpolated bilinearly between block
+centres. It depends only on heights within :meth:`NormalizationConfig.elevation_halo` pixels, on a block
+grid anchored at the window's origin, so a tile read with that halo (and a block-aligned origin) gets the
+same values as the whole raster in one pass: tiling does not change the input. ``"local_ground"`` (the
+window's low percentile, checkpoints of version 1) changes with every window.
 
 Everything here works on numpy arrays, one window at a time: the datasets call these functions on the
 windows they read, and the inference engine calls the very same functions on its tiles, with the
 :class:`NormalizationConfig` stored in the checkpoint. Nodata (a ``valid`` mask, or NaN) never enters a
-percentile and comes out as 0.
-
-Caveat of per-window normalisation: a window that lies wholly on one roof has no ground in it. Windows
-(training crops and inference tiles alike) should be several times larger than the largest building.
-For elevation rasters that already are nDSMs, use ``elevation_mode="absolute"``.
+ground estimate and comes out as 0. For elevation rasters that already are nDSMs, use
+``elevation_mode="absolute"``.
 """
 
 from __future__ import annotations
@@ -22,10 +27,14 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
+import torch
+from torch.nn import functional as F
 
-NORMALIZATION_VERSION = 1
+NORMALIZATION_VERSION = 2
+V1_DEFAULTS = {"ground_block_px": 16, "ground_radius_px": 96}
+"""Fields added in version 2, with the values a version-1 config (which never uses them) gets."""
 OPTICAL_SCALINGS = ("dtype", "fixed", "percentile")
-ELEVATION_MODES = ("local_ground", "absolute")
+ELEVATION_MODES = ("ground_filter", "local_ground", "absolute")
 
 
 @dataclass(frozen=True)
@@ -39,9 +48,13 @@ class NormalizationConfig:
             ``optical_percentiles`` to 0..1 (sensor-agnostic, but brightness becomes window-relative).
         optical_max: Divisor for ``"fixed"``.
         optical_percentiles: (low, high) percentiles for ``"percentile"``.
-        elevation_mode: ``"local_ground"``: subtract the window's ``ground_percentile`` of valid heights
-            (DSM → nDSM-like height above local ground); ``"absolute"``: use heights as they are (an nDSM).
-        ground_percentile: Low percentile taken as local ground; robust to a few pits and noisy pixels.
+        elevation_mode: ``"ground_filter"``: subtract the opened ground surface (see the module
+            docstring; tiling-invariant); ``"local_ground"``: subtract the window's ``ground_percentile`` of
+            valid heights; ``"absolute"``: use heights as they are (an nDSM).
+        ground_percentile: Low percentile taken as local ground by ``"local_ground"``.
+        ground_block_px: Block size of the ground grid (a power of two keeps interpolation exact).
+        ground_radius_px: Radius of the opening; objects narrower than twice this become non-ground, so it
+            should exceed half the widest building at the training resolution.
         elevation_scale_m: Metres that map to 1.0.
         elevation_clip: (low, high) bounds applied after scaling, so outliers (cranes, pits) stay bounded.
     """
@@ -49,8 +62,10 @@ class NormalizationConfig:
     optical_scaling: str = "dtype"
     optical_max: float | None = None
     optical_percentiles: tuple[float, float] = (1.0, 99.0)
-    elevation_mode: str = "local_ground"
+    elevation_mode: str = "ground_filter"
     ground_percentile: float = 2.0
+    ground_block_px: int = 16
+    ground_radius_px: int = 96
     elevation_scale_m: float = 10.0
     elevation_clip: tuple[float, float] = (-1.0, 5.0)
 
@@ -69,10 +84,39 @@ class NormalizationConfig:
             raise ValueError(f"elevation_mode must be one of {ELEVATION_MODES}, got {self.elevation_mode!r}")
         if not 0 <= self.ground_percentile <= 100:
             raise ValueError(f"ground_percentile must be in 0..100, got {self.ground_percentile}")
+        if self.ground_block_px < 1 or self.ground_radius_px < 0:
+            raise ValueError(
+                f"ground_block_px must be >= 1 and ground_radius_px >= 0, got "
+                f"{self.ground_block_px} and {self.ground_radius_px}"
+            )
         if not self.elevation_scale_m > 0:
             raise ValueError(f"elevation_scale_m must be positive, got {self.elevation_scale_m}")
         if not self.elevation_clip[0] < self.elevation_clip[1]:
             raise ValueError(f"elevation_clip must be (low, high) with low < high, got {self.elevation_clip}")
+
+    @property
+    def ground_radius_blocks(self) -> int:
+        """``R``: the opening's radius on the block grid."""
+        return -(-self.ground_radius_px // self.ground_block_px)
+
+    def elevation_halo(self) -> int:
+        """Pixels of elevation beyond a tile (on each side) that its normalised values depend on: blocks
+        within ``2R`` (erosion, then dilation) of the blocks interpolated, plus one for the interpolation."""
+        if self.elevation_mode != "ground_filter":
+            return 0
+        return (2 * self.ground_radius_blocks + 1) * self.ground_block_px
+
+    def elevation_context(self, start: int, length: int, extent: int) -> tuple[int, int]:
+        """``(start, length)`` along one axis of the elevation to read for a tile at ``start`` of
+        ``length`` pixels in a raster of ``extent``: the tile plus :meth:`elevation_halo`, widened to the
+        block grid anchored at 0 and clipped to the raster, so the context's blocks are the raster's."""
+        halo = self.elevation_halo()
+        if halo == 0:
+            return start, length
+        block = self.ground_block_px
+        first = max(start // block * block - halo, 0)
+        stop = min(-(-(start + length) // block) * block + halo, extent)
+        return first, stop - first
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-types form (str, float, list), safe for ``torch.load(weights_only=True)`` and JSON."""
@@ -91,8 +135,13 @@ class NormalizationConfig:
         """
         data = dict(data)
         version = data.pop("version", None)
-        if version != NORMALIZATION_VERSION:
-            raise ValueError(f"normalisation config version {version!r} is not {NORMALIZATION_VERSION}")
+        if version == 1:
+            data = {**V1_DEFAULTS, **data}
+        elif version != NORMALIZATION_VERSION:
+            raise ValueError(
+                f"normalisation config version {version!r} is not supported (this GeoFuse reads 1 and "
+                f"{NORMALIZATION_VERSION}); a newer GeoFuse wrote it"
+            )
         names = {field.name for field in fields(cls)}
         missing, unknown = names - data.keys(), data.keys() - names
         if missing or unknown:
@@ -160,10 +209,39 @@ def normalize_optical(
     return values
 
 
+def ground_surface(heights: np.ndarray, valid: np.ndarray, block: int, radius_blocks: int) -> np.ndarray:
+    """Ground under a DSM window (H, W): a grey-scale opening on a grid of ``block``-pixel cells.
+
+    Cell minima of valid heights are eroded, then dilated, over ``2R + 1`` cells (``R`` =
+    ``radius_blocks``) and interpolated bilinearly between cell centres (masked where no valid height lies
+    within ``2R`` cells). Erosion keeps the lowest surface nearby; dilation lifts it back onto sloping
+    terrain, so it follows the ground under buildings and trees narrower than the window of the opening.
+
+    Returns:
+        float32 (H, W); NaN where no valid height lies near enough to say.
+    """
+    height, width = heights.shape
+    rows, cols = -(-height // block), -(-width // block)
+    cells = np.full((rows * block, cols * block), np.inf, np.float32)
+    cells[:height, :width] = np.where(valid, heights, np.inf)
+    minima = torch.from_numpy(cells.reshape(rows, block, cols, block).min(axis=(1, 3)))[None, None]
+    size = 2 * radius_blocks + 1
+    eroded = -F.max_pool2d(-minima, size, stride=1, padding=radius_blocks)
+    eroded[torch.isinf(eroded)] = -torch.inf
+    opened = F.max_pool2d(eroded, size, stride=1, padding=radius_blocks)
+    known = torch.isfinite(opened)
+    grid = (rows * block, cols * block)
+    total = F.interpolate(torch.where(known, opened, 0.0), size=grid, mode="bilinear", align_corners=False)
+    weight = F.interpolate(known.float(), size=grid, mode="bilinear", align_corners=False)
+    ground = (total / weight)[0, 0, :height, :width].numpy()
+    ground[weight[0, 0, :height, :width].numpy() <= 0] = np.nan
+    return ground
+
+
 def normalize_elevation(
     elevation: np.ndarray, config: NormalizationConfig, valid: np.ndarray | None = None
 ) -> np.ndarray:
-    """Turn an elevation window (H, W) or (1, H, W) into scaled height above local ground.
+    """Turn an elevation window (H, W) or (1, H, W) into scaled height above ground.
 
     Args:
         elevation: Heights in metres (DSM, or nDSM with ``elevation_mode="absolute"``).
@@ -171,18 +249,27 @@ def normalize_elevation(
         valid: Mask of pixels with data (same spatial shape); NaN/inf pixels are invalid as well.
 
     Returns:
-        float32 of the input's shape: ``clip((h - ground) / elevation_scale_m)``, where ground is the
-        ``ground_percentile`` of the valid heights (linear interpolation) or 0 for ``"absolute"``; invalid
-        pixels are 0, and a window without valid pixels is all 0.
+        float32 of the input's shape: ``clip((h - ground) / elevation_scale_m)``, where ground is
+        :func:`ground_surface` (``"ground_filter"``), the ``ground_percentile`` of the valid heights
+        (``"local_ground"``) or 0 (``"absolute"``); invalid pixels are 0, and a window without valid
+        pixels is all 0.
     """
     values = elevation.astype(np.float32)
     finite = np.isfinite(values)
     valid = finite if valid is None else finite & np.broadcast_to(valid, values.shape)
-    ground = 0.0
-    if config.elevation_mode == "local_ground":
+    ground: np.ndarray | float = 0.0
+    if config.elevation_mode == "ground_filter" and valid.any():
+        ground = ground_surface(
+            values.reshape(values.shape[-2:]),
+            valid.reshape(values.shape[-2:]),
+            config.ground_block_px,
+            config.ground_radius_blocks,
+        ).reshape(values.shape)
+    elif config.elevation_mode == "local_ground":
         samples = values[valid]
-        ground = float(np.percentile(samples, config.ground_percentile)) if samples.size else 0.0
-    out = (values - np.float32(ground)) / np.float32(config.elevation_scale_m)
+        ground = np.float32(np.percentile(samples, config.ground_percentile)) if samples.size else 0.0
+    with np.errstate(invalid="ignore"):
+        out = (values - ground) / np.float32(config.elevation_scale_m)
     np.clip(out, config.elevation_clip[0], config.elevation_clip[1], out=out)
     out[~valid] = 0.0
     return out

@@ -100,14 +100,14 @@ def test_elevation_edge_cases() -> None:
 def test_config_round_trips_through_plain_json() -> None:
     config = NormalizationConfig(optical_scaling="fixed", optical_max=4095.0, elevation_scale_m=20.0)
     data = json.loads(json.dumps(config.to_dict()))
-    assert data["version"] == 1 and data["elevation_clip"] == [-1.0, 5.0]
+    assert data["version"] == 2 and data["elevation_clip"] == [-1.0, 5.0]
     assert NormalizationConfig.from_dict(data) == config
 
 
 def test_config_from_dict_is_strict() -> None:
     data = NormalizationConfig().to_dict()
     with pytest.raises(ValueError, match="version"):
-        NormalizationConfig.from_dict(data | {"version": 2})
+        NormalizationConfig.from_dict(data | {"version": 3})
     with pytest.raises(ValueError, match="unknown keys"):
         NormalizationConfig.from_dict(data | {"extra": 1})
     del data["ground_percentile"]
@@ -115,9 +115,62 @@ def test_config_from_dict_is_strict() -> None:
         NormalizationConfig.from_dict(data)
 
 
+def test_version_1_configs_still_load_with_their_mode() -> None:
+    data = NormalizationConfig(elevation_mode="local_ground").to_dict()
+    del data["ground_block_px"], data["ground_radius_px"]
+    config = NormalizationConfig.from_dict(data | {"version": 1})
+    assert config.elevation_mode == "local_ground" and config.elevation_halo() == 0
+
+
+def _town(seed: int, height: int, width: int) -> np.ndarray:
+    """Sloping, undulating terrain 300 m up with flat-roofed buildings up to 70 px wide and some nodata."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    heights = 300.0 + 0.02 * y - 0.01 * x + np.sin(x / 40.0) + rng.normal(0, 0.05, (height, width))
+    for _ in range(12):
+        r, c = rng.integers(0, height), rng.integers(0, width)
+        heights[r : r + rng.integers(10, 70), c : c + rng.integers(10, 70)] += rng.uniform(3, 15)
+    heights[rng.random((height, width)) < 0.01] = np.nan
+    return heights.astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("row", "col", "rows", "cols"), [(0, 0, 64, 64), (37, 101, 90, 50), (250, 5, 50, 300)]
+)
+def test_ground_filter_tiles_see_what_the_whole_raster_sees(row: int, col: int, rows: int, cols: int) -> None:
+    config = NormalizationConfig(ground_block_px=8, ground_radius_px=40)
+    heights = _town(5, 300, 310)
+    whole = normalize_elevation(heights, config)
+    first_row, context_rows = config.elevation_context(row, rows, 300)
+    first_col, context_cols = config.elevation_context(col, cols, 310)
+    assert first_row % 8 == 0 and first_col % 8 == 0
+    assert first_row <= max(row - config.elevation_halo(), 0) and first_row + context_rows >= row + rows
+    context = heights[first_row : first_row + context_rows, first_col : first_col + context_cols]
+    tile = normalize_elevation(context, config)[
+        row - first_row : row - first_row + rows, col - first_col : col - first_col + cols
+    ]
+    np.testing.assert_allclose(tile, whole[row : row + rows, col : col + cols], atol=1e-6)
+    too_small = normalize_elevation(heights[row : row + rows, col : col + cols], config)
+    assert row + col == 0 or not np.allclose(too_small, tile, atol=1e-3)  # the halo matters
+
+
+def test_ground_filter_follows_the_slope_under_buildings() -> None:
+    y, x = np.mgrid[0:200, 0:200].astype(np.float32)
+    terrain = 120.0 + 0.05 * y + 0.03 * x  # 5 % slope
+    heights = terrain.copy()
+    heights[60:120, 80:140] += 10.0  # a 60 px building
+    config = NormalizationConfig(ground_block_px=8, ground_radius_px=48, elevation_scale_m=10.0)
+    out = normalize_elevation(heights, config)
+    assert np.median(out[70:110, 90:130]) == pytest.approx(1.0, abs=0.15)
+    # Within the opening's radius of the raster's border the ground sags by up to slope × radius.
+    assert np.abs(out[130:150, 48:140]).max() < 0.06 and np.abs(out[48:56, 48:140]).max() < 0.06
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
+        {"ground_block_px": 0},
+        {"ground_radius_px": -1},
         {"optical_scaling": "minmax"},
         {"optical_scaling": "fixed"},
         {"optical_percentiles": (90.0, 10.0)},

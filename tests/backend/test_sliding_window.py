@@ -15,6 +15,7 @@ from geofuse.backend.classes import IGNORE_INDEX
 from geofuse.backend.data.normalize import NormalizationConfig, normalize_elevation, normalize_optical
 from geofuse.backend.models.network import ModelConfig
 from geofuse.backend.sliding_window import (
+    Box,
     SegmentationCancelled,
     TileData,
     blend_weights,
@@ -119,10 +120,11 @@ def test_rows_arrive_in_order_once_and_tiles_stay_inside() -> None:
     optical, elevation = arrays(130, 90)
     reads, rows, progress = [], [], []
 
-    def read(row: int, col: int, height: int, width: int) -> TileData:
-        reads.append((row, col, height, width))
-        window = np.s_[row : row + height, col : col + width]
-        valid = np.ones((height, width), bool)
+    def read(tile: Box, context: Box) -> TileData:
+        assert context == tile  # absolute elevation needs no halo
+        reads.append(tile)
+        window = np.s_[tile.row : tile.row + tile.rows, tile.col : tile.col + tile.cols]
+        valid = np.ones((tile.rows, tile.cols), bool)
         return TileData(optical[(slice(None), *window)], elevation[window], valid, valid)
 
     def write(row: int, labels: np.ndarray, confidence: np.ndarray) -> None:
@@ -147,9 +149,10 @@ def test_cancel_stops_before_the_next_batch() -> None:
         calls.append(1)
         return len(calls) == 2
 
-    def read(row: int, col: int, height: int, width: int) -> TileData:
-        valid = np.ones((height, width), bool)
-        return TileData(optical[:, :height, :width], elevation[:height, :width], valid, valid)
+    def read(tile: Box, context: Box) -> TileData:
+        valid = np.ones((tile.rows, tile.cols), bool)
+        window = np.s_[: tile.rows, : tile.cols]
+        return TileData(optical[(slice(None), *window)], elevation[window], valid, valid)
 
     with pytest.raises(SegmentationCancelled):
         stream_predict(pixelwise(), CARD, 64, 64, read, lambda *_: None, tile=32, overlap=0, cancel=cancel)

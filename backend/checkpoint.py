@@ -12,6 +12,7 @@ import dataclasses
 import math
 import os
 import pickle
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -259,13 +260,18 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+        if found is None:  # a byte the safe unpickler does not know: foreign or damaged, not a checkpoint
+            raise CheckpointError(
+                f"{path} is not a readable checkpoint (truncated or another format)"
+            ) from error
         raise CheckpointError(
             f"{path} is not a plain-data GeoFuse checkpoint: it holds objects that would run code when "
-            f"loaded, and was refused ({error})"
+            f"loaded ({found.group(1)}), and was refused"
         ) from error
     except Exception as error:  # torch.load fails in many ways on foreign bytes; each means the same here
         raise CheckpointError(
-            f"{path} is not a readable checkpoint (truncated or another format): {error}"
+            f"{path} is not a readable checkpoint (truncated or another format): {_first_line(error)}"
         ) from error
     return _checkpoint_from_payload(payload, path)
 
@@ -293,6 +299,13 @@ def _checkpoint_from_payload(payload: Any, path: Path) -> Checkpoint:
         raise CheckpointError(f"{path}: the training state is malformed")
     card = ModelCard.from_dict(payload.get("card"))
     return Checkpoint(card, dict(state_dict), dict(train_state) if train_state is not None else None)
+
+
+def _first_line(error: BaseException) -> str:
+    """The gist of a library's error: its first non-empty line, without terminal colour codes (torch's
+    messages run to paragraphs of advice meant for developers, some of it unsafe for a user to follow)."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+    return next((line.strip() for line in text.splitlines() if line.strip()), type(error).__name__)
 
 
 def _check_model_types(data: Any) -> None:

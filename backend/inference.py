@@ -16,6 +16,7 @@ temporary files in the destination folder and renamed at the end; a cancel or an
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import secrets
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import rasterio
 import torch
+from rasterio import features
 from rasterio.enums import MaskFlags, Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
@@ -83,6 +85,9 @@ class SegmentOptions:
             ``optical_bands``, e.g. ``(3, 2, 1)`` for a BGR file and an RGB model); None takes the first N.
         confidence_path: Where to write the confidence raster, or None for none.
         overwrite: Replace existing outputs instead of refusing.
+        mask: A GeoJSON file (FeatureCollection, Feature or geometry) of polygons in the optical raster's
+            CRS: only pixels inside them are segmented, the rest is nodata, and the output covers the
+            polygons' bounding box (within ``extent`` when both are given).
     """
 
     device: str = "auto"
@@ -93,6 +98,7 @@ class SegmentOptions:
     optical_bands: tuple[int, ...] | None = None
     confidence_path: str | Path | None = None
     overwrite: bool = False
+    mask: str | Path | None = None
 
 
 @dataclass(frozen=True)
@@ -316,6 +322,33 @@ def _windows(
     return output, Window(*(int(v) for v in intersection.flatten()))
 
 
+def _mask_polygons(path: Path) -> list[dict]:
+    """The polygon geometries of a GeoJSON file (FeatureCollection, Feature or bare geometry)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SegmentationError(f"cannot read the mask {path} as GeoJSON: {error}") from error
+    items = data.get("features", [data]) if isinstance(data, dict) else []
+    geometries = [item.get("geometry", item) for item in items if isinstance(item, dict)]
+    polygons = [g for g in geometries if isinstance(g, dict) and g.get("type") in ("Polygon", "MultiPolygon")]
+    if not polygons:
+        raise SegmentationError(f"the mask {path} holds no polygons")
+    return polygons
+
+
+def _mask_extent(polygons: list[dict], extent: Sequence[float] | None) -> tuple[float, float, float, float]:
+    """The polygons' bounding box, cut to ``extent``."""
+    boxes = np.array([features.bounds(polygon) for polygon in polygons])
+    left, bottom = boxes[:, 0].min(), boxes[:, 1].min()
+    right, top = boxes[:, 2].max(), boxes[:, 3].max()
+    if extent is not None:
+        left, bottom = max(left, extent[0]), max(bottom, extent[1])
+        right, top = min(right, extent[2]), min(top, extent[3])
+        if not (left < right and bottom < top):
+            raise SegmentationError(f"the mask's polygons do not overlap the extent {tuple(extent)}")
+    return float(left), float(bottom), float(right), float(top)
+
+
 def _pixel_area_m2(dataset: rasterio.DatasetReader) -> float | None:
     if dataset.crs is None or not dataset.crs.is_projected:
         return None
@@ -481,7 +514,9 @@ def segment_rasters(
                 f"{elevation_path} has {elevation_file.count} bands; the elevation must be one band (metres)"
             )
         bands = _optical_bands(optical, card, options.optical_bands)
-        output_window, region = _windows(optical, elevation_file, options.extent)
+        polygons = _mask_polygons(Path(options.mask)) if options.mask is not None else None
+        extent = _mask_extent(polygons, options.extent) if polygons else options.extent
+        output_window, region = _windows(optical, elevation_file, extent)
         elevation = _elevation_on_grid(elevation_file, optical)
         if isinstance(elevation, WarpedVRT):
             stack.enter_context(elevation)
@@ -493,6 +528,10 @@ def segment_rasters(
             optical_valid = valid_pixels(data, optical.nodata)
             if optical_masked:
                 optical_valid &= optical.dataset_mask(window=window) > 0
+            if polygons:
+                optical_valid &= features.geometry_mask(
+                    polygons, (tile.rows, tile.cols), optical.window_transform(window), invert=True
+                )
             around = Window(
                 region.col_off + context.col, region.row_off + context.row, context.cols, context.rows
             )

@@ -205,6 +205,7 @@ def segment(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], b
         optical_bands=tuple(int(b) for b in bands) if bands else None,
         confidence_path=_field(request, "confidence", str, None),
         overwrite=_field(request, "overwrite", bool, False),
+        mask=_field(request, "mask", str, None),
     )
     emit.progress(0.0, message="loading the model")
     model = LoadedModel.load(_field(request, "model", str, None), options.device)

@@ -65,6 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_options(parser)
     parser.add_argument("--confidence", type=Path, help="also write the confidence (max probability) here")
     parser.add_argument("--extent", type=extent, help="left,bottom,right,top in the optical CRS")
+    parser.add_argument(
+        "--mask", type=Path, help="GeoJSON polygons in the optical CRS: segment only inside them"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
 
@@ -97,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         optical_bands=args.bands,
         confidence_path=args.confidence,
         overwrite=args.overwrite,
+        mask=args.mask,
     )
     bar = tqdm(total=0, unit="tile", disable=args.quiet, desc=args.output.name)
 

@@ -9,6 +9,7 @@ GeoFuseNet checkpoint goes through the same engine in tests/backend/test_segment
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -346,3 +347,48 @@ def test_default_tile_is_the_models_training_crop(fitted: LoadedModel, tmp_path:
 
     assert by_default.tiles > 1
     assert explicit.tiles == 1
+
+
+def test_polygon_mask_limits_the_output_to_the_polygons(fitted: LoadedModel, tmp_path: Path) -> None:
+    optical, elevation, _ = write_pair(tmp_path, 905)
+    with rasterio.open(optical) as source:
+        left, top, res = source.bounds.left, source.bounds.top, source.res[0]
+        whole_shape = source.shape
+    # A 40 × 60 px rectangle and a triangle 100 px further right, in the optical CRS.
+    square = [[left + 20 * res, top - 30 * res], [left + 80 * res, top - 30 * res],
+              [left + 80 * res, top - 70 * res], [left + 20 * res, top - 70 * res]]  # fmt: skip
+    triangle = [[left + 180 * res, top - 30 * res], [left + 200 * res, top - 30 * res],
+                [left + 180 * res, top - 50 * res]]  # fmt: skip
+    mask = tmp_path / "mask.geojson"
+    mask.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    }
+                    for ring in (square + square[:1], triangle + triangle[:1])
+                ],
+            }
+        )
+    )
+    options = SegmentOptions(tile=128, overlap=16)
+    full = segment_rasters(optical, elevation, tmp_path / "full.tif", fitted, options)
+    masked = segment_rasters(optical, elevation, tmp_path / "masked.tif", fitted, replace(options, mask=mask))
+    with rasterio.open(masked.output_path) as output:
+        labels = output.read(1)
+        assert output.shape == (40, 180) and output.transform.c == left + 20 * res
+        assert output.shape != whole_shape
+    inside = labels != IGNORE_INDEX
+    assert inside[:, :60].all() and not inside[:, 60:160].any()
+    assert 150 < inside[:, 160:].sum() < 250  # the triangle: 20 × 20 / 2
+    reference = read(full.output_path)[30:70, 20:200]
+    assert (labels[inside] == reference[inside]).mean() > 0.99
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}')
+    with pytest.raises(SegmentationError, match="no polygons"):
+        segment_rasters(optical, elevation, tmp_path / "none.tif", fitted, replace(options, mask=empty))
+    assert not (tmp_path / "none.tif").exists()

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import sys
@@ -360,6 +361,21 @@ def _plain(result: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------- error texts
 
 
+def error_text(error: BaseException) -> str:
+    """The error's message followed by its causes' (GDAL's reason behind rasterio's "Write failed. See
+    previous exception for details."), without repeats: one line a user can act on."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = " ".join(str(current).split()).removesuffix(" See previous exception for details.").rstrip(".")
+        if text and text not in parts:
+            parts.append(text)
+        current = current.__cause__ or current.__context__
+    return ": ".join(parts) or type(error).__name__
+
+
 def explain(error: BaseException) -> tuple[str, str]:
     """A message a GIS analyst can act on, and its kind (``user``, ``resources`` or ``internal``).
 
@@ -383,8 +399,9 @@ def explain(error: BaseException) -> tuple[str, str]:
         return f"Permission denied: {error.filename or text}", "user"
     if isinstance(error, OSError) and getattr(error, "errno", None) == 28:
         return f"The disk is full: {text}", "resources"
-    if name in {"RasterioIOError", "CPLE_OpenFailedError"}:
-        return f"Cannot read the raster: {text}", "user"
+    if name in {"RasterioIOError", "CPLE_OpenFailedError"} or name.startswith("CPLE_"):
+        verb = "write" if re.search(r"\b(write|create)", text, re.IGNORECASE) else "read"
+        return f"Cannot {verb} the raster: {error_text(error)}", "user"
     if isinstance(
         error, ValueError | FileExistsError
     ):  # RequestError, CheckpointError and the backend's checks

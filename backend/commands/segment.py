@@ -79,7 +79,8 @@ def error(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Segment, with a progress bar; user errors give one line on stderr and exit status 1."""
-    import rasterio
+    from rasterio._err import CPLE_BaseError
+    from rasterio.errors import RasterioError
     from tqdm import tqdm
 
     from geofuse.backend.checkpoint import CheckpointError
@@ -90,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         SegmentProgress,
         segment_rasters,
     )
+    from geofuse.backend.worker import error_text
 
     options = SegmentOptions(
         device=args.device,
@@ -110,9 +112,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = segment_rasters(args.optical, args.elevation, args.output, args.model, options, progress)
-    except (SegmentationError, CheckpointError, ValueError, rasterio.errors.RasterioError) as failure:
-        bar.close()
-        return error(str(failure))
+    except (SegmentationError, CheckpointError, ValueError, OSError, RasterioError, CPLE_BaseError) as failed:
+        bar.close()  # unreadable inputs, unwritable folders and full disks included
+        return error(error_text(failed))
     except (SegmentationCancelled, KeyboardInterrupt):
         bar.close()
         print("geofuse: cancelled; nothing was written", file=sys.stderr)

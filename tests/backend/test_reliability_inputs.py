@@ -227,6 +227,11 @@ def read_only_output_folder(folder: Path) -> Inputs:
     return inputs
 
 
+def read_only_parent(folder: Path) -> Inputs:
+    inputs = read_only_output_folder(folder)
+    return Inputs(inputs.optical, inputs.elevation, inputs.output.parent / "new" / "classes.tif")
+
+
 def output_is_input(folder: Path) -> Inputs:
     inputs = reference(folder)
     return Inputs(inputs.optical, inputs.elevation, inputs.elevation)
@@ -295,9 +300,10 @@ def as_float32(folder: Path) -> Inputs:
 
 WRITE_ERROR_NAMES_THE_TEMPORARY = (
     "inference.segment_rasters lets rasterio's RasterioIOError for the temporary file escape ('Attempt to "
-    "create new tiff file .../.classes.<hex>.tmp.tif failed: Permission denied'): the message names a "
-    "hidden temporary, not the output, and the worker calls it a read error; fix: wrap the creation of the "
-    "outputs in a SegmentationError naming the output path"
+    "create new tiff file .../out/.classes.<hex>.tmp.tif failed: Permission denied'), so the message names a "
+    "hidden temporary, not the output; fix: wrap the creation and writing of the outputs (rasterio.open(..., "
+    "'w'), writes, close) in `except (OSError, RasterioError, CPLE_BaseError)` re-raised as "
+    "SegmentationError(f'cannot write {output_path}: {reason}')"
 )
 
 CASES: dict[str, Case] = {
@@ -327,10 +333,16 @@ CASES: dict[str, Case] = {
     "not a raster": Case(not_a_raster, error="cannot read input raster"),
     "unreadable file": Case(unreadable, error="cannot read input raster", needs_permissions=True),
     "read-only output folder": Case(
+        read_only_output_folder, error="[Pp]ermission denied", needs_permissions=True
+    ),
+    "read-only output folder, message names the output": Case(
         read_only_output_folder,
         error=r"out/classes\.tif.*[Pp]ermission denied",
         needs_permissions=True,
         xfail=WRITE_ERROR_NAMES_THE_TEMPORARY,
+    ),
+    "output in a new folder inside a read-only folder": Case(
+        read_only_parent, error="[Pp]ermission denied", needs_permissions=True
     ),
     "output is an input": Case(output_is_input, error="is an input", overwrite=True),
     "output is a hard link to an input": Case(

@@ -8,27 +8,47 @@ worker process; this side only resolves layers to files, relays progress and sty
 from __future__ import annotations
 
 import glob
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 from qgis.core import (
+    QgsFeatureRequest,
+    QgsProcessing,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
     QgsProcessingParameterBand,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
+    QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
+    QgsProcessingUtils,
+    QgsRasterLayer,
+    QgsRectangle,
 )
 
 from ..styling import ClassStyler
 from ..worker_client import run_worker
-from .common import DEMO_MODEL, DEVICES, FILE, INTEGER, GeoFuseAlgorithm, advanced, raster_input_path
+from .common import (
+    DEMO_MODEL,
+    DEVICES,
+    FILE,
+    INTEGER,
+    GeoFuseAlgorithm,
+    _pick,
+    advanced,
+    raster_input_path,
+)
+
+TYPE_POLYGON = _pick("ProcessingSourceType", "VectorPolygon", QgsProcessing, "TypeVectorPolygon")
+"""Polygon layers for the MASK parameter (``common.py`` resolves the other source types the same way)."""
 
 
 def remove_partial_outputs(outputs: list[str | None], since: float) -> None:
@@ -53,10 +73,12 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
     OVERLAP = "OVERLAP"
     BATCH_SIZE = "BATCH_SIZE"
     EXTENT = "EXTENT"
+    MASK = "MASK"
     OUTPUT = "OUTPUT"
     CONFIDENCE = "CONFIDENCE"
     TILES = "TILES"
     ELAPSED = "ELAPSED"
+    CLASS_AREAS = "CLASS_AREAS"
 
     def __init__(self) -> None:
         super().__init__()
@@ -154,6 +176,16 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
                 self.EXTENT, self.tr("Extent (empty: the whole optical layer)"), optional=True
             )
         )
+        self.addParameter(
+            advanced(
+                QgsProcessingParameterFeatureSource(
+                    self.MASK,
+                    self.tr("Area: polygons (pixels outside become nodata; empty: no mask)"),
+                    [TYPE_POLYGON],
+                    optional=True,
+                )
+            )
+        )
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Land cover")))
         self.addParameter(
             QgsProcessingParameterRasterDestination(
@@ -162,6 +194,9 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
         )
         self.addOutput(QgsProcessingOutputNumber(self.TILES, self.tr("Tiles processed")))
         self.addOutput(QgsProcessingOutputNumber(self.ELAPSED, self.tr("Seconds taken")))
+        self.addOutput(
+            QgsProcessingOutputString(self.CLASS_AREAS, self.tr("Class areas and class table (JSON)"))
+        )
 
     def checkParameterValues(
         self, parameters: dict[str, Any], context: QgsProcessingContext
@@ -200,7 +235,8 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
             ]
         confidence = self.parameterAsOutputLayer(parameters, self.CONFIDENCE, context) or None
         bands = self.parameterAsInts(parameters, self.OPTICAL_BANDS, context) or None
-        return {
+        mask = self.mask_path(parameters, context, optical, extent_rectangle)
+        request = {
             "command": "segment",
             "optical": raster_input_path(optical, context, feedback, extent_rectangle, optical.crs()),
             "elevation": raster_input_path(
@@ -217,6 +253,41 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
             "confidence": confidence,
             "overwrite": True,
         }
+        if mask is not None:
+            request["mask"] = mask
+        return request
+
+    def mask_path(
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        optical: QgsRasterLayer,
+        extent: QgsRectangle | None,
+    ) -> str | None:
+        """Write the MASK polygons, in the optical layer's CRS, to a temporary GeoJSON for the worker.
+
+        Raises:
+            QgsProcessingException: If the polygons do not overlap the optical layer (and the extent).
+        """
+        source = self.parameterAsSource(parameters, self.MASK, context)
+        if source is None:
+            return None
+        request = QgsFeatureRequest().setDestinationCrs(optical.crs(), context.transformContext())
+        area = optical.extent() if extent is None else optical.extent().intersect(extent)
+        features = []
+        for feature in source.getFeatures(request):
+            geometry = feature.geometry()
+            if geometry.isEmpty() or not geometry.boundingBox().intersects(area):
+                continue
+            features.append({"type": "Feature", "properties": {}, "geometry": json.loads(geometry.asJson())})
+        if not features:
+            raise QgsProcessingException(
+                self.tr("The mask polygons do not overlap the optical layer (or the extent).")
+            )
+        path = QgsProcessingUtils.generateTempFilename("geofuse_mask.geojson")
+        with open(path, "w", encoding="utf-8") as stream:
+            json.dump({"type": "FeatureCollection", "features": features}, stream)
+        return path
 
     def processAlgorithm(
         self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -243,4 +314,7 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
             self.CONFIDENCE: request["confidence"],
             self.TILES: result.get("tiles"),
             self.ELAPSED: result.get("elapsed_s"),
+            self.CLASS_AREAS: json.dumps(
+                {"classes": result.get("classes") or [], "class_table": result.get("class_table") or []}
+            ),
         }

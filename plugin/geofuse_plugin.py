@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qgis.core import QgsApplication, QgsProcessingProvider
-from qgis.gui import QgisInterface, QgsDockWidget
+from qgis.gui import QgisInterface
 from qgis.PyQt.QtCore import QCoreApplication, Qt
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import QAction, QLabel
+from qgis.PyQt.QtWidgets import QAction
+
+if TYPE_CHECKING:
+    from .dock import GeoFuseDock
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
 ICON_PATH = PLUGIN_DIR / "resources" / "icons" / "geofuse.svg"
@@ -20,7 +24,7 @@ class GeoFusePlugin:
     def __init__(self, iface: QgisInterface) -> None:
         self.iface = iface
         self.action: QAction | None = None
-        self.dock: QgsDockWidget | None = None
+        self.dock: GeoFuseDock | None = None
         self.provider: QgsProcessingProvider | None = None
 
     @staticmethod
@@ -54,6 +58,7 @@ class GeoFusePlugin:
     def unload(self) -> None:
         """Undo everything ``initGui()`` and the dock did."""
         if self.dock is not None:
+            self.dock.shutdown()
             self.iface.removeDockWidget(self.dock)
             self.dock.deleteLater()
             self.dock = None
@@ -74,12 +79,10 @@ class GeoFusePlugin:
             self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.setUserVisible(visible)
 
-    def _create_dock(self) -> QgsDockWidget:
-        dock = QgsDockWidget(self.tr("GeoFuse"), self.iface.mainWindow())
-        dock.setObjectName("GeoFuseDock")
-        label = QLabel(self.tr("Segment land cover from an optical layer and an elevation layer."), dock)
-        label.setWordWrap(True)
-        dock.setWidget(label)
+    def _create_dock(self) -> GeoFuseDock:
+        from .dock import GeoFuseDock  # imported when first opened, as QuickOSM does with its dialogs
+
+        dock = GeoFuseDock(self.iface, self.iface.mainWindow())
         dock.visibilityChanged.connect(self._sync_action)
         return dock
 

@@ -1,0 +1,140 @@
+"""The dock's class-area summary: a table (area in m² and share per class) and a bar chart painted with Qt.
+
+Plain ``QPainter``: QGIS's Python on Debian has no matplotlib, and a few bars need none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from qgis.PyQt.QtCore import QRectF, QSize, Qt
+from qgis.PyQt.QtGui import QColor, QPainter, QPaintEvent, QPen
+from qgis.PyQt.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+BAR_HEIGHT = 14
+BAR_GAP = 4
+LABEL_WIDTH = 120
+
+
+@dataclass(frozen=True)
+class ClassShare:
+    """One class's part of the output."""
+
+    name: str
+    colour: QColor
+    pixels: int
+    area_m2: float | None
+    percent: float
+
+
+def class_shares(
+    areas: Sequence[Mapping[str, Any]], class_table: Sequence[Mapping[str, Any]]
+) -> list[ClassShare]:
+    """Join the worker's per-class areas with the class colours; percent of the classified pixels."""
+    colours = {str(entry["name"]): QColor(*entry["colour"][:3]) for entry in class_table}
+    total = sum(int(area.get("pixels") or 0) for area in areas) or 1
+    return [
+        ClassShare(
+            name=str(area["name"]),
+            colour=colours.get(str(area["name"]), QColor("gray")),
+            pixels=int(area.get("pixels") or 0),
+            area_m2=float(area["area_m2"]) if area.get("area_m2") is not None else None,
+            percent=100.0 * int(area.get("pixels") or 0) / total,
+        )
+        for area in areas
+    ]
+
+
+class ClassBarChart(QWidget):
+    """Horizontal bars, one per class, in the class colour, as long as the class's share."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.shares: list[ClassShare] = []
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_shares(self, shares: list[ClassShare]) -> None:
+        """Show these shares."""
+        self.shares = shares
+        self.setFixedHeight(self.sizeHint().height())
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        """Tall enough for every bar."""
+        return QSize(240, max(1, len(self.shares)) * (BAR_HEIGHT + BAR_GAP) + BAR_GAP)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Name, bar, percentage; the bar's full length is 100 %."""
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        text_colour = self.palette().color(self.foregroundRole())
+        label_width = min(LABEL_WIDTH, self.width() // 3)
+        bar_space = max(10, self.width() - label_width - 60)
+        for row, share in enumerate(self.shares):
+            top = BAR_GAP + row * (BAR_HEIGHT + BAR_GAP)
+            painter.setPen(text_colour)
+            painter.drawText(
+                QRectF(0, top, label_width - 4, BAR_HEIGHT),
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                share.name,
+            )
+            bar = QRectF(label_width, top, max(1.0, bar_space * share.percent / 100.0), BAR_HEIGHT)
+            painter.setPen(QPen(QColor(90, 90, 90), 0.5))
+            painter.setBrush(share.colour)
+            painter.drawRect(bar)
+            painter.setPen(text_colour)
+            painter.drawText(
+                QRectF(bar.right() + 4, top, 56, BAR_HEIGHT),
+                int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                f"{share.percent:.1f} %",
+            )
+        painter.end()
+
+
+class ClassAreaSummary(QWidget):
+    """The table and the chart together; hidden until a run has finished."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table = QTableWidget(0, 3, self)
+        self.table.setObjectName("classAreaTable")
+        self.table.setHorizontalHeaderLabels([self.tr("Class"), self.tr("Area (m²)"), self.tr("Share")])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.chart = ClassBarChart(self)
+        self.chart.setObjectName("classAreaChart")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table)
+        layout.addWidget(self.chart)
+
+    def set_shares(self, shares: list[ClassShare]) -> None:
+        """Fill the table and the chart."""
+        self.table.setRowCount(len(shares))
+        for row, share in enumerate(shares):
+            name = QTableWidgetItem(share.name)
+            name.setData(Qt.ItemDataRole.DecorationRole, share.colour)
+            area = (
+                f"{share.area_m2:,.1f}"
+                if share.area_m2 is not None
+                else self.tr("{} px").format(share.pixels)
+            )
+            cells = (name, QTableWidgetItem(area), QTableWidgetItem(f"{share.percent:.1f} %"))
+            for column, item in enumerate(cells):
+                if column:
+                    item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+                self.table.setItem(row, column, item)
+        header = self.table.horizontalHeader().height()
+        self.table.setFixedHeight(header + sum(self.table.rowHeight(r) for r in range(len(shares))) + 4)
+        self.chart.set_shares(shares)

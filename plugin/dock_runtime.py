@@ -1,0 +1,127 @@
+"""The dock's runtime line: what ``geofuse:diagnostics`` found, the devices it offers, set-up and copy.
+
+The check runs as a background task (it starts the runtime, which imports torch: seconds), never on the GUI
+thread; the dock offers Auto and CPU until it has answered.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from qgis.core import Qgis, QgsMessageLog
+from qgis.PyQt.QtCore import pyqtSignal
+from qgis.PyQt.QtWidgets import QApplication, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from .dock_task import AlgorithmRun
+
+DEVICE_LINE = re.compile(r"^\s+(cuda:\d+): (.*?)(?:, (\d+) MB free of (\d+) MB)?$")
+
+
+@dataclass(frozen=True)
+class RuntimeSummary:
+    """The parts of a diagnostics report the dock shows."""
+
+    python: str
+    torch: str
+    cuda: bool
+    devices: list[tuple[str, str]] = field(default_factory=list)
+    """(id, description) of each CUDA device, e.g. ``("cuda:0", "NVIDIA A100, 40960 MB")``."""
+
+
+def parse_report(report: str, cuda_available: bool) -> RuntimeSummary:
+    """Read :func:`runtime.format_diagnostics`'s text back into a :class:`RuntimeSummary`."""
+    python = re.search(r"^python: (\S+)", report, re.MULTILINE)
+    torch = re.search(r"^torch: (\S+)", report, re.MULTILINE)
+    devices = []
+    for line in report.splitlines():
+        found = DEVICE_LINE.match(line)
+        if found:
+            memory = f", {found.group(4)} MB" if found.group(4) else ""
+            devices.append((found.group(1), f"{found.group(2)}{memory}"))
+    return RuntimeSummary(
+        python=python.group(1) if python else "?",
+        torch=torch.group(1) if torch else "?",
+        cuda=cuda_available,
+        devices=devices,
+    )
+
+
+class RuntimePanel(QWidget):
+    """Status line, "Set up / repair runtime" and "Copy diagnostics"; emits the devices once checked."""
+
+    devices_found = pyqtSignal(list)
+    setup_requested = pyqtSignal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.run: AlgorithmRun | None = None
+        self.finished_run: AlgorithmRun | None = None  # not freed inside its own finished signal
+        self.report = ""
+        self.summary: RuntimeSummary | None = None
+        self.status = QLabel(self.tr("GeoFuse runtime: checking…"), self)
+        self.status.setObjectName("runtimeStatus")
+        self.status.setWordWrap(True)
+        self.setup_button = QPushButton(self.tr("Set up / repair runtime"), self)
+        self.setup_button.setObjectName("runtimeSetupButton")
+        self.setup_button.clicked.connect(self.setup_requested)
+        self.copy_button = QPushButton(self.tr("Copy diagnostics"), self)
+        self.copy_button.setObjectName("copyDiagnosticsButton")
+        self.copy_button.setEnabled(False)
+        self.copy_button.clicked.connect(self.copy_diagnostics)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.status, 1)
+        layout.addWidget(self.setup_button)
+        layout.addWidget(self.copy_button)
+
+    def check(self) -> None:
+        """Start ``geofuse:diagnostics`` in the background (once at a time)."""
+        if self.run is not None:
+            return
+        self.status.setText(self.tr("GeoFuse runtime: checking…"))
+        try:
+            self.run = AlgorithmRun("geofuse:diagnostics", {}, self.tr("Checking the GeoFuse runtime"))
+        except LookupError as error:
+            self.status.setText(self.tr("GeoFuse runtime: cannot check ({})").format(error))
+            return
+        self.run.finished.connect(self._checked)
+        self.run.start()
+
+    def is_running(self) -> bool:
+        """Whether a check is under way."""
+        return self.run is not None
+
+    def cancel(self) -> None:
+        """Stop a check under way."""
+        if self.run is not None:
+            self.run.cancel()
+
+    def _checked(self, ok: bool, results: dict) -> None:
+        run, self.run = self.run, None
+        assert run is not None
+        self.finished_run = run
+        self.report = str(results.get("REPORT") or "\n".join(run.feedback.errors))
+        self.copy_button.setEnabled(bool(self.report))
+        if ok:
+            self.summary = parse_report(self.report, bool(results.get("CUDA_AVAILABLE")))
+            self.status.setText(
+                self.tr("GeoFuse runtime: Python {}, torch {}, CUDA: {}").format(
+                    self.summary.python,
+                    self.summary.torch,
+                    self.tr("yes") if self.summary.cuda else self.tr("no"),
+                )
+            )
+            self.setup_button.setText(self.tr("Repair runtime"))
+            self.devices_found.emit(self.summary.devices)
+            return
+        self.summary = None
+        reason = run.feedback.errors[-1] if run.feedback.errors else self.tr("the check failed")
+        self.status.setText(self.tr("GeoFuse runtime: not usable. {}").format(reason.splitlines()[0]))
+        self.status.setToolTip(reason)
+        self.setup_button.setText(self.tr("Set up runtime"))
+        QgsMessageLog.logMessage(reason, "GeoFuse", Qgis.MessageLevel.Warning)
+
+    def copy_diagnostics(self) -> None:
+        """Put the last report on the clipboard, for a bug report."""
+        QApplication.clipboard().setText(self.report)

@@ -10,7 +10,7 @@ import json, os, traceback
 import qgis.utils
 from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import QCoreApplication, QEvent, QTimer
-from qgis.PyQt.QtWidgets import QAction, QDockWidget
+from qgis.PyQt.QtWidgets import QAction, QDockWidget, QPushButton
 
 
 def geofuse_state():
@@ -26,6 +26,10 @@ def geofuse_state():
         "toolbar": [a.text() for a in iface.rasterToolBar().actions() if a.objectName() == "geofuseAction"],
         "actions": len(window.findChildren(QAction, "geofuseAction")),
         "docks": [d.isVisible() for d in window.findChildren(QDockWidget, "GeoFuseDock")],
+        "dock_buttons": [
+            b.text() for d in window.findChildren(QDockWidget, "GeoFuseDock")
+            for b in d.findChildren(QPushButton, "segmentButton")
+        ],
         "active": "geofuse" in qgis.utils.active_plugins,
         "algorithms": sorted(
             a.id() for a in QgsApplication.processingRegistry().algorithms() if a.provider().id() == "geofuse"
@@ -70,6 +74,7 @@ def test_plugin_loads_adds_its_actions_and_unloads_cleanly(repo_root: Path, tmp_
         "toolbar": [],
         "actions": 0,
         "docks": [],
+        "dock_buttons": [],
         "active": False,
         "algorithms": [],
     }
@@ -81,6 +86,7 @@ def test_plugin_loads_adds_its_actions_and_unloads_cleanly(repo_root: Path, tmp_
     assert running["toolbar"] == ["GeoFuse"]
     assert running["actions"] == 1
     assert running["docks"] == [True]
+    assert running["dock_buttons"] == ["Segment"]
     assert running["active"]
     assert running["algorithms"] == [
         "geofuse:diagnostics",

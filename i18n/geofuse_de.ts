@@ -2,6 +2,42 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de">
 <context>
+    <name>BandMapping</name>
+    <message>
+        <location filename="../plugin/dock_bands.py" line="37"/>
+        <source>Custom</source>
+        <translation>Benutzerdefiniert</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_bands.py" line="61"/>
+        <source>Model band {}</source>
+        <translation>Modellkanal {}</translation>
+    </message>
+</context>
+<context>
+    <name>ClassAreaSummary</name>
+    <message>
+        <location filename="../plugin/dock_chart.py" line="111"/>
+        <source>Class</source>
+        <translation>Klasse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_chart.py" line="111"/>
+        <source>Area (m²)</source>
+        <translation>Fläche (m²)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_chart.py" line="111"/>
+        <source>Share</source>
+        <translation>Anteil</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_chart.py" line="128"/>
+        <source>{} px</source>
+        <translation>{} px</translation>
+    </message>
+</context>
+<context>
     <name>DiagnosticsAlgorithm</name>
     <message>
         <location filename="../plugin/algorithms/diagnostics.py" line="33"/>
@@ -112,42 +148,335 @@
 <context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="86"/>
+        <location filename="../plugin/algorithms/common.py" line="88"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="114"/>
+        <location filename="../plugin/algorithms/common.py" line="124"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>{} wird in ein temporäres GeoTIFF exportiert</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="182"/>
+        <location filename="../plugin/algorithms/common.py" line="192"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>{} konnte nicht als GeoTIFF exportiert werden (Fehler {}).</translation>
     </message>
 </context>
 <context>
-    <name>GeoFusePlugin</name>
+    <name>GeoFuseDock</name>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="78"/>
+        <location filename="../plugin/dock.py" line="601"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="44"/>
+        <location filename="../plugin/dock.py" line="105"/>
+        <source>Open the GeoFuse guide</source>
+        <translation>GeoFuse-Anleitung öffnen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="107"/>
+        <source>Segment land cover from an optical and an elevation layer.</source>
+        <translation>Landbedeckung aus einem optischen Layer und einem Höhenlayer segmentieren.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="122"/>
+        <source>Optical layer</source>
+        <translation>Optischer Layer</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="123"/>
+        <source>Band order</source>
+        <translation>Kanalreihenfolge</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="124"/>
+        <source>Elevation layer</source>
+        <translation>Höhenlayer</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="128"/>
+        <source>GeoFuse checkpoints (*.pt)</source>
+        <translation>GeoFuse-Checkpoints (*.pt)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="129"/>
+        <source>Choose a GeoFuse model</source>
+        <translation>GeoFuse-Modell wählen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="138"/>
+        <source>Model</source>
+        <translation>Modell</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="144"/>
+        <source>Whole intersection of the layers</source>
+        <translation>Gesamte Überschneidung der Layer</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="145"/>
+        <source>Current map canvas extent</source>
+        <translation>Aktuelle Kartenausdehnung</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="146"/>
+        <source>Features of a polygon layer</source>
+        <translation>Objekte eines Polygonlayers</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="152"/>
+        <source>Area</source>
+        <translation>Gebiet</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="153"/>
+        <source>Polygons</source>
+        <translation>Polygone</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="158"/>
+        <source>Device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="160"/>
+        <source>Advanced</source>
+        <translation>Erweitert</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="169"/>
+        <source>Tile size (pixels)</source>
+        <translation>Kachelgröße (Pixel)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="170"/>
+        <source>Tile overlap (pixels)</source>
+        <translation>Kachelüberlappung (Pixel)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="171"/>
+        <source>Tiles per batch</source>
+        <translation>Kacheln pro Stapel</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="177"/>
+        <source>GeoTIFF (*.tif *.tiff)</source>
+        <translation>GeoTIFF (*.tif *.tiff)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="178"/>
+        <source>[Save to temporary file]</source>
+        <translation>[In temporäre Datei speichern]</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="179"/>
+        <source>Also add a confidence layer</source>
+        <translation>Auch einen Konfidenzlayer hinzufügen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="182"/>
+        <source>Output</source>
+        <translation>Ausgabe</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="189"/>
+        <source>Ready</source>
+        <translation>Bereit</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="544"/>
+        <source>Segment</source>
+        <translation>Segmentieren</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="299"/>
+        <source>Auto (GPU when available)</source>
+        <translation>Automatisch (GPU, wenn verfügbar)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="300"/>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="320"/>
+        <source>This model cannot be used: {}</source>
+        <translation>Dieses Modell kann nicht verwendet werden: {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="327"/>
+        <source>GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel&lt;br&gt;{}</source>
+        <translation>GeoFuse {} ({}), Kanäle {} + Höhe, trainiert mit {:g} m/Pixel&lt;br&gt;{}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="419"/>
+        <source>The overlap must be less than half the tile size.</source>
+        <translation>Die Überlappung muss kleiner als die halbe Kachelgröße sein.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="357"/>
+        <source>About {} tiles of {} × {} pixels ({} × {} pixels in all)</source>
+        <translation>Etwa {} Kacheln zu {} × {} Pixeln (insgesamt {} × {} Pixel)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="371"/>
+        <source>The optical layer has {:.3g} m pixels but the model was trained at {:g} m: expect poor results; resample the layer to the model&apos;s resolution first.</source>
+        <translation>Der optische Layer hat {:.3g}-m-Pixel, das Modell wurde aber mit {:g} m trainiert: Rechnen Sie mit schlechten Ergebnissen; resampeln Sie den Layer zuerst auf die Auflösung des Modells.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="398"/>
+        <source>Choose an optical layer and an elevation layer.</source>
+        <translation>Wählen Sie einen optischen Layer und einen Höhenlayer.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="400"/>
+        <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
+        <translation>Optischer Layer und Höhenlayer sind derselbe Layer; wählen Sie zwei verschiedene Layer.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="408"/>
+        <source>The optical layer and the elevation layer do not overlap.</source>
+        <translation>Der optische Layer und der Höhenlayer überschneiden sich nicht.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="412"/>
+        <source>The model cannot be used: {}</source>
+        <translation>Das Modell kann nicht verwendet werden: {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="414"/>
+        <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
+        <translation>Die Kanalreihenfolge liefert nicht die Kanäle, die das Modell braucht ({}); wählen Sie „Benutzerdefiniert“.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="422"/>
+        <source>Choose the polygon layer whose features limit the area.</source>
+        <translation>Wählen Sie den Polygonlayer, dessen Objekte das Gebiet begrenzen.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="426"/>
+        <source>The chosen area does not overlap the optical layer.</source>
+        <translation>Das gewählte Gebiet überschneidet sich nicht mit dem optischen Layer.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="439"/>
+        <source>Land cover ({})</source>
+        <translation>Landbedeckung ({})</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="454"/>
+        <source>Confidence ({})</source>
+        <translation>Konfidenz ({})</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="482"/>
+        <source>Cancelling…</source>
+        <translation>Wird abgebrochen…</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="497"/>
+        <source>GeoFuse: segmenting land cover</source>
+        <translation>GeoFuse: Landbedeckung wird segmentiert</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="507"/>
+        <source>Starting the GeoFuse runtime…</source>
+        <translation>GeoFuse-Laufzeitumgebung wird gestartet…</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="508"/>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="525"/>
+        <source>, about {} left</source>
+        <translation>, noch etwa {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="526"/>
+        <source>{} / {} tiles</source>
+        <translation>{} / {} Kacheln</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="531"/>
+        <source>Starting the GeoFuse runtime… ({})</source>
+        <translation>GeoFuse-Laufzeitumgebung wird gestartet… ({})</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="535"/>
+        <source>{:.0f} s</source>
+        <translation>{:.0f} s</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="536"/>
+        <source>{:.0f} min {:.0f} s</source>
+        <translation>{:.0f} min {:.0f} s</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="549"/>
+        <source>Cancelled</source>
+        <translation>Abgebrochen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="550"/>
+        <source>Segmentation cancelled.</source>
+        <translation>Segmentierung abgebrochen.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="552"/>
+        <source>Failed</source>
+        <translation>Fehlgeschlagen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="553"/>
+        <source>unknown error</source>
+        <translation>unbekannter Fehler</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="554"/>
+        <source>Segmentation failed: {}</source>
+        <translation>Segmentierung fehlgeschlagen: {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="558"/>
+        <source>Done in {}</source>
+        <translation>Fertig in {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="562"/>
+        <source>Land cover segmented in {} ({} tiles).</source>
+        <translation>Landbedeckung in {} segmentiert ({} Kacheln).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="588"/>
+        <source>The output {} could not be loaded.</source>
+        <translation>Die Ausgabe {} konnte nicht geladen werden.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="616"/>
+        <source>The GeoFuse Processing provider is not loaded.</source>
+        <translation>Der GeoFuse-Processing-Provider ist nicht geladen.</translation>
+    </message>
+</context>
+<context>
+    <name>GeoFusePlugin</name>
+    <message>
+        <location filename="../plugin/geofuse_plugin.py" line="46"/>
+        <source>GeoFuse</source>
+        <translation>GeoFuse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/geofuse_plugin.py" line="48"/>
         <source>Segment land cover from an optical and an elevation layer</source>
         <translation>Landbedeckung aus einem optischen Layer und einem Höhenlayer segmentieren</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="52"/>
+        <location filename="../plugin/geofuse_plugin.py" line="56"/>
         <source>&amp;GeoFuse</source>
         <translation>&amp;GeoFuse</translation>
-    </message>
-    <message>
-        <location filename="../plugin/geofuse_plugin.py" line="80"/>
-        <source>Segment land cover from an optical layer and an elevation layer.</source>
-        <translation>Landbedeckung aus einem optischen Layer und einem Höhenlayer segmentieren.</translation>
     </message>
 </context>
 <context>
@@ -253,14 +582,77 @@ PyTorch-Variante: „auto“ installiert die CUDA-Variante, wenn nvidia-smi eine
     </message>
 </context>
 <context>
+    <name>RuntimePanel</name>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="82"/>
+        <source>GeoFuse runtime: checking…</source>
+        <translation>GeoFuse-Laufzeitumgebung: wird geprüft…</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="65"/>
+        <source>Set up / repair runtime</source>
+        <translation>Laufzeitumgebung einrichten / reparieren</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="68"/>
+        <source>Copy diagnostics</source>
+        <translation>Diagnose kopieren</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="84"/>
+        <source>Checking the GeoFuse runtime</source>
+        <translation>GeoFuse-Laufzeitumgebung wird geprüft</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="86"/>
+        <source>GeoFuse runtime: cannot check ({})</source>
+        <translation>GeoFuse-Laufzeitumgebung: Prüfung nicht möglich ({})</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="108"/>
+        <source>GeoFuse runtime: Python {}, torch {}, CUDA: {}</source>
+        <translation>GeoFuse-Laufzeitumgebung: Python {}, torch {}, CUDA: {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="108"/>
+        <source>yes</source>
+        <translation>ja</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="108"/>
+        <source>no</source>
+        <translation>nein</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="115"/>
+        <source>Repair runtime</source>
+        <translation>Laufzeitumgebung reparieren</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="119"/>
+        <source>the check failed</source>
+        <translation>die Prüfung ist fehlgeschlagen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="120"/>
+        <source>GeoFuse runtime: not usable. {}</source>
+        <translation>GeoFuse-Laufzeitumgebung: nicht nutzbar. {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="122"/>
+        <source>Set up runtime</source>
+        <translation>Laufzeitumgebung einrichten</translation>
+    </message>
+</context>
+<context>
     <name>SegmentAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="71"/>
+        <location filename="../plugin/algorithms/segment.py" line="93"/>
         <source>Segment land cover (optical + elevation)</source>
         <translation>Landbedeckung segmentieren (optisch + Höhe)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="75"/>
+        <location filename="../plugin/algorithms/segment.py" line="97"/>
         <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
 
 The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
@@ -277,89 +669,104 @@ Modell: ein GeoFuse-Checkpoint (.pt); leer verwendet das mitgelieferte Demo-Mode
 Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit PyTorch (siehe „GeoFuse-Laufzeitumgebung erstellen“); QGIS selbst lädt PyTorch nie.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="91"/>
+        <location filename="../plugin/algorithms/segment.py" line="113"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Optischer Layer (RGB oder IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="94"/>
+        <location filename="../plugin/algorithms/segment.py" line="116"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Höhenlayer (DSM oder nDSM)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="97"/>
+        <location filename="../plugin/algorithms/segment.py" line="119"/>
         <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modell (GeoFuse-Checkpoint; leer: mitgeliefertes Demo-Modell)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="107"/>
+        <location filename="../plugin/algorithms/segment.py" line="129"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Optische Kanäle in der Reihenfolge des Modells (leer: die ersten Kanäle)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="116"/>
+        <location filename="../plugin/algorithms/segment.py" line="138"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="120"/>
+        <location filename="../plugin/algorithms/segment.py" line="142"/>
         <source>Tile size (pixels; 0 = the size the model was trained on)</source>
         <translation>Kachelgröße (Pixel; 0 = die Größe, mit der das Modell trainiert wurde)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="130"/>
+        <location filename="../plugin/algorithms/segment.py" line="152"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="140"/>
+        <location filename="../plugin/algorithms/segment.py" line="162"/>
         <source>Tiles per batch</source>
         <translation>Kacheln pro Stapel</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="152"/>
+        <location filename="../plugin/algorithms/segment.py" line="174"/>
         <source>Extent (empty: the whole optical layer)</source>
         <translation>Ausdehnung (leer: der gesamte optische Layer)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="157"/>
+        <location filename="../plugin/algorithms/segment.py" line="189"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="158"/>
+        <location filename="../plugin/algorithms/segment.py" line="190"/>
         <source>Confidence</source>
         <translation>Konfidenz</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="163"/>
+        <location filename="../plugin/algorithms/segment.py" line="195"/>
         <source>Tiles processed</source>
         <translation>Verarbeitete Kacheln</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="164"/>
+        <location filename="../plugin/algorithms/segment.py" line="196"/>
         <source>Seconds taken</source>
         <translation>Benötigte Sekunden</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="173"/>
+        <location filename="../plugin/algorithms/segment.py" line="208"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Die Überlappung muss kleiner als die halbe Kachelgröße sein.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="188"/>
+        <location filename="../plugin/algorithms/segment.py" line="223"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Kein Modell angegeben, und das mitgelieferte Demo-Modell fehlt ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="235"/>
+        <location filename="../plugin/algorithms/segment.py" line="306"/>
         <source>{}: {:,.1f} m²</source>
         <translation>{}: {:,.1f} m²</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="237"/>
+        <location filename="../plugin/algorithms/segment.py" line="308"/>
         <source>{}: {} pixels</source>
         <translation>{}: {} Pixel</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="179"/>
+        <source>Area: polygons (pixels outside become nodata; empty: no mask)</source>
+        <translation>Gebiet: Polygone (Pixel außerhalb werden NoData; leer: keine Maske)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="197"/>
+        <source>Class areas and class table (JSON)</source>
+        <translation>Klassenflächen und Klassentabelle (JSON)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="284"/>
+        <source>The mask polygons do not overlap the optical layer (or the extent).</source>
+        <translation>Die Maskenpolygone überschneiden sich nicht mit dem optischen Layer (oder der Ausdehnung).</translation>
     </message>
 </context>
 <context>

@@ -2,6 +2,42 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="fr">
 <context>
+    <name>BandMapping</name>
+    <message>
+        <location filename="../plugin/dock_bands.py" line="37"/>
+        <source>Custom</source>
+        <translation>Personnalisé</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_bands.py" line="61"/>
+        <source>Model band {}</source>
+        <translation>Bande du modèle {}</translation>
+    </message>
+</context>
+<context>
+    <name>ClassAreaSummary</name>
+    <message>
+        <location filename="../plugin/dock_chart.py" line="111"/>
+        <source>Class</source>
+        <translation>Classe</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_chart.py" line="111"/>
+        <source>Area (m²)</source>
+        <translation>Surface (m²)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_chart.py" line="111"/>
+        <source>Share</source>
+        <translation>Part</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_chart.py" line="128"/>
+        <source>{} px</source>
+        <translation>{} px</translation>
+    </message>
+</context>
+<context>
     <name>DiagnosticsAlgorithm</name>
     <message>
         <location filename="../plugin/algorithms/diagnostics.py" line="33"/>
@@ -112,42 +148,335 @@
 <context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="86"/>
+        <location filename="../plugin/algorithms/common.py" line="88"/>
         <source>Land cover</source>
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="114"/>
+        <location filename="../plugin/algorithms/common.py" line="124"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>Export de {} vers un GeoTIFF temporaire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="182"/>
+        <location filename="../plugin/algorithms/common.py" line="192"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>Impossible d'exporter {} en GeoTIFF (erreur {}).</translation>
     </message>
 </context>
 <context>
-    <name>GeoFusePlugin</name>
+    <name>GeoFuseDock</name>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="78"/>
+        <location filename="../plugin/dock.py" line="601"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="44"/>
+        <location filename="../plugin/dock.py" line="105"/>
+        <source>Open the GeoFuse guide</source>
+        <translation>Ouvrir le guide GeoFuse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="107"/>
+        <source>Segment land cover from an optical and an elevation layer.</source>
+        <translation>Segmenter l’occupation du sol à partir d'une couche optique et d'une couche d'altitude.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="122"/>
+        <source>Optical layer</source>
+        <translation>Couche optique</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="123"/>
+        <source>Band order</source>
+        <translation>Ordre des bandes</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="124"/>
+        <source>Elevation layer</source>
+        <translation>Couche d'altitude</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="128"/>
+        <source>GeoFuse checkpoints (*.pt)</source>
+        <translation>Points de contrôle GeoFuse (*.pt)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="129"/>
+        <source>Choose a GeoFuse model</source>
+        <translation>Choisir un modèle GeoFuse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="138"/>
+        <source>Model</source>
+        <translation>Modèle</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="144"/>
+        <source>Whole intersection of the layers</source>
+        <translation>Toute l’intersection des couches</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="145"/>
+        <source>Current map canvas extent</source>
+        <translation>Emprise actuelle du canevas de carte</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="146"/>
+        <source>Features of a polygon layer</source>
+        <translation>Entités d'une couche de polygones</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="152"/>
+        <source>Area</source>
+        <translation>Zone</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="153"/>
+        <source>Polygons</source>
+        <translation>Polygones</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="158"/>
+        <source>Device</source>
+        <translation>Périphérique</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="160"/>
+        <source>Advanced</source>
+        <translation>Avancé</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="169"/>
+        <source>Tile size (pixels)</source>
+        <translation>Taille des tuiles (pixels)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="170"/>
+        <source>Tile overlap (pixels)</source>
+        <translation>Recouvrement des tuiles (pixels)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="171"/>
+        <source>Tiles per batch</source>
+        <translation>Tuiles par lot</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="177"/>
+        <source>GeoTIFF (*.tif *.tiff)</source>
+        <translation>GeoTIFF (*.tif *.tiff)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="178"/>
+        <source>[Save to temporary file]</source>
+        <translation>[Enregistrer dans un fichier temporaire]</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="179"/>
+        <source>Also add a confidence layer</source>
+        <translation>Ajouter aussi une couche de confiance</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="182"/>
+        <source>Output</source>
+        <translation>Sortie</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="189"/>
+        <source>Ready</source>
+        <translation>Prêt</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="544"/>
+        <source>Segment</source>
+        <translation>Segmenter</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="299"/>
+        <source>Auto (GPU when available)</source>
+        <translation>Automatique (GPU si disponible)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="300"/>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="320"/>
+        <source>This model cannot be used: {}</source>
+        <translation>Ce modèle ne peut pas être utilisé : {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="327"/>
+        <source>GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel&lt;br&gt;{}</source>
+        <translation>GeoFuse {} ({}), bandes {} + altitude, entraîné à {:g} m/pixel&lt;br&gt;{}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="419"/>
+        <source>The overlap must be less than half the tile size.</source>
+        <translation>Le recouvrement doit être inférieur à la moitié de la taille des tuiles.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="357"/>
+        <source>About {} tiles of {} × {} pixels ({} × {} pixels in all)</source>
+        <translation>Environ {} tuiles de {} × {} pixels ({} × {} pixels au total)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="371"/>
+        <source>The optical layer has {:.3g} m pixels but the model was trained at {:g} m: expect poor results; resample the layer to the model&apos;s resolution first.</source>
+        <translation>La couche optique a des pixels de {:.3g} m mais le modèle a été entraîné à {:g} m : attendez-vous à de mauvais résultats ; rééchantillonnez d'abord la couche à la résolution du modèle.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="398"/>
+        <source>Choose an optical layer and an elevation layer.</source>
+        <translation>Choisissez une couche optique et une couche d'altitude.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="400"/>
+        <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
+        <translation>La couche optique et la couche d'altitude sont la même couche ; choisissez deux couches différentes.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="408"/>
+        <source>The optical layer and the elevation layer do not overlap.</source>
+        <translation>La couche optique et la couche d'altitude ne se recouvrent pas.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="412"/>
+        <source>The model cannot be used: {}</source>
+        <translation>Le modèle ne peut pas être utilisé : {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="414"/>
+        <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
+        <translation>L'ordre des bandes ne fournit pas les bandes dont le modèle a besoin ({}) ; choisissez « Personnalisé ».</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="422"/>
+        <source>Choose the polygon layer whose features limit the area.</source>
+        <translation>Choisissez la couche de polygones dont les entités délimitent la zone.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="426"/>
+        <source>The chosen area does not overlap the optical layer.</source>
+        <translation>La zone choisie ne recoupe pas la couche optique.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="439"/>
+        <source>Land cover ({})</source>
+        <translation>Occupation du sol ({})</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="454"/>
+        <source>Confidence ({})</source>
+        <translation>Confiance ({})</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="482"/>
+        <source>Cancelling…</source>
+        <translation>Annulation…</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="497"/>
+        <source>GeoFuse: segmenting land cover</source>
+        <translation>GeoFuse : segmentation de l’occupation du sol</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="507"/>
+        <source>Starting the GeoFuse runtime…</source>
+        <translation>Démarrage de l'environnement d'exécution GeoFuse…</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="508"/>
+        <source>Cancel</source>
+        <translation>Annuler</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="525"/>
+        <source>, about {} left</source>
+        <translation>, encore environ {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="526"/>
+        <source>{} / {} tiles</source>
+        <translation>{} / {} tuiles</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="531"/>
+        <source>Starting the GeoFuse runtime… ({})</source>
+        <translation>Démarrage de l'environnement d'exécution GeoFuse… ({})</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="535"/>
+        <source>{:.0f} s</source>
+        <translation>{:.0f} s</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="536"/>
+        <source>{:.0f} min {:.0f} s</source>
+        <translation>{:.0f} min {:.0f} s</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="549"/>
+        <source>Cancelled</source>
+        <translation>Annulé</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="550"/>
+        <source>Segmentation cancelled.</source>
+        <translation>Segmentation annulée.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="552"/>
+        <source>Failed</source>
+        <translation>Échec</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="553"/>
+        <source>unknown error</source>
+        <translation>erreur inconnue</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="554"/>
+        <source>Segmentation failed: {}</source>
+        <translation>La segmentation a échoué : {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="558"/>
+        <source>Done in {}</source>
+        <translation>Terminé en {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="562"/>
+        <source>Land cover segmented in {} ({} tiles).</source>
+        <translation>Occupation du sol segmentée en {} ({} tuiles).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="588"/>
+        <source>The output {} could not be loaded.</source>
+        <translation>La sortie {} n'a pas pu être chargée.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="616"/>
+        <source>The GeoFuse Processing provider is not loaded.</source>
+        <translation>Le fournisseur de traitements GeoFuse n'est pas chargé.</translation>
+    </message>
+</context>
+<context>
+    <name>GeoFusePlugin</name>
+    <message>
+        <location filename="../plugin/geofuse_plugin.py" line="46"/>
+        <source>GeoFuse</source>
+        <translation>GeoFuse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/geofuse_plugin.py" line="48"/>
         <source>Segment land cover from an optical and an elevation layer</source>
         <translation>Segmenter l’occupation du sol à partir d'une couche optique et d'une couche d'altitude</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="52"/>
+        <location filename="../plugin/geofuse_plugin.py" line="56"/>
         <source>&amp;GeoFuse</source>
         <translation>&amp;GeoFuse</translation>
-    </message>
-    <message>
-        <location filename="../plugin/geofuse_plugin.py" line="80"/>
-        <source>Segment land cover from an optical layer and an elevation layer.</source>
-        <translation>Segmenter l’occupation du sol à partir d'une couche optique et d'une couche d'altitude.</translation>
     </message>
 </context>
 <context>
@@ -253,14 +582,77 @@ Version de PyTorch : « auto » installe la version CUDA lorsque nvidia-smi sign
     </message>
 </context>
 <context>
+    <name>RuntimePanel</name>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="82"/>
+        <source>GeoFuse runtime: checking…</source>
+        <translation>Environnement d'exécution GeoFuse : vérification…</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="65"/>
+        <source>Set up / repair runtime</source>
+        <translation>Installer / réparer l'environnement d'exécution</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="68"/>
+        <source>Copy diagnostics</source>
+        <translation>Copier le diagnostic</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="84"/>
+        <source>Checking the GeoFuse runtime</source>
+        <translation>Vérification de l'environnement d'exécution GeoFuse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="86"/>
+        <source>GeoFuse runtime: cannot check ({})</source>
+        <translation>Environnement d'exécution GeoFuse : vérification impossible ({})</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="108"/>
+        <source>GeoFuse runtime: Python {}, torch {}, CUDA: {}</source>
+        <translation>Environnement d'exécution GeoFuse : Python {}, torch {}, CUDA : {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="108"/>
+        <source>yes</source>
+        <translation>oui</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="108"/>
+        <source>no</source>
+        <translation>non</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="115"/>
+        <source>Repair runtime</source>
+        <translation>Réparer l'environnement d'exécution</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="119"/>
+        <source>the check failed</source>
+        <translation>la vérification a échoué</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="120"/>
+        <source>GeoFuse runtime: not usable. {}</source>
+        <translation>Environnement d'exécution GeoFuse : inutilisable. {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="122"/>
+        <source>Set up runtime</source>
+        <translation>Installer l'environnement d'exécution</translation>
+    </message>
+</context>
+<context>
     <name>SegmentAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="71"/>
+        <location filename="../plugin/algorithms/segment.py" line="93"/>
         <source>Segment land cover (optical + elevation)</source>
         <translation>Segmenter l’occupation du sol (optique + altitude)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="75"/>
+        <location filename="../plugin/algorithms/segment.py" line="97"/>
         <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
 
 The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
@@ -277,89 +669,104 @@ Modèle : un point de contrôle GeoFuse (.pt) ; vide, le modèle de démonstrati
 Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python séparé avec PyTorch (voir « Créer l'environnement d'exécution GeoFuse ») ; QGIS lui-même ne charge jamais PyTorch.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="91"/>
+        <location filename="../plugin/algorithms/segment.py" line="113"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Couche optique (RVB ou IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="94"/>
+        <location filename="../plugin/algorithms/segment.py" line="116"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Couche d'altitude (MNS ou nMNS)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="97"/>
+        <location filename="../plugin/algorithms/segment.py" line="119"/>
         <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modèle (point de contrôle GeoFuse ; vide : modèle de démonstration fourni)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="107"/>
+        <location filename="../plugin/algorithms/segment.py" line="129"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Bandes optiques, dans l'ordre du modèle (vide : les premières bandes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="116"/>
+        <location filename="../plugin/algorithms/segment.py" line="138"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="120"/>
+        <location filename="../plugin/algorithms/segment.py" line="142"/>
         <source>Tile size (pixels; 0 = the size the model was trained on)</source>
         <translation>Taille des tuiles (pixels ; 0 = la taille d’entraînement du modèle)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="130"/>
+        <location filename="../plugin/algorithms/segment.py" line="152"/>
         <source>Tile overlap (pixels)</source>
         <translation>Recouvrement des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="140"/>
+        <location filename="../plugin/algorithms/segment.py" line="162"/>
         <source>Tiles per batch</source>
         <translation>Tuiles par lot</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="152"/>
+        <location filename="../plugin/algorithms/segment.py" line="174"/>
         <source>Extent (empty: the whole optical layer)</source>
         <translation>Emprise (vide : toute la couche optique)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="157"/>
+        <location filename="../plugin/algorithms/segment.py" line="189"/>
         <source>Land cover</source>
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="158"/>
+        <location filename="../plugin/algorithms/segment.py" line="190"/>
         <source>Confidence</source>
         <translation>Confiance</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="163"/>
+        <location filename="../plugin/algorithms/segment.py" line="195"/>
         <source>Tiles processed</source>
         <translation>Tuiles traitées</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="164"/>
+        <location filename="../plugin/algorithms/segment.py" line="196"/>
         <source>Seconds taken</source>
         <translation>Durée (secondes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="173"/>
+        <location filename="../plugin/algorithms/segment.py" line="208"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Le recouvrement doit être inférieur à la moitié de la taille des tuiles.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="188"/>
+        <location filename="../plugin/algorithms/segment.py" line="223"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Aucun modèle indiqué et le modèle de démonstration fourni est absent ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="235"/>
+        <location filename="../plugin/algorithms/segment.py" line="306"/>
         <source>{}: {:,.1f} m²</source>
         <translation>{} : {:,.1f} m²</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="237"/>
+        <location filename="../plugin/algorithms/segment.py" line="308"/>
         <source>{}: {} pixels</source>
         <translation>{} : {} pixels</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="179"/>
+        <source>Area: polygons (pixels outside become nodata; empty: no mask)</source>
+        <translation>Zone : polygones (les pixels en dehors deviennent nodata ; vide : pas de masque)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="197"/>
+        <source>Class areas and class table (JSON)</source>
+        <translation>Surfaces des classes et table des classes (JSON)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="284"/>
+        <source>The mask polygons do not overlap the optical layer (or the extent).</source>
+        <translation>Les polygones du masque ne recoupent pas la couche optique (ni l'emprise).</translation>
     </message>
 </context>
 <context>

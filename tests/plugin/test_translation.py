@@ -1,0 +1,121 @@
+"""Translations: German comes out (Processing and the dock) under a German user locale, English again once
+the translator is removed; the shipped .ts files translate every string of the code, the .qm files are
+their compilation."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from qgis.core import QgsSettings
+from qgis.gui import QgisInterface
+from qgis.PyQt.QtCore import QCoreApplication, QEvent
+
+from geofuse.plugin.algorithms.segment import SegmentAlgorithm
+from geofuse.plugin.dock import GeoFuseDock
+from geofuse.plugin.translation import install_translator, remove_translator, user_language
+
+REPO = Path(__file__).resolve().parents[2]
+LANGUAGES = ("de", "fr")
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+@pytest.fixture
+def german_locale() -> Iterator[None]:
+    """QGIS's user locale set to German (as Settings ▸ Options ▸ General does), restored afterwards."""
+    settings = QgsSettings()
+    keys = ("locale/userLocale", "locale/overrideFlag")
+    saved = {key: settings.value(key) for key in keys if settings.contains(key)}
+    settings.setValue("locale/userLocale", "de")
+    settings.setValue("locale/overrideFlag", True)
+    yield
+    for key in keys:
+        if key in saved:
+            settings.setValue(key, saved[key])
+        else:
+            settings.remove(key)
+
+
+def segment_button_text(iface: QgisInterface) -> str:
+    """The Segment button's text of a freshly built dock (built, read, destroyed)."""
+    dock = GeoFuseDock(iface)
+    try:
+        return dock.segment_button.text()
+    finally:
+        dock.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def test_german_locale_translates_and_removing_the_translator_restores_english(
+    german_locale: None, qgis_iface: QgisInterface
+) -> None:
+    assert SegmentAlgorithm().displayName() == "Segment land cover (optical + elevation)"
+    assert segment_button_text(qgis_iface) == "Segment"
+    assert user_language() == "de"
+    translator = install_translator()
+    assert translator is not None
+    try:
+        algorithm = SegmentAlgorithm()
+        assert algorithm.displayName() == "Landbedeckung segmentieren (optisch + Höhe)"
+        assert algorithm.group() == "Landbedeckung"
+        assert algorithm.shortHelpString().startswith("Ordnet jedes Pixel des optischen Layers")
+        assert segment_button_text(qgis_iface) == "Segmentieren"
+    finally:
+        remove_translator(translator)
+    assert SegmentAlgorithm().displayName() == "Segment land cover (optical + elevation)"
+    assert segment_button_text(qgis_iface) == "Segment"
+
+
+def test_a_language_without_translation_installs_nothing() -> None:
+    assert install_translator("xx") is None
+    remove_translator(None)
+
+
+def messages(ts: Path) -> dict[tuple[str, str], ET.Element]:
+    """(context, source) → the <translation> element, for every message of a .ts file."""
+    root = ET.parse(ts).getroot()
+    return {
+        (context.findtext("name", ""), message.findtext("source", "")): message.find("translation")
+        for context in root.iter("context")
+        for message in context.iter("message")
+    }
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_string_is_translated(language: str) -> None:
+    found = messages(REPO / "i18n" / f"geofuse_{language}.ts")
+    assert len(found) > 50
+    for (context, source), translation in found.items():
+        assert translation is not None and translation.get("type") is None, (context, source)
+        assert (translation.text or "").strip(), (context, source)
+        assert sorted(PLACEHOLDER.findall(translation.text)) == sorted(PLACEHOLDER.findall(source)), source
+
+
+def test_ts_files_hold_every_string_of_the_code_and_qm_files_are_compiled_from_them(tmp_path: Path) -> None:
+    for tool in ("pylupdate5", "lrelease"):
+        assert shutil.which(tool), f"{tool} missing: run `make setup`"
+    sources = subprocess.run(
+        ["git", "ls-files", "--", "plugin/*.py"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for language in LANGUAGES:
+        committed = REPO / "i18n" / f"geofuse_{language}.ts"
+        fresh = tmp_path / committed.name
+        shutil.copy(committed, fresh)
+        subprocess.run(
+            ["pylupdate5", "-noobsolete", *sources, "-ts", str(fresh)],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        in_code, shipped = set(messages(fresh)), set(messages(committed))
+        new, gone = in_code - shipped, shipped - in_code
+        assert not new, f"strings missing from {committed.name} (run make translations): {sorted(new)}"
+        assert not gone, f"strings in {committed.name} the code no longer has (run make translations): {gone}"
+        compiled = tmp_path / f"geofuse_{language}.qm"
+        subprocess.run(["lrelease", "-silent", str(committed), "-qm", str(compiled)], check=True)
+        assert compiled.read_bytes() == committed.with_suffix(".qm").read_bytes(), "run make translations"

@@ -29,7 +29,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 from qgis.gui import QgisInterface, QgsCollapsibleGroupBox, QgsDockWidget, QgsFileWidget, QgsMapLayerComboBox
-from qgis.PyQt.QtCore import QTimer, QUrl
+from qgis.PyQt.QtCore import Qt, QTimer, QUrl
 from qgis.PyQt.QtGui import QDesktopServices, QShowEvent
 from qgis.PyQt.QtWidgets import (
     QCheckBox,
@@ -135,9 +135,10 @@ class GeoFuseDock(QgsDockWidget):
         self.resolution_warning.setObjectName("resolutionWarning")
         self.resolution_warning.setWordWrap(True)
         self.resolution_warning.setStyleSheet("color: #b35900;")
+        self.card_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         form.addRow(self.tr("Model"), self.model_widget)
-        form.addRow("", self.card_label)
-        form.addRow("", self.resolution_warning)
+        form.addRow(self.card_label)
+        form.addRow(self.resolution_warning)
 
         self.area_combo = QComboBox(body)
         self.area_combo.setObjectName("areaCombo")

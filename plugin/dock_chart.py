@@ -23,7 +23,7 @@ from qgis.PyQt.QtWidgets import (
 
 BAR_HEIGHT = 14
 BAR_GAP = 4
-LABEL_WIDTH = 120
+LABEL_GAP = 8
 
 
 @dataclass(frozen=True)
@@ -78,13 +78,14 @@ class ClassBarChart(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         text_colour = self.palette().color(self.foregroundRole())
-        label_width = min(LABEL_WIDTH, self.width() // 3)
+        names = max((self.fontMetrics().horizontalAdvance(share.name) for share in self.shares), default=0)
+        label_width = min(names + LABEL_GAP, self.width() // 2)
         bar_space = max(10, self.width() - label_width - 60)
         for row, share in enumerate(self.shares):
             top = BAR_GAP + row * (BAR_HEIGHT + BAR_GAP)
             painter.setPen(text_colour)
             painter.drawText(
-                QRectF(0, top, label_width - 4, BAR_HEIGHT),
+                QRectF(0, top, label_width - LABEL_GAP / 2, BAR_HEIGHT),
                 int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
                 share.name,
             )

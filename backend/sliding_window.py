@@ -101,10 +101,14 @@ RowWriter = Callable[[int, np.ndarray, np.ndarray], None]
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    """Offsets of the tiles along one axis: a stride of ``tile - overlap``, the last tile flush with the end.
+    """Offsets of the tiles along one axis: the fewest tiles that overlap by at least ``overlap``, spread
+    evenly from 0 to ``length - tile``.
 
     Every tile lies wholly inside ``[0, length)`` (so all tiles of a raster have the same size and can be
-    batched); an axis shorter than ``tile`` gets one tile of its full length.
+    batched); an axis shorter than ``tile`` gets one tile of its full length. Even spacing (rather than a
+    fixed stride and a last tile pushed flush with the end) keeps every overlap close to ``overlap``: the
+    rows two strips share are carried at the raster's full width, so one nearly complete overlap would
+    cost a tile's height of full-width logits.
 
     Raises:
         ValueError: If ``tile`` is not positive or ``overlap`` not in ``0..tile-1``.
@@ -115,10 +119,8 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
         raise ValueError(f"overlap must be in 0..{tile - 1} for tile {tile}, got {overlap}")
     if length <= tile:
         return [0]
-    stride = tile - overlap
-    starts = list(range(0, length - tile, stride))
-    starts.append(length - tile)
-    return starts
+    gaps = -(-(length - tile) // (tile - overlap))
+    return [(length - tile) * index // gaps for index in range(gaps + 1)]
 
 
 def blend_weights(height: int, width: int, overlap: int) -> np.ndarray:
@@ -208,21 +210,50 @@ class _Carry:
 class _Strip:
     """One row of tiles: a rolling buffer two tiles wide, finished column by column from left to right.
 
-    Columns left of the newest tile are complete; their top ``final`` rows (which no later strip reaches)
-    become labels, the rows below go to the carry of the next strip.
+    Columns left of the newest tile are complete; their top ``final`` rows (which no later row of tiles
+    reaches) become labels, the rows below go to the carry of the next row of tiles. Every buffer is
+    allocated once per raster and reused row after row (the two carry buffers swap roles): allocating and
+    freeing full-width arrays per row raises glibc's mmap threshold and fragments the heap, so resident
+    memory would grow with the raster's width.
     """
 
-    def __init__(self, classes: int, tile_h: int, tile_w: int, width: int, final: int, carry: _Carry) -> None:
-        self.final, self.carry, self.base = final, carry, 0
-        self.labels = np.empty((final, width), np.uint8)
-        self.confidence = np.empty((final, width), np.float32)
-        self.next_carry = _Carry(
-            np.zeros((classes, tile_h - final, width), np.float32),
-            np.zeros((tile_h - final, width), np.float32),
-        )
+    def __init__(self, classes: int, tile_h: int, tile_w: int, width: int, carried_rows: int) -> None:
+        self.tile_h, self.final, self.base, self.side = tile_h, tile_h, 0, 0
+        self.rows_labels = np.empty((tile_h, width), np.uint8)
+        self.rows_confidence = np.empty((tile_h, width), np.float32)
+        self.carries = [
+            _Carry(
+                np.zeros((classes, carried_rows, width), np.float32),
+                np.zeros((carried_rows, width), np.float32),
+            )
+            for _ in range(2)
+        ]
+        self.carry = self.next_carry = self._carry(0, 0)
         self.logits = np.zeros((classes, tile_h, 2 * tile_w), np.float32)
         self.weights = np.zeros((tile_h, 2 * tile_w), np.float32)
         self.valid = np.zeros((tile_h, 2 * tile_w), bool)
+
+    def _carry(self, side: int, rows: int) -> _Carry:
+        return _Carry(self.carries[side].logits[:, :rows], self.carries[side].weights[:rows])
+
+    def start(self, final: int) -> None:
+        """Begin the next row of tiles, whose top ``final`` rows no later row of tiles reaches."""
+        self.carry = self._carry(self.side, self.tile_h - self.final)
+        self.side = 1 - self.side
+        self.next_carry = self._carry(self.side, self.tile_h - final)
+        self.next_carry.logits[:] = 0
+        self.next_carry.weights[:] = 0
+        self.final, self.base = final, 0
+
+    @property
+    def labels(self) -> np.ndarray:
+        """(final, W) class indices of the finished rows."""
+        return self.rows_labels[: self.final]
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """(final, W) max softmax probability of the finished rows."""
+        return self.rows_confidence[: self.final]
 
     def add(self, col: int, weighted_logits: np.ndarray, weight: np.ndarray, valid: np.ndarray) -> None:
         """Add a tile's weighted logits (K, h, w) at column ``col`` (tiles arrive left to right)."""
@@ -295,11 +326,11 @@ def stream_predict(
     classes = card.model.num_classes
     runner = _BatchRunner(forward, batch_size, torch.device(device))
     total, done = len(rows) * len(cols), 0
-    carry = _Carry(np.zeros((classes, 0, width), np.float32), np.zeros((0, width), np.float32))
+    finals = [end - start for start, end in zip(rows, [*rows[1:], height], strict=True)]
+    strip = _Strip(classes, tile_h, tile_w, width, tile_h - min(finals))
 
-    for index, y in enumerate(rows):
-        final = (rows[index + 1] if index + 1 < len(rows) else height) - y
-        strip = _Strip(classes, tile_h, tile_w, width, final, carry)
+    for y, final in zip(rows, finals, strict=True):
+        strip.start(final)
         for first in range(0, len(cols), batch_size):
             if cancel is not None and cancel():
                 raise SegmentationCancelled("segmentation cancelled")
@@ -317,7 +348,6 @@ def stream_predict(
                 progress(TileProgress(done, total))
         strip.flush(width)
         write_rows(y, strip.labels, strip.confidence)
-        carry = strip.next_carry
     return StreamStats(total, runner.batch_size)
 
 

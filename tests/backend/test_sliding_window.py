@@ -58,6 +58,8 @@ def test_tiles_cover_the_axis_inside_it(length: int, tile: int, overlap_share: f
     assert starts[0] == 0 and starts[-1] + size == length
     assert all(start >= 0 and start + size <= length for start in starts)
     assert all(0 < b - a <= tile - overlap for a, b in itertools.pairwise(starts))
+    strides = {b - a for a, b in itertools.pairwise(starts)}
+    assert max(strides, default=0) - min(strides, default=0) <= 1  # evenly spread: no near-total overlap
 
 
 def test_bad_tiling_is_refused() -> None:

@@ -99,7 +99,7 @@ def test_metadata_changelog_is_generated_from_changelog_md(tmp_path: Path) -> No
     assert package.read_metadata(metadata)["changelog"].strip() == package.metadata_changelog(changelog)
     assert package.metadata_problems(metadata, changelog) == []
     stale = tmp_path / "metadata.txt"
-    stale.write_text(metadata.replace("- German and French translations.", "- old"), encoding="utf-8")
+    stale.write_text(metadata.replace("- German and French translations", "- old"), encoding="utf-8")
     assert package.metadata_problems(stale.read_text(encoding="utf-8"), changelog)
     assert package.sync_changelog(stale, REPO / "CHANGELOG.md")
     assert stale.read_text(encoding="utf-8") == metadata

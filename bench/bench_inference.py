@@ -3,7 +3,8 @@
 For each size N the script writes an N × N optical + DSM pair (a 1024² synthetic scene repeated with
 windowed writes, so preparing 8192² needs little memory), then runs ``segment_rasters`` in a fresh Python
 process per run and reads that process's peak resident set size (``ru_maxrss``), so each number belongs to
-one segmentation alone. Throughput counts segmentation time only (not interpreter start or model load).
+one segmentation alone. Throughput counts segmentation time only (not interpreter start, model load, or one
+warm-up forward pass on a zero tile before the clock starts).
 Targets (issue 5): peak RSS at 8192² within 15 % of 2048², throughput within 15 % across sizes.
 
     .venv/bin/python bench/bench_inference.py                      # 2048 4096 8192, 3 runs each
@@ -73,6 +74,12 @@ def child(args: argparse.Namespace) -> None:
         convolution = torch.nn.Conv2d(4, model.card.model.num_classes, 1)
         model = LoadedModel(
             lambda optical, elevation: convolution(torch.cat([optical, elevation], 1)), model.card
+        )
+    card = model.card.model
+    with torch.inference_mode():  # warm-up: one-off allocations and kernel choices are not throughput
+        model.network(
+            torch.zeros(1, card.optical_channels, args.tile, args.tile),
+            torch.zeros(1, card.elevation_channels, args.tile, args.tile),
         )
     output = Path(args.output)
     started = time.perf_counter()

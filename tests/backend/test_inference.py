@@ -22,7 +22,7 @@ from torch import nn
 
 from geofuse.backend.checkpoint import ModelCard
 from geofuse.backend.classes import IGNORE_INDEX
-from geofuse.backend.data.normalize import NormalizationConfig, normalize_elevation, normalize_optical
+from geofuse.backend.data.normalize import normalize_elevation, normalize_optical
 from geofuse.backend.data.synthetic import generate_scene, write_scene
 from geofuse.backend.inference import (
     LoadedModel,
@@ -93,16 +93,11 @@ def test_fitted_stand_in_learned_the_scene(fitted: LoadedModel, tmp_path: Path) 
 def test_tiled_1024_agrees_with_one_pass_and_keeps_the_optical_grid(
     fitted: LoadedModel, tmp_path: Path
 ) -> None:
-    """Tiling and blending alone must not change the classes. The elevation here is an nDSM normalised
-    with ``elevation_mode="absolute"``: with ``"local_ground"`` every window (training crop, tile, or the
-    whole raster in one pass) takes its own ground reference, so one pass over 1024² sees other inputs than
-    512² tiles do by design of the normalisation, not because of tiling."""
-    scene = generate_scene(903, 1024, 1024)
-    scene = replace(scene, dsm=scene.dsm - scene.terrain)
-    optical, elevation = tmp_path / "o.tif", tmp_path / "ndsm.tif"
-    write_scene(scene, optical, elevation, tmp_path / "l.tif")
-    card = replace(CARD, normalization=NormalizationConfig(elevation_mode="absolute"))
-    model = LoadedModel(fitted.network, card)
+    """Tiling and blending must not change the classes: the DSM's ground is estimated from a halo around
+    every tile (``elevation_mode="ground_filter"``), so 512² tiles see what one pass over 1024² sees."""
+    assert CARD.normalization.elevation_mode == "ground_filter"
+    optical, elevation, _ = write_pair(tmp_path, 903, size=1024)
+    model = fitted
     tiled = segment_rasters(
         optical, elevation, tmp_path / "tiled.tif", model, SegmentOptions(tile=512, overlap=64, batch_size=2)
     )

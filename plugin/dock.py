@@ -436,6 +436,8 @@ class GeoFuseDock(QgsDockWidget):
         optical, elevation = self.optical_combo.currentLayer(), self.elevation_combo.currentLayer()
         project = QgsProject.instance()
         output = self.output_widget.filePath().strip()
+        if output and Path(output).suffix.lower() not in {".tif", ".tiff"}:
+            output += ".tif"  # the worker writes GeoTIFF whatever the name says
         destination = QgsProcessingOutputLayerDefinition(output or "TEMPORARY_OUTPUT", project)
         destination.destinationName = self.tr("Land cover ({})").format(optical.name())
         parameters: dict[str, Any] = {
@@ -609,15 +611,18 @@ class GeoFuseDock(QgsDockWidget):
         QDesktopServices.openUrl(QUrl(HELP_URL))
 
     def open_runtime_setup(self) -> None:
-        """The ``geofuse:install_runtime`` dialog; the runtime line is checked again when it closes."""
+        """The ``geofuse:install_runtime`` dialog; the runtime line is checked again when it has run."""
         from processing import createAlgorithmDialog
 
         self.setup_dialog = createAlgorithmDialog("geofuse:install_runtime", {})
         if self.setup_dialog is None:
             self.notify(self.tr("The GeoFuse Processing provider is not loaded."), Qgis.MessageLevel.Critical)
             return
-        self.setup_dialog.finished.connect(lambda result: self.runtime.check())
+        self.setup_dialog.algorithmFinished.connect(self._runtime_set_up)  # bound method: no cycle
         self.setup_dialog.show()
+
+    def _runtime_set_up(self, successful: bool, results: dict) -> None:
+        self.runtime.check()
 
     def showEvent(self, event: QShowEvent) -> None:
         """Check the runtime the first time the dock is shown (in the background)."""
@@ -630,6 +635,10 @@ class GeoFuseDock(QgsDockWidget):
         project = QgsProject.instance()
         project.legendLayersAdded.disconnect(self._guess_layers)
         project.readProject.disconnect(self._restore_layers)
+        if self.setup_dialog is not None:
+            self.setup_dialog.close()
+            self.setup_dialog.deleteLater()
+            self.setup_dialog = None
         if self.run is not None:
             self.run.cancel()
         self.runtime.cancel()

@@ -54,10 +54,12 @@ def read_scene_list(path: Path) -> list[tuple[Path, Path, Path]]:
 
 def run(args: argparse.Namespace) -> int:
     """Segment this rank's share of the list; exit status 1 if any scene failed."""
-    import rasterio
+    from rasterio._err import CPLE_BaseError
+    from rasterio.errors import RasterioError
 
     from geofuse.backend.checkpoint import CheckpointError
     from geofuse.backend.inference import LoadedModel, SegmentationError, SegmentOptions, segment_rasters
+    from geofuse.backend.worker import error_text
 
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     device = args.device
@@ -90,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
         )
         try:
             result = segment_rasters(optical, elevation, output, model, options)
-        except (SegmentationError, ValueError, rasterio.errors.RasterioError) as failure:
-            print(f"geofuse: error: {prefix}{optical}: {failure}", file=sys.stderr)
+        except (SegmentationError, ValueError, OSError, RasterioError, CPLE_BaseError) as failure:
+            print(f"geofuse: error: {prefix}{optical}: {error_text(failure)}", file=sys.stderr)
             failed += 1
             continue
         print(f"{prefix}done {output} ({result.tiles} tiles, {result.elapsed_s:.1f} s)")

@@ -161,13 +161,6 @@ def test_stopping_at_a_random_point_leaves_nothing(
     assert digest(scene) == inputs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inference.segment_rasters renames the .qml and .aux.xml into place before the class raster, and "
-    "its cleanup only removes temporaries, so an interrupt (or a failing rename) between the renames leaves "
-    "a .qml without its raster (or, with overwrite, a new style beside the old raster); fix: record each "
-    "final path as it is renamed into place and, in the `except BaseException` cleanup, unlink those too",
-)
 def test_an_interrupt_between_the_final_renames_leaves_no_stray_sidecar(
     tiny: LoadedModel, scene: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -314,12 +307,6 @@ def test_a_full_disk_is_a_clear_error_with_nothing_left(full_disk) -> None:
     assert after == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inference.segment_rasters lets rasterio's 'Write failed' escape without saying which file; fix: "
-    "re-raise write errors (OSError, RasterioError, CPLE_BaseError) while writing the outputs as "
-    "SegmentationError(f'cannot write {output_path} (is the disk full?): {reason}')",
-)
 def test_a_full_disk_error_names_the_output(full_disk) -> None:
     done, output, _, _ = full_disk
     assert str(output) in done.stderr.strip().splitlines()[-1]
@@ -454,15 +441,6 @@ def test_two_segmentations_at_once_on_different_outputs_are_both_correct(
     assert files(tmp_path) == ["a.qml", "a.tif", "a.tif.aux.xml", "b.qml", "b.tif", "b.tif.aux.xml"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nothing stops a second segmentation of an output that another one is writing: both write "
-    "their own temporaries and the later rename wins. Fix in inference.segment_rasters: before creating "
-    "temporaries take a non-blocking exclusive lock on a lock file beside the output (fcntl.flock on "
-    "POSIX, msvcrt.locking on Windows; the kernel drops it if the process dies), re-checking after locking "
-    "that the path still names the locked file; refuse with SegmentationError(f'{output} is being written "
-    "by another segmentation'); unlink the lock file after the final renames",
-)
 def test_a_second_segmentation_of_the_same_output_is_refused(
     tiny: LoadedModel, scene: tuple[Path, Path], tmp_path: Path, reference: Path
 ) -> None:
@@ -482,3 +460,37 @@ def test_a_second_segmentation_of_the_same_output_is_refused(
     assert not isinstance(outcome[0], BaseException), outcome
     assert np.array_equal(read(output), read(reference))
     assert [name for name in files(tmp_path) if ".tmp" in name or ".lock" in name] == []
+
+
+def test_a_full_disk_fails_one_scene_of_a_batch_and_the_batch_goes_on(
+    model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from geofuse.backend.cli import main
+
+    rows = ["optical,elevation,output"]
+    for seed in (41, 42):
+        optical, elevation = tmp_path / f"optical_{seed}.tif", tmp_path / f"elevation_{seed}.tif"
+        write_scene(generate_scene(seed, 48, 48), optical, elevation, tmp_path / f"labels_{seed}.tif")
+        rows.append(f"{optical.name},{elevation.name},out/{seed}.tif")
+    (tmp_path / "scenes.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write = rasterio.io.DatasetWriter.write
+
+    def full(self, *args, **kwargs):
+        if ".41." in self.name:
+            raise OSError(28, "No space left on device")
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(rasterio.io.DatasetWriter, "write", full)
+    argv = ["segment-batch", str(tmp_path / "scenes.csv"), "--model", str(model_path), "--device", "cpu",
+            "--tile", "48", "--overlap", "8"]  # fmt: skip
+
+    assert main(argv) == 1
+
+    captured = capsys.readouterr()
+    assert "No space left on device" in captured.err and "Traceback" not in captured.err
+    assert "1 segmented, 0 skipped, 1 failed of 2 scene(s)" in captured.out
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        "42.qml",
+        "42.tif",
+        "42.tif.aux.xml",
+    ]

@@ -274,3 +274,14 @@ def test_broken_checkpoints_through_the_cli_are_one_line(
     err = capsys.readouterr().err.strip()
     assert words in err and len(err.splitlines()) == 1 and "Traceback" not in err
     assert not output.exists()
+
+
+def test_the_bundled_demo_model_passes_the_checks() -> None:
+    """The shipped checkpoint must stay loadable by the code it ships with (re-saved on retraining)."""
+    from geofuse.backend.inference import DEMO_MODEL
+
+    if not DEMO_MODEL.is_file():
+        pytest.skip(f"{DEMO_MODEL} is not built here (make demo-model)")
+    assert torch.load(DEMO_MODEL, weights_only=True)["version"] == FORMAT_VERSION
+    checkpoint = load_checkpoint(DEMO_MODEL)
+    assert checkpoint.build_model().config == checkpoint.card.model

@@ -17,6 +17,7 @@ from qgis.core import (
     Qgis,
     QgsApplication,
     QgsCoordinateTransform,
+    QgsMapLayer,
     QgsMapLayerProxyModel,
     QgsMessageLog,
     QgsProcessingOutputLayerDefinition,
@@ -46,7 +47,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from .algorithms.common import DEMO_MODEL
+from .algorithms.common import DEMO_MODEL, file_source
 from .dock_bands import BandMapping
 from .dock_card import CardCache, CardError, CardInfo
 from .dock_chart import ClassAreaSummary, class_shares
@@ -441,8 +442,8 @@ class GeoFuseDock(QgsDockWidget):
         destination = QgsProcessingOutputLayerDefinition(output or "TEMPORARY_OUTPUT", project)
         destination.destinationName = self.tr("Land cover ({})").format(optical.name())
         parameters: dict[str, Any] = {
-            "OPTICAL": optical.id(),
-            "ELEVATION": elevation.id(),
+            "OPTICAL": self.input_value(optical),
+            "ELEVATION": self.input_value(elevation),
             "MODEL": self.model_widget.filePath().strip() or str(DEMO_MODEL),
             "OPTICAL_BANDS": self.bands.band_numbers(),
             "DEVICE": self.device_combo.currentData() or "auto",
@@ -460,7 +461,7 @@ class GeoFuseDock(QgsDockWidget):
         if mode == AREA_CANVAS:
             parameters["EXTENT"] = QgsReferencedRectangle(self.area_rectangle(optical), optical.crs())
         elif mode == AREA_POLYGONS:
-            parameters["MASK"] = self.mask_combo.currentLayer().id()
+            parameters["MASK"] = self.input_value(self.mask_combo.currentLayer())
         else:
             common = (
                 QgsCoordinateTransform(elevation.crs(), optical.crs(), project.transformContext())
@@ -474,6 +475,19 @@ class GeoFuseDock(QgsDockWidget):
             ):
                 parameters["EXTENT"] = QgsReferencedRectangle(common, optical.crs())
         return parameters
+
+    @staticmethod
+    def input_value(layer: QgsMapLayer) -> str:
+        """How the task names an input layer.
+
+        A plain raster or vector file is passed as its file, so the task's thread opens its own copy and never
+        touches the project's layer; other layers (memory, WMS, databases) by id.
+        """
+        if isinstance(layer, QgsRasterLayer):
+            return file_source(layer) or layer.id()
+        if layer.providerType() == "ogr" and Path(layer.source().split("|")[0]).is_file():
+            return layer.source()
+        return layer.id()
 
     @staticmethod
     def _corners(rectangle: QgsRectangle) -> tuple[float, float, float, float]:

@@ -22,6 +22,7 @@ stderr. Exit status: 0 result, 1 error, 2 cancelled.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
@@ -41,6 +42,8 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CANCELLED = 2
 STOP_WORDS = ("stop", "cancel")
+DEFERRING = "See previous exception for details."
+FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
 
 
 class RequestError(ValueError):
@@ -362,18 +365,23 @@ def _plain(result: Any) -> dict[str, Any]:
 
 
 def error_text(error: BaseException) -> str:
-    """The error's message followed by its causes' (GDAL's reason behind rasterio's "Write failed. See
-    previous exception for details."), without repeats: one line a user can act on."""
-    parts: list[str] = []
-    seen: set[int] = set()
+    """The error's message on one line, with its cause's where the message only points there (rasterio's
+    "Write failed. See previous exception for details." holds GDAL's reason in the cause)."""
+    text = " ".join(str(error).split())
+    cause = error.__cause__ or error.__context__
+    if text.endswith(DEFERRING) and cause is not None:
+        return f"{text.removesuffix(DEFERRING).rstrip(' .')}: {error_text(cause)}"
+    return text or type(error).__name__
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error and the errors it was raised from or during."""
+    links: list[BaseException] = []
     current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        text = " ".join(str(current).split()).removesuffix(" See previous exception for details.").rstrip(".")
-        if text and text not in parts:
-            parts.append(text)
+    while current is not None and all(current is not link for link in links):
+        links.append(current)
         current = current.__cause__ or current.__context__
-    return ": ".join(parts) or type(error).__name__
+    return links
 
 
 def explain(error: BaseException) -> tuple[str, str]:
@@ -392,20 +400,20 @@ def explain(error: BaseException) -> tuple[str, str]:
         )
     if isinstance(error, MemoryError):
         return "The computer ran out of memory. Use a smaller tile size or batch size.", "resources"
+    if any(isinstance(link, OSError) and link.errno in FULL_DISK for link in _chain(error)):
+        return f"The disk is full: {error_text(error)}", "resources"
     if isinstance(error, FileNotFoundError):
         missing = error.filename or text
         return f"File not found: {missing}", "user"
     if isinstance(error, PermissionError):
         return f"Permission denied: {error.filename or text}", "user"
-    if isinstance(error, OSError) and getattr(error, "errno", None) == 28:
-        return f"The disk is full: {text}", "resources"
     if name in {"RasterioIOError", "CPLE_OpenFailedError"} or name.startswith("CPLE_"):
         verb = "write" if re.search(r"\b(write|create)", text, re.IGNORECASE) else "read"
         return f"Cannot {verb} the raster: {error_text(error)}", "user"
     if isinstance(
         error, ValueError | FileExistsError
     ):  # RequestError, CheckpointError and the backend's checks
-        return text, "user"
+        return error_text(error), "user"
     return f"GeoFuse worker failed unexpectedly ({name}: {text}). Please report this as a bug.", "internal"
 
 

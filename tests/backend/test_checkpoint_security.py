@@ -105,6 +105,7 @@ def test_hostile_checkpoint_through_the_cli_in_process(
 
     err = capsys.readouterr().err.strip()
     assert "would run code" in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "weights_only" not in err, "torch's advice to load the file unsafely must not reach the user"
     assert not marker.exists() and not output.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         f"{n}.pt" for n in ("in_card", "whole", "legacy")
@@ -135,6 +136,7 @@ def test_hostile_checkpoint_through_the_cli_and_the_worker_as_processes(
     final = json.loads(worker.stdout.splitlines()[-1])
     assert final["type"] == "error" and final["kind"] == "user"
     assert "would run code" in final["message"] and str(path) in final["message"]
+    assert "weights_only" not in final["message"] + cli.stderr
     assert not marker.exists() and not output.exists()
 
 

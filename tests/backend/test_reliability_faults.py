@@ -246,9 +246,9 @@ def test_worker_stopped_at_a_random_tile_exits_cleanly(
 def test_worker_killed_mid_run_never_leaves_a_partial_output(
     scene: tuple[Path, Path], model_path: Path, tmp_path: Path
 ) -> None:
-    """SIGKILL (what the OOM killer sends) gives the worker no chance to clean up: its hidden temporaries may
-    stay (the Processing algorithm removes them, tests/plugin/test_reliability_processing.py), but the
-    output itself only ever appears complete, by a rename."""
+    """SIGKILL (what the OOM killer sends) gives the worker no chance to clean up: its hidden temporaries
+    (and lock file) may stay, for the caller to remove (the Processing algorithm does,
+    tests/plugin/test_reliability_processing.py), but the output itself only ever appears complete."""
     inputs = digest(scene)
     process = start_worker(segment_request(scene, tmp_path / "classes.tif", model_path))
 
@@ -257,7 +257,7 @@ def test_worker_killed_mid_run_never_leaves_a_partial_output(
     assert process.wait(timeout=30) == -signal.SIGKILL
     assert not [m for m in messages if m["type"] in {"result", "error", "cancelled"}]
     leftovers = files(tmp_path)
-    assert all(name.startswith(".classes.") and ".tmp" in name for name in leftovers), leftovers
+    assert all(name.startswith(".classes.") for name in leftovers), f"a visible partial file: {leftovers}"
     assert digest(scene) == inputs
 
 

@@ -152,6 +152,7 @@ def main() -> int:
             GEOFUSE_REPORT=str(report),
             GEOFUSE_MAX_BYTES=str(MAX_BYTES),
             GEOFUSE_TIMEOUT=str(arguments.timeout),
+            GDAL_PAM_ENABLED="NO",  # no .aux.xml statistics files beside the bundled sample
         )
         command = [
             "qgis", "--nologo", "--noversioncheck", "--noplugins", "--profiles-path", str(work / "profiles"),

@@ -21,8 +21,8 @@ import math
 import os
 import secrets
 import time
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,7 @@ import numpy as np
 import rasterio
 import torch
 from rasterio import features
+from rasterio._err import CPLE_BaseError
 from rasterio.enums import MaskFlags, Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
@@ -38,6 +39,7 @@ from rasterio.windows import Window, from_bounds
 from .checkpoint import Checkpoint, ModelCard, load_checkpoint
 from .classes import IGNORE_INDEX
 from .data.normalize import valid_pixels
+from .locking import OutputBusyError, output_lock
 from .models.network import GeoFuseNet
 from .sliding_window import Box, SegmentationCancelled, TileData, TileProgress, stream_predict
 from .styling import colour_table, pam_xml, qml_text, sidecar_paths
@@ -322,6 +324,44 @@ def _windows(
     return output, Window(*(int(v) for v in intersection.flatten()))
 
 
+@contextmanager
+def _writing(output: Path) -> Iterator[None]:
+    """Name the output in write failures (full disk, permissions): GDAL's message names a hidden temporary.
+
+    Wraps the writing calls only, so a failing read mid-run is not reported as a write error."""
+    try:
+        yield
+    except (OSError, rasterio.errors.RasterioError, CPLE_BaseError) as error:
+        raise SegmentationError(f"cannot write {output}: {error}") from error
+
+
+def _place(
+    output_path: Path,
+    temp_output: Path,
+    temp_confidence: Path | None,
+    confidence_path: Path | None,
+    qml_path: Path,
+    aux_path: Path,
+    card: ModelCard,
+    temporaries: list[Path],
+    placed: list[Path],
+) -> None:
+    """Write the sidecars and rename every temporary into place, the class raster last; each final path
+    is recorded in ``placed`` as soon as it exists, so a failure half-way can remove what it placed."""
+    temp_aux = temp_output.with_name(temp_output.name + ".aux.xml")
+    temp_aux.write_text(pam_xml(card.classes), encoding="utf-8")
+    temp_qml = _temporary(qml_path)
+    temporaries.append(temp_qml)
+    temp_qml.write_text(qml_text(card.classes), encoding="utf-8")
+    renames = [(temp_qml, qml_path), (temp_aux, aux_path)]
+    if temp_confidence is not None and confidence_path is not None:
+        renames.append((temp_confidence, confidence_path))
+    renames.append((temp_output, output_path))
+    for temporary, final in renames:
+        os.replace(temporary, final)
+        placed.append(final)
+
+
 def _mask_polygons(path: Path) -> list[dict]:
     """The polygon geometries of a GeoJSON file (FeatureCollection, Feature or bare geometry)."""
     try:
@@ -542,9 +582,15 @@ def segment_rasters(
             return TileData(data, heights, optical_valid, elevation_valid)
 
         temporaries: list[Path] = []
+        placed: list[Path] = []
         try:
             for final in finals:
                 final.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with _writing(output_path):
+                    stack.enter_context(output_lock(output_path))
+            except OutputBusyError as error:
+                raise SegmentationError(str(error)) from error
             temp_output = _temporary(output_path)
             temporaries.append(temp_output)
             temp_confidence = _temporary(confidence_path) if confidence_path else None
@@ -555,26 +601,31 @@ def segment_rasters(
                 temporaries.append(temp_confidence.with_name(temp_confidence.name + ".aux.xml"))
 
             with ExitStack() as outputs:
-                labels_out = outputs.enter_context(
-                    rasterio.open(temp_output, "w", **_profile(optical, output_window, "uint8", IGNORE_INDEX))
-                )
+                with _writing(output_path):
+                    labels_out = outputs.enter_context(
+                        rasterio.open(
+                            temp_output, "w", **_profile(optical, output_window, "uint8", IGNORE_INDEX)
+                        )
+                    )
                 labels_out.write_colormap(1, colour_table(card.classes))
                 labels_out.update_tags(1, **{f"CLASS_{info.index}": info.name for info in card.classes})
                 labels_out.set_band_description(1, "land-cover class")
                 confidence_out = None
                 if temp_confidence is not None:
-                    confidence_out = outputs.enter_context(
-                        rasterio.open(
-                            temp_confidence, "w", **_profile(optical, output_window, "float32", math.nan)
+                    with _writing(output_path):
+                        confidence_out = outputs.enter_context(
+                            rasterio.open(
+                                temp_confidence, "w", **_profile(optical, output_window, "float32", math.nan)
+                            )
                         )
-                    )
                     confidence_out.set_band_description(1, "confidence (max softmax probability)")
                 writer = _BlockWriter(labels_out, confidence_out)
                 row_shift = int(region.row_off - output_window.row_off)
                 col_shift = int(region.col_off - output_window.col_off)
 
                 def write(row: int, labels: np.ndarray, confidence: np.ndarray) -> None:
-                    writer.put(row_shift + row, col_shift, labels, confidence)
+                    with _writing(output_path):
+                        writer.put(row_shift + row, col_shift, labels, confidence)
 
                 def report(tiles: TileProgress) -> None:
                     if progress is None:
@@ -597,23 +648,25 @@ def segment_rasters(
                     progress=report,
                     cancel=cancel,
                 )
-                writer.close()
+                with _writing(output_path):
+                    writer.close()
+                    outputs.close()
 
-            Path(temp_output.with_name(temp_output.name + ".aux.xml")).write_text(
-                pam_xml(card.classes), encoding="utf-8"
-            )
-            temp_qml = _temporary(qml_path)
-            temporaries.append(temp_qml)
-            temp_qml.write_text(qml_text(card.classes), encoding="utf-8")
-            renames = [(temp_qml, qml_path), (temp_output.with_name(temp_output.name + ".aux.xml"), aux_path)]
-            if temp_confidence is not None and confidence_path is not None:
-                renames.append((temp_confidence, confidence_path))
-            renames.append((temp_output, output_path))
-            for temporary, final in renames:
-                os.replace(temporary, final)
+            with _writing(output_path):
+                _place(
+                    output_path,
+                    temp_output,
+                    temp_confidence,
+                    confidence_path,
+                    qml_path,
+                    aux_path,
+                    card,
+                    temporaries,
+                    placed,
+                )
         except BaseException:
-            for temporary in temporaries:
-                temporary.unlink(missing_ok=True)
+            for path in temporaries + placed:
+                path.unlink(missing_ok=True)
             raise
         finally:
             for temporary in temporaries:

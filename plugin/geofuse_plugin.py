@@ -11,6 +11,8 @@ from qgis.PyQt.QtCore import QCoreApplication, Qt
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
+from .translation import install_translator, remove_translator
+
 if TYPE_CHECKING:
     from .dock import GeoFuseDock
 
@@ -26,6 +28,9 @@ class GeoFusePlugin:
         self.action: QAction | None = None
         self.dock: GeoFuseDock | None = None
         self.provider: QgsProcessingProvider | None = None
+        # Installed here, not in initGui: qgis_process only calls initProcessing, and the toolbox names
+        # must be translated there too.
+        self.translator = install_translator()
 
     @staticmethod
     def tr(message: str) -> str:
@@ -70,6 +75,8 @@ class GeoFusePlugin:
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+        remove_translator(self.translator)
+        self.translator = None
 
     def _set_dock_visible(self, visible: bool) -> None:
         if self.dock is None:

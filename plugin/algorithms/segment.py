@@ -34,6 +34,7 @@ from qgis.core import (
     QgsRectangle,
 )
 
+from ...backend.locking import OutputBusyError, output_lock
 from ..styling import ClassStyler
 from ..worker_client import run_worker
 from .common import (
@@ -53,12 +54,19 @@ TYPE_POLYGON = _pick("ProcessingSourceType", "VectorPolygon", QgsProcessing, "Ty
 
 def remove_partial_outputs(outputs: list[str | None], since: float) -> None:
     """Delete the engine's temporary files (``.<stem>.*.tmp<suffix>`` beside each output, made after
-    ``since``) that a killed worker could not clean up itself, so a cancel never leaves partial files."""
+    ``since``) and its lock file, which a killed worker could not clean up itself, so a cancel never
+    leaves partial files. An output whose lock another run holds is left alone: those files are its."""
     for output in filter(None, outputs):
         final = Path(output)
-        for leftover in final.parent.glob(f".{glob.escape(final.stem)}.*.tmp*"):
-            if leftover.is_file() and leftover.stat().st_mtime >= since - 1:
-                leftover.unlink(missing_ok=True)
+        if not final.parent.is_dir():
+            continue
+        try:
+            with output_lock(final):
+                for leftover in final.parent.glob(f".{glob.escape(final.stem)}.*.tmp*"):
+                    if leftover.is_file() and leftover.stat().st_mtime >= since - 1:
+                        leftover.unlink(missing_ok=True)
+        except (OutputBusyError, OSError):
+            continue
 
 
 class SegmentAlgorithm(GeoFuseAlgorithm):

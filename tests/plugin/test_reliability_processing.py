@@ -317,14 +317,6 @@ def test_two_tasks_on_different_outputs_are_both_correct(
     assert not [path for path in tmp_path.rglob("*") if ".tmp" in path.name]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nothing refuses a second segmentation of an output another one is writing (both run, the later "
-    "rename wins). Fix: the engine's output lock (see test_reliability_faults.py::"
-    "test_a_second_segmentation_of_the_same_output_is_refused), and in plugin/algorithms/segment.py call "
-    "remove_partial_outputs only when the worker died (not when it reported an error such as the refusal), "
-    "or it deletes the first run's temporaries",
-)
 def test_a_second_task_on_the_same_output_is_refused(
     segment_inputs: SegmentInputs, fast_model: Path, tmp_path: Path
 ) -> None:

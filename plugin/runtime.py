@@ -15,7 +15,9 @@ bootstrap (:data:`BOOTSTRAP`) that registers the plugin folder as the package ``
 ``geofuse.backend.worker`` as ``__main__``. Nothing is added to ``PYTHONPATH``: putting the plugin's parent
 folder there would also put every other plugin next to it on the runtime's path.
 
-This module runs inside QGIS: PyQGIS and the standard library only.
+This module runs inside QGIS: PyQGIS and the standard library only. Its messages for the user are
+translated under the context ``Runtime``; the diagnostics report stays English (it goes into bug reports,
+and the dock reads it back).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qgis.core import QgsApplication, QgsSettings
+from qgis.PyQt.QtCore import QCoreApplication
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
 ENV_VAR = "GEOFUSE_PYTHON"
@@ -149,16 +152,22 @@ def find_runtime() -> Runtime:
     if configured:
         if not Path(configured).is_file():
             raise RuntimeNotFoundError(
-                f"{ENV_VAR} is set to '{configured}', which is not a file. Point it at a Python that has "
-                "torch, numpy and rasterio, or unset it."
+                QCoreApplication.translate(
+                    "Runtime",
+                    "{variable} is set to '{path}', which is not a file. Point it at a Python that has "
+                    "torch, numpy and rasterio, or unset it.",
+                ).format(variable=ENV_VAR, path=configured)
             )
         return Runtime(Path(configured), ENV_VAR)
     setting = str(QgsSettings().value(SETTINGS_KEY, "") or "").strip()
     if setting:
         if not Path(setting).is_file():
             raise RuntimeNotFoundError(
-                f"The GeoFuse runtime set in the plugin settings, '{setting}', does not exist. Choose "
-                "another Python or clear the setting."
+                QCoreApplication.translate(
+                    "Runtime",
+                    "The GeoFuse runtime set in the plugin settings, '{path}', does not exist. Choose "
+                    "another Python or clear the setting.",
+                ).format(path=setting)
             )
         return Runtime(Path(setting), "plugin setting")
     created = venv_python(runtime_venv_dir())
@@ -168,9 +177,12 @@ def find_runtime() -> Runtime:
     if own is not None and has_runtime_packages(own):
         return Runtime(own, "QGIS's Python")
     raise RuntimeNotFoundError(
-        "No GeoFuse runtime (a Python with PyTorch, numpy and rasterio) was found. Create one with "
-        "Processing ▸ GeoFuse ▸ Create GeoFuse runtime (geofuse:install_runtime), or set the "
-        f"environment variable {ENV_VAR} to such a Python."
+        QCoreApplication.translate(
+            "Runtime",
+            "No GeoFuse runtime (a Python with PyTorch, numpy and rasterio) was found. Create one with "
+            "Processing ▸ GeoFuse ▸ Create GeoFuse runtime (geofuse:install_runtime), or set the "
+            "environment variable {variable} to such a Python.",
+        ).format(variable=ENV_VAR)
     )
 
 
@@ -203,7 +215,10 @@ def torch_build(cuda_version: float | None) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class InstallStep:
-    """One command of the installation, and the progress (percent) reached when it is done."""
+    """One command of the installation, and the progress (percent) reached when it is done.
+
+    ``label`` is shown to the user (progress text, error messages), so it is translated.
+    """
 
     label: str
     command: list[str]
@@ -216,15 +231,25 @@ def install_steps(venv: Path, base_python: Path, cuda_version: float | None) -> 
     index, label = torch_build(cuda_version)
     pip = [python, "-m", "pip", "--disable-pip-version-check", "--no-input"]
     return [
-        InstallStep("Creating the runtime venv", [str(base_python), "-m", "venv", str(venv)], 10),
-        InstallStep("Updating pip", [*pip, "install", "--progress-bar", "off", "--upgrade", "pip"], 20),
         InstallStep(
-            f"Installing PyTorch {TORCH_VERSION} ({label} build)",
+            QCoreApplication.translate("Runtime", "Creating the runtime venv"),
+            [str(base_python), "-m", "venv", str(venv)],
+            10,
+        ),
+        InstallStep(
+            QCoreApplication.translate("Runtime", "Updating pip"),
+            [*pip, "install", "--progress-bar", "off", "--upgrade", "pip"],
+            20,
+        ),
+        InstallStep(
+            QCoreApplication.translate("Runtime", "Installing PyTorch {version} ({build} build)").format(
+                version=TORCH_VERSION, build=label
+            ),
             [*pip, "install", "--progress-bar", "off", f"torch=={TORCH_VERSION}", "--index-url", index],
             75,
         ),
         InstallStep(
-            "Installing numpy, rasterio and friends",
+            QCoreApplication.translate("Runtime", "Installing numpy, rasterio and friends"),
             [*pip, "install", "--progress-bar", "off", *REQUIREMENTS],
             95,
         ),
@@ -236,31 +261,39 @@ def explain_install_failure(step: str, output: Sequence[str], code: int) -> str:
     text = "\n".join(output)
     tail = "\n".join(output[-15:])
     if re.search(r"No space left on device|Errno 28", text):
-        reason = "The disk is full. Free some space (PyTorch needs several GB) and try again."
+        reason = QCoreApplication.translate(
+            "Runtime", "The disk is full. Free some space (PyTorch needs several GB) and try again."
+        )
     elif re.search(r"SSL|CERTIFICATE_VERIFY_FAILED|certificate verify failed", text):
-        reason = (
+        reason = QCoreApplication.translate(
+            "Runtime",
             "The secure connection to the package index failed (SSL certificate). Behind a company proxy, "
-            "set PIP_CERT to your organisation's certificate bundle, or ask your IT department."
+            "set PIP_CERT to your organisation's certificate bundle, or ask your IT department.",
         )
     elif re.search(
         r"Failed to establish a new connection|Name or service not known|Temporary failure in name resolution"
         r"|Network is unreachable|Connection refused|No route to host|timed out|ProxyError",
         text,
     ):
-        reason = (
+        reason = QCoreApplication.translate(
+            "Runtime",
             "The package index could not be reached: check the internet connection, or set HTTPS_PROXY if "
-            "you are behind a proxy."
+            "you are behind a proxy.",
         )
     elif re.search(r"No matching distribution|Could not find a version", text):
-        reason = (
-            f"No PyTorch {TORCH_VERSION} build exists for this Python "
-            f"({sys.version_info.major}.{sys.version_info.minor}) or this platform."
-        )
+        reason = QCoreApplication.translate(
+            "Runtime", "No PyTorch {version} build exists for this Python ({python}) or this platform."
+        ).format(version=TORCH_VERSION, python=f"{sys.version_info.major}.{sys.version_info.minor}")
     elif "ensurepip" in text or "No module named venv" in text:
-        reason = "This Python cannot create venvs; on Debian/Ubuntu install the package python3-venv."
+        reason = QCoreApplication.translate(
+            "Runtime", "This Python cannot create venvs; on Debian/Ubuntu install the package python3-venv."
+        )
     else:
-        reason = f"The command exited with code {code}."
-    return f"{step} failed. {reason}\nLast output:\n{tail}"
+        reason = QCoreApplication.translate("Runtime", "The command exited with code {code}.").format(
+            code=code
+        )
+    failed = QCoreApplication.translate("Runtime", "{step} failed. {reason}").format(step=step, reason=reason)
+    return failed + "\n" + QCoreApplication.translate("Runtime", "Last output:") + "\n" + tail
 
 
 def run_streaming(
@@ -328,16 +361,24 @@ def install_runtime(
     start = 0.0
     for step in install_steps(venv, base_python, cuda_version):
         if step.command[0] != str(base_python) and not Path(step.command[0]).is_file():
-            raise RuntimeInstallError(f"{step.label}: {step.command[0]} is missing; the venv is incomplete.")
+            raise RuntimeInstallError(
+                QCoreApplication.translate(
+                    "Runtime", "{step}: {program} is missing; the venv is incomplete."
+                ).format(step=step.label, program=step.command[0])
+            )
         on_progress(start, step.label)
         try:
             code, output = run_streaming(step.command, on_line, cancelled)
         except OSError as error:
             raise RuntimeInstallError(
-                f"{step.label} failed: cannot run {step.command[0]} ({error})."
+                QCoreApplication.translate(
+                    "Runtime", "{step} failed: cannot run {program} ({error})."
+                ).format(step=step.label, program=step.command[0], error=error)
             ) from error
         if code == -1 and cancelled():
-            raise RuntimeInstallError("Creating the GeoFuse runtime was cancelled.")
+            raise RuntimeInstallError(
+                QCoreApplication.translate("Runtime", "Creating the GeoFuse runtime was cancelled.")
+            )
         if code != 0:
             raise RuntimeInstallError(explain_install_failure(step.label, output, code))
         start = step.progress

@@ -4,6 +4,9 @@ Called from an algorithm's ``processAlgorithm`` (a background thread in the tool
 thread under ``processing.run``), so it uses ``subprocess`` and plain threads, no Qt event loop. Reader
 threads only queue lines; every call on the feedback object happens in the calling thread.
 
+The plugin's own messages are translated under the context ``WorkerClient``; the worker's messages and its
+stderr (another process, English) are relayed as they are.
+
 Cancel: a stop message on the worker's stdin, then a kill after :data:`STOP_GRACE_S` seconds, so the worker
 is gone well within two seconds. A worker that ends without a result (killed, out of memory, segfault) is
 a ``QgsProcessingException`` naming its exit code or signal, never a hang.
@@ -25,6 +28,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from qgis.PyQt.QtCore import QCoreApplication
 
 from .runtime import Runtime, RuntimeNotFoundError, child_environment, find_runtime, process_options
 
@@ -32,6 +36,7 @@ STOP_GRACE_S = 1.0
 POLL_S = 0.1
 STDERR_KEPT = 40
 WINDOWS_CRASHES = {0xC0000005: "access violation", 0xC00000FD: "stack overflow", 0xC0000409: "abort"}
+"""Windows crash codes and short technical names for them (kept in English, like POSIX signal names)."""
 
 
 class WorkerCancelledError(QgsProcessingException):
@@ -45,18 +50,31 @@ def _read_lines(stream: IO[str], tag: str, lines: queue.Queue) -> None:
 
 
 def describe_exit(code: int) -> str:
-    """How a worker ended, in words: an exit status, a POSIX signal or a Windows crash code."""
+    """How a worker ended, in words: an exit status, a POSIX signal or a Windows crash code.
+
+    Returns:
+        The predicate of "it ... before finishing" (see :meth:`WorkerRun._conclude`), translated.
+    """
     if code < 0:
         try:
             name = signal.Signals(-code).name
         except ValueError:
-            name = "unknown signal"
-        hint = " (the system may have run out of memory, or the process was killed)" if -code == 9 else ""
-        return f"was killed by signal {-code} ({name}){hint}"
+            name = QCoreApplication.translate("WorkerClient", "unknown signal")
+        if -code == 9:  # SIGKILL (signal.SIGKILL does not exist on Windows)
+            return QCoreApplication.translate(
+                "WorkerClient",
+                "was killed by signal {number} ({name}) (the system may have run out of memory, or the "
+                "process was killed)",
+            ).format(number=-code, name=name)
+        return QCoreApplication.translate("WorkerClient", "was killed by signal {number} ({name})").format(
+            number=-code, name=name
+        )
     crash = WINDOWS_CRASHES.get(code & 0xFFFFFFFF)
     if crash is not None:
-        return f"crashed ({crash}, exit code {code:#x})"
-    return f"exited with code {code}"
+        return QCoreApplication.translate("WorkerClient", "crashed ({crash}, exit code {code})").format(
+            crash=crash, code=f"{code:#x}"
+        )
+    return QCoreApplication.translate("WorkerClient", "exited with code {code}").format(code=code)
 
 
 class WorkerRun:
@@ -93,7 +111,9 @@ class WorkerRun:
             )
         except OSError as error:
             raise QgsProcessingException(
-                f"Cannot start the GeoFuse runtime {self.runtime.python} ({self.runtime.source}): {error}"
+                QCoreApplication.translate(
+                    "WorkerClient", "Cannot start the GeoFuse runtime {python} ({source}): {error}"
+                ).format(python=self.runtime.python, source=self.runtime.source, error=error)
             ) from error
         process = self.process
         self.feedback.pushDebugInfo(
@@ -122,7 +142,9 @@ class WorkerRun:
         while open_streams:
             if self.feedback.isCanceled():
                 self._stop()
-                raise WorkerCancelledError("Cancelled: the GeoFuse worker was stopped.")
+                raise WorkerCancelledError(
+                    QCoreApplication.translate("WorkerClient", "Cancelled: the GeoFuse worker was stopped.")
+                )
             try:
                 tag, line = lines.get(timeout=POLL_S)
             except queue.Empty:
@@ -164,17 +186,21 @@ class WorkerRun:
         assert self.process is not None
         code = self.process.returncode
         if final is None:
-            tail = "\n".join(self.stderr)
-            raise QgsProcessingException(
-                f"The GeoFuse worker process died: it {describe_exit(code)} before finishing."
-                + (f"\nIts last messages:\n{tail}" if tail else "")
-            )
+            message = QCoreApplication.translate(
+                "WorkerClient", "The GeoFuse worker process died: it {exit} before finishing."
+            ).format(exit=describe_exit(code))
+            if self.stderr:
+                last = QCoreApplication.translate("WorkerClient", "Its last messages:")
+                message += "\n" + last + "\n" + "\n".join(self.stderr)
+            raise QgsProcessingException(message)
         if final["type"] == "error":
             if final.get("detail"):
                 self.feedback.pushDebugInfo(final["detail"])
             raise QgsProcessingException(str(final.get("message")))
         if final["type"] == "cancelled":
-            raise WorkerCancelledError(str(final.get("message") or "Cancelled."))
+            raise WorkerCancelledError(
+                str(final.get("message") or QCoreApplication.translate("WorkerClient", "Cancelled."))
+            )
         return final
 
     def _stop(self) -> None:
@@ -230,7 +256,15 @@ def _progress_text(message: Mapping[str, Any]) -> str:
         parts.append(f"{message['done']}/{message['total']}")
     eta = message.get("eta_s")
     if eta is not None:
-        parts.append(f"about {eta:.0f} s left" if eta < 120 else f"about {eta / 60:.0f} min left")
+        if eta < 120:
+            left = QCoreApplication.translate("WorkerClient", "about {seconds} s left").format(
+                seconds=f"{eta:.0f}"
+            )
+        else:
+            left = QCoreApplication.translate("WorkerClient", "about {minutes} min left").format(
+                minutes=f"{eta / 60:.0f}"
+            )
+        parts.append(left)
     return ", ".join(parts)
 
 

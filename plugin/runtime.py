@@ -17,7 +17,8 @@ folder there would also put every other plugin next to it on the runtime's path.
 
 This module runs inside QGIS: PyQGIS and the standard library only. Its messages for the user are
 translated under the context ``Runtime``; the diagnostics report stays English (it goes into bug reports,
-and the dock reads it back).
+and the dock reads it back). pylupdate5 skips a ``translate()`` call whose last argument has a trailing comma,
+so the calls ``ruff format`` would split that way carry ``# fmt: skip``.
 """
 
 from __future__ import annotations
@@ -155,9 +156,9 @@ def find_runtime() -> Runtime:
                 QCoreApplication.translate(
                     "Runtime",
                     "{variable} is set to '{path}', which is not a file. Point it at a Python that has "
-                    "torch, numpy and rasterio, or unset it.",
+                    "torch, numpy and rasterio, or unset it."
                 ).format(variable=ENV_VAR, path=configured)
-            )
+            )  # fmt: skip
         return Runtime(Path(configured), ENV_VAR)
     setting = str(QgsSettings().value(SETTINGS_KEY, "") or "").strip()
     if setting:
@@ -166,9 +167,9 @@ def find_runtime() -> Runtime:
                 QCoreApplication.translate(
                     "Runtime",
                     "The GeoFuse runtime set in the plugin settings, '{path}', does not exist. Choose "
-                    "another Python or clear the setting.",
+                    "another Python or clear the setting."
                 ).format(path=setting)
-            )
+            )  # fmt: skip
         return Runtime(Path(setting), "plugin setting")
     created = venv_python(runtime_venv_dir())
     if created.is_file():
@@ -181,9 +182,9 @@ def find_runtime() -> Runtime:
             "Runtime",
             "No GeoFuse runtime (a Python with PyTorch, numpy and rasterio) was found. Create one with "
             "Processing ▸ GeoFuse ▸ Create GeoFuse runtime (geofuse:install_runtime), or set the "
-            "environment variable {variable} to such a Python.",
+            "environment variable {variable} to such a Python."
         ).format(variable=ENV_VAR)
-    )
+    )  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------ installing
@@ -268,8 +269,8 @@ def explain_install_failure(step: str, output: Sequence[str], code: int) -> str:
         reason = QCoreApplication.translate(
             "Runtime",
             "The secure connection to the package index failed (SSL certificate). Behind a company proxy, "
-            "set PIP_CERT to your organisation's certificate bundle, or ask your IT department.",
-        )
+            "set PIP_CERT to your organisation's certificate bundle, or ask your IT department."
+        )  # fmt: skip
     elif re.search(
         r"Failed to establish a new connection|Name or service not known|Temporary failure in name resolution"
         r"|Network is unreachable|Connection refused|No route to host|timed out|ProxyError",
@@ -278,8 +279,8 @@ def explain_install_failure(step: str, output: Sequence[str], code: int) -> str:
         reason = QCoreApplication.translate(
             "Runtime",
             "The package index could not be reached: check the internet connection, or set HTTPS_PROXY if "
-            "you are behind a proxy.",
-        )
+            "you are behind a proxy."
+        )  # fmt: skip
     elif re.search(r"No matching distribution|Could not find a version", text):
         reason = QCoreApplication.translate(
             "Runtime", "No PyTorch {version} build exists for this Python ({python}) or this platform."

@@ -5,7 +5,8 @@ thread under ``processing.run``), so it uses ``subprocess`` and plain threads, n
 threads only queue lines; every call on the feedback object happens in the calling thread.
 
 The plugin's own messages are translated under the context ``WorkerClient``; the worker's messages and its
-stderr (another process, English) are relayed as they are.
+stderr (another process, English) are relayed as they are. pylupdate5 skips a ``translate()`` call whose
+last argument has a trailing comma, so a call ``ruff format`` would split that way carries ``# fmt: skip``.
 
 Cancel: a stop message on the worker's stdin, then a kill after :data:`STOP_GRACE_S` seconds, so the worker
 is gone well within two seconds. A worker that ends without a result (killed, out of memory, segfault) is
@@ -64,8 +65,8 @@ def describe_exit(code: int) -> str:
             return QCoreApplication.translate(
                 "WorkerClient",
                 "was killed by signal {number} ({name}) (the system may have run out of memory, or the "
-                "process was killed)",
-            ).format(number=-code, name=name)
+                "process was killed)"
+            ).format(number=-code, name=name)  # fmt: skip
         return QCoreApplication.translate("WorkerClient", "was killed by signal {number} ({name})").format(
             number=-code, name=name
         )

@@ -17,22 +17,22 @@
 <context>
     <name>ClassAreaSummary</name>
     <message>
-        <location filename="../plugin/dock_chart.py" line="111"/>
+        <location filename="../plugin/dock_chart.py" line="112"/>
         <source>Class</source>
         <translation>Klasse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="111"/>
+        <location filename="../plugin/dock_chart.py" line="112"/>
         <source>Area (m²)</source>
         <translation>Fläche (m²)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="111"/>
+        <location filename="../plugin/dock_chart.py" line="112"/>
         <source>Share</source>
         <translation>Anteil</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="128"/>
+        <location filename="../plugin/dock_chart.py" line="129"/>
         <source>{} px</source>
         <translation>{} px</translation>
     </message>
@@ -166,297 +166,297 @@
 <context>
     <name>GeoFuseDock</name>
     <message>
-        <location filename="../plugin/dock.py" line="601"/>
+        <location filename="../plugin/dock.py" line="618"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="105"/>
+        <location filename="../plugin/dock.py" line="106"/>
         <source>Open the GeoFuse guide</source>
         <translation>GeoFuse-Anleitung öffnen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="107"/>
+        <location filename="../plugin/dock.py" line="108"/>
         <source>Segment land cover from an optical and an elevation layer.</source>
         <translation>Landbedeckung aus einem optischen Layer und einem Höhenlayer segmentieren.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="122"/>
+        <location filename="../plugin/dock.py" line="123"/>
         <source>Optical layer</source>
         <translation>Optischer Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="123"/>
+        <location filename="../plugin/dock.py" line="124"/>
         <source>Band order</source>
         <translation>Kanalreihenfolge</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="124"/>
+        <location filename="../plugin/dock.py" line="125"/>
         <source>Elevation layer</source>
         <translation>Höhenlayer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="128"/>
+        <location filename="../plugin/dock.py" line="129"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>GeoFuse-Checkpoints (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="129"/>
+        <location filename="../plugin/dock.py" line="130"/>
         <source>Choose a GeoFuse model</source>
         <translation>GeoFuse-Modell wählen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="138"/>
+        <location filename="../plugin/dock.py" line="140"/>
         <source>Model</source>
         <translation>Modell</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="144"/>
+        <location filename="../plugin/dock.py" line="146"/>
         <source>Whole intersection of the layers</source>
         <translation>Gesamte Überschneidung der Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="145"/>
+        <location filename="../plugin/dock.py" line="147"/>
         <source>Current map canvas extent</source>
         <translation>Aktuelle Kartenausdehnung</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="146"/>
+        <location filename="../plugin/dock.py" line="148"/>
         <source>Features of a polygon layer</source>
         <translation>Objekte eines Polygonlayers</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="152"/>
+        <location filename="../plugin/dock.py" line="154"/>
         <source>Area</source>
         <translation>Gebiet</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="153"/>
+        <location filename="../plugin/dock.py" line="155"/>
         <source>Polygons</source>
         <translation>Polygone</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="158"/>
+        <location filename="../plugin/dock.py" line="160"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="160"/>
+        <location filename="../plugin/dock.py" line="162"/>
         <source>Advanced</source>
         <translation>Erweitert</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="169"/>
+        <location filename="../plugin/dock.py" line="171"/>
         <source>Tile size (pixels)</source>
         <translation>Kachelgröße (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="170"/>
+        <location filename="../plugin/dock.py" line="172"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="171"/>
+        <location filename="../plugin/dock.py" line="173"/>
         <source>Tiles per batch</source>
         <translation>Kacheln pro Stapel</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="177"/>
+        <location filename="../plugin/dock.py" line="179"/>
         <source>GeoTIFF (*.tif *.tiff)</source>
         <translation>GeoTIFF (*.tif *.tiff)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="178"/>
+        <location filename="../plugin/dock.py" line="180"/>
         <source>[Save to temporary file]</source>
         <translation>[In temporäre Datei speichern]</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="179"/>
+        <location filename="../plugin/dock.py" line="181"/>
         <source>Also add a confidence layer</source>
         <translation>Auch einen Konfidenzlayer hinzufügen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="182"/>
+        <location filename="../plugin/dock.py" line="184"/>
         <source>Output</source>
         <translation>Ausgabe</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="189"/>
+        <location filename="../plugin/dock.py" line="191"/>
         <source>Ready</source>
         <translation>Bereit</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="544"/>
+        <location filename="../plugin/dock.py" line="561"/>
         <source>Segment</source>
         <translation>Segmentieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="299"/>
+        <location filename="../plugin/dock.py" line="301"/>
         <source>Auto (GPU when available)</source>
         <translation>Automatisch (GPU, wenn verfügbar)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="300"/>
+        <location filename="../plugin/dock.py" line="302"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="320"/>
+        <location filename="../plugin/dock.py" line="322"/>
         <source>This model cannot be used: {}</source>
         <translation>Dieses Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="327"/>
+        <location filename="../plugin/dock.py" line="329"/>
         <source>GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel&lt;br&gt;{}</source>
         <translation>GeoFuse {} ({}), Kanäle {} + Höhe, trainiert mit {:g} m/Pixel&lt;br&gt;{}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="419"/>
+        <location filename="../plugin/dock.py" line="421"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Die Überlappung muss kleiner als die halbe Kachelgröße sein.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="357"/>
+        <location filename="../plugin/dock.py" line="359"/>
         <source>About {} tiles of {} × {} pixels ({} × {} pixels in all)</source>
         <translation>Etwa {} Kacheln zu {} × {} Pixeln (insgesamt {} × {} Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="371"/>
+        <location filename="../plugin/dock.py" line="373"/>
         <source>The optical layer has {:.3g} m pixels but the model was trained at {:g} m: expect poor results; resample the layer to the model&apos;s resolution first.</source>
         <translation>Der optische Layer hat {:.3g}-m-Pixel, das Modell wurde aber mit {:g} m trainiert: Rechnen Sie mit schlechten Ergebnissen; resampeln Sie den Layer zuerst auf die Auflösung des Modells.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="398"/>
+        <location filename="../plugin/dock.py" line="400"/>
         <source>Choose an optical layer and an elevation layer.</source>
         <translation>Wählen Sie einen optischen Layer und einen Höhenlayer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="400"/>
+        <location filename="../plugin/dock.py" line="402"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>Optischer Layer und Höhenlayer sind derselbe Layer; wählen Sie zwei verschiedene Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="408"/>
+        <location filename="../plugin/dock.py" line="410"/>
         <source>The optical layer and the elevation layer do not overlap.</source>
         <translation>Der optische Layer und der Höhenlayer überschneiden sich nicht.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="412"/>
+        <location filename="../plugin/dock.py" line="414"/>
         <source>The model cannot be used: {}</source>
         <translation>Das Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="414"/>
+        <location filename="../plugin/dock.py" line="416"/>
         <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
         <translation>Die Kanalreihenfolge liefert nicht die Kanäle, die das Modell braucht ({}); wählen Sie „Benutzerdefiniert“.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="422"/>
+        <location filename="../plugin/dock.py" line="424"/>
         <source>Choose the polygon layer whose features limit the area.</source>
         <translation>Wählen Sie den Polygonlayer, dessen Objekte das Gebiet begrenzen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="426"/>
+        <location filename="../plugin/dock.py" line="428"/>
         <source>The chosen area does not overlap the optical layer.</source>
         <translation>Das gewählte Gebiet überschneidet sich nicht mit dem optischen Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="439"/>
+        <location filename="../plugin/dock.py" line="443"/>
         <source>Land cover ({})</source>
         <translation>Landbedeckung ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="454"/>
+        <location filename="../plugin/dock.py" line="458"/>
         <source>Confidence ({})</source>
         <translation>Konfidenz ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="482"/>
+        <location filename="../plugin/dock.py" line="499"/>
         <source>Cancelling…</source>
         <translation>Wird abgebrochen…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="497"/>
+        <location filename="../plugin/dock.py" line="514"/>
         <source>GeoFuse: segmenting land cover</source>
         <translation>GeoFuse: Landbedeckung wird segmentiert</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="507"/>
+        <location filename="../plugin/dock.py" line="524"/>
         <source>Starting the GeoFuse runtime…</source>
         <translation>GeoFuse-Laufzeitumgebung wird gestartet…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="508"/>
+        <location filename="../plugin/dock.py" line="525"/>
         <source>Cancel</source>
         <translation>Abbrechen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="525"/>
+        <location filename="../plugin/dock.py" line="542"/>
         <source>, about {} left</source>
         <translation>, noch etwa {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="526"/>
+        <location filename="../plugin/dock.py" line="543"/>
         <source>{} / {} tiles</source>
         <translation>{} / {} Kacheln</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="531"/>
+        <location filename="../plugin/dock.py" line="548"/>
         <source>Starting the GeoFuse runtime… ({})</source>
         <translation>GeoFuse-Laufzeitumgebung wird gestartet… ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="535"/>
+        <location filename="../plugin/dock.py" line="552"/>
         <source>{:.0f} s</source>
         <translation>{:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="536"/>
+        <location filename="../plugin/dock.py" line="553"/>
         <source>{:.0f} min {:.0f} s</source>
         <translation>{:.0f} min {:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="549"/>
+        <location filename="../plugin/dock.py" line="566"/>
         <source>Cancelled</source>
         <translation>Abgebrochen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="550"/>
+        <location filename="../plugin/dock.py" line="567"/>
         <source>Segmentation cancelled.</source>
         <translation>Segmentierung abgebrochen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="552"/>
+        <location filename="../plugin/dock.py" line="569"/>
         <source>Failed</source>
         <translation>Fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="553"/>
+        <location filename="../plugin/dock.py" line="570"/>
         <source>unknown error</source>
         <translation>unbekannter Fehler</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="554"/>
+        <location filename="../plugin/dock.py" line="571"/>
         <source>Segmentation failed: {}</source>
         <translation>Segmentierung fehlgeschlagen: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="558"/>
+        <location filename="../plugin/dock.py" line="575"/>
         <source>Done in {}</source>
         <translation>Fertig in {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="562"/>
+        <location filename="../plugin/dock.py" line="579"/>
         <source>Land cover segmented in {} ({} tiles).</source>
         <translation>Landbedeckung in {} segmentiert ({} Kacheln).</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="588"/>
+        <location filename="../plugin/dock.py" line="605"/>
         <source>The output {} could not be loaded.</source>
         <translation>Die Ausgabe {} konnte nicht geladen werden.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="616"/>
+        <location filename="../plugin/dock.py" line="633"/>
         <source>The GeoFuse Processing provider is not loaded.</source>
         <translation>Der GeoFuse-Processing-Provider ist nicht geladen.</translation>
     </message>
@@ -464,17 +464,17 @@
 <context>
     <name>GeoFusePlugin</name>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="46"/>
+        <location filename="../plugin/geofuse_plugin.py" line="51"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="48"/>
+        <location filename="../plugin/geofuse_plugin.py" line="53"/>
         <source>Segment land cover from an optical and an elevation layer</source>
         <translation>Landbedeckung aus einem optischen Layer und einem Höhenlayer segmentieren</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="56"/>
+        <location filename="../plugin/geofuse_plugin.py" line="61"/>
         <source>&amp;GeoFuse</source>
         <translation>&amp;GeoFuse</translation>
     </message>
@@ -582,6 +582,99 @@ PyTorch-Variante: „auto“ installiert die CUDA-Variante, wenn nvidia-smi eine
     </message>
 </context>
 <context>
+    <name>Runtime</name>
+    <message>
+        <location filename="../plugin/runtime.py" line="235"/>
+        <source>Creating the runtime venv</source>
+        <translation>Erstellen des venv der Laufzeitumgebung</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="240"/>
+        <source>Updating pip</source>
+        <translation>Aktualisieren von pip</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="245"/>
+        <source>Installing PyTorch {version} ({build} build)</source>
+        <translation>Installieren von PyTorch {version} ({build}-Build)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="252"/>
+        <source>Installing numpy, rasterio and friends</source>
+        <translation>Installieren von numpy, rasterio und weiteren Paketen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="265"/>
+        <source>The disk is full. Free some space (PyTorch needs several GB) and try again.</source>
+        <translation>Der Datenträger ist voll. Geben Sie Speicherplatz frei (PyTorch braucht mehrere GB) und versuchen Sie es erneut.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="285"/>
+        <source>No PyTorch {version} build exists for this Python ({python}) or this platform.</source>
+        <translation>Für dieses Python ({python}) oder diese Plattform gibt es keinen Build von PyTorch {version}.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="289"/>
+        <source>This Python cannot create venvs; on Debian/Ubuntu install the package python3-venv.</source>
+        <translation>Dieses Python kann keine venvs erstellen; installieren Sie unter Debian/Ubuntu das Paket python3-venv.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="293"/>
+        <source>The command exited with code {code}.</source>
+        <translation>Der Befehl wurde mit Code {code} beendet.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="296"/>
+        <source>{step} failed. {reason}</source>
+        <translation>Fehlgeschlagen: {step}. {reason}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="297"/>
+        <source>Last output:</source>
+        <translation>Letzte Ausgabe:</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="365"/>
+        <source>{step}: {program} is missing; the venv is incomplete.</source>
+        <translation>{step}: {program} fehlt; das venv ist unvollständig.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="374"/>
+        <source>{step} failed: cannot run {program} ({error}).</source>
+        <translation>Fehlgeschlagen: {step}; {program} kann nicht ausgeführt werden ({error}).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="380"/>
+        <source>Creating the GeoFuse runtime was cancelled.</source>
+        <translation>Das Erstellen der GeoFuse-Laufzeitumgebung wurde abgebrochen.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="155"/>
+        <source>{variable} is set to &apos;{path}&apos;, which is not a file. Point it at a Python that has torch, numpy and rasterio, or unset it.</source>
+        <translation>{variable} ist auf „{path}“ gesetzt, aber das ist keine Datei. Setzen Sie die Variable auf ein Python mit torch, numpy und rasterio, oder entfernen Sie sie.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="166"/>
+        <source>The GeoFuse runtime set in the plugin settings, &apos;{path}&apos;, does not exist. Choose another Python or clear the setting.</source>
+        <translation>Die in den Plugin-Einstellungen gewählte GeoFuse-Laufzeitumgebung „{path}“ existiert nicht. Wählen Sie ein anderes Python, oder leeren Sie die Einstellung.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="180"/>
+        <source>No GeoFuse runtime (a Python with PyTorch, numpy and rasterio) was found. Create one with Processing ▸ GeoFuse ▸ Create GeoFuse runtime (geofuse:install_runtime), or set the environment variable {variable} to such a Python.</source>
+        <translation>Es wurde keine GeoFuse-Laufzeitumgebung (ein Python mit PyTorch, numpy und rasterio) gefunden. Erstellen Sie eine mit Verarbeitung ▸ GeoFuse ▸ GeoFuse-Laufzeitumgebung erstellen (geofuse:install_runtime), oder setzen Sie die Umgebungsvariable {variable} auf ein solches Python.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="269"/>
+        <source>The secure connection to the package index failed (SSL certificate). Behind a company proxy, set PIP_CERT to your organisation&apos;s certificate bundle, or ask your IT department.</source>
+        <translation>Die sichere Verbindung zum Paketindex ist fehlgeschlagen (SSL-Zertifikat). Setzen Sie hinter einem Firmen-Proxy PIP_CERT auf das Zertifikatsbündel Ihrer Organisation, oder fragen Sie Ihre IT-Abteilung.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="279"/>
+        <source>The package index could not be reached: check the internet connection, or set HTTPS_PROXY if you are behind a proxy.</source>
+        <translation>Der Paketindex ist nicht erreichbar: Prüfen Sie die Internetverbindung, oder setzen Sie HTTPS_PROXY, wenn Sie hinter einem Proxy sind.</translation>
+    </message>
+</context>
+<context>
     <name>RuntimePanel</name>
     <message>
         <location filename="../plugin/dock_runtime.py" line="82"/>
@@ -647,12 +740,12 @@ PyTorch-Variante: „auto“ installiert die CUDA-Variante, wenn nvidia-smi eine
 <context>
     <name>SegmentAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="93"/>
+        <location filename="../plugin/algorithms/segment.py" line="101"/>
         <source>Segment land cover (optical + elevation)</source>
         <translation>Landbedeckung segmentieren (optisch + Höhe)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="97"/>
+        <location filename="../plugin/algorithms/segment.py" line="105"/>
         <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
 
 The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
@@ -669,102 +762,102 @@ Modell: ein GeoFuse-Checkpoint (.pt); leer verwendet das mitgelieferte Demo-Mode
 Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit PyTorch (siehe „GeoFuse-Laufzeitumgebung erstellen“); QGIS selbst lädt PyTorch nie.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="113"/>
+        <location filename="../plugin/algorithms/segment.py" line="121"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Optischer Layer (RGB oder IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="116"/>
+        <location filename="../plugin/algorithms/segment.py" line="124"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Höhenlayer (DSM oder nDSM)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="119"/>
+        <location filename="../plugin/algorithms/segment.py" line="127"/>
         <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modell (GeoFuse-Checkpoint; leer: mitgeliefertes Demo-Modell)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="129"/>
+        <location filename="../plugin/algorithms/segment.py" line="137"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Optische Kanäle in der Reihenfolge des Modells (leer: die ersten Kanäle)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="138"/>
+        <location filename="../plugin/algorithms/segment.py" line="146"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="142"/>
+        <location filename="../plugin/algorithms/segment.py" line="150"/>
         <source>Tile size (pixels; 0 = the size the model was trained on)</source>
         <translation>Kachelgröße (Pixel; 0 = die Größe, mit der das Modell trainiert wurde)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="152"/>
+        <location filename="../plugin/algorithms/segment.py" line="160"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="162"/>
+        <location filename="../plugin/algorithms/segment.py" line="170"/>
         <source>Tiles per batch</source>
         <translation>Kacheln pro Stapel</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="174"/>
+        <location filename="../plugin/algorithms/segment.py" line="182"/>
         <source>Extent (empty: the whole optical layer)</source>
         <translation>Ausdehnung (leer: der gesamte optische Layer)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="189"/>
+        <location filename="../plugin/algorithms/segment.py" line="197"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="190"/>
+        <location filename="../plugin/algorithms/segment.py" line="198"/>
         <source>Confidence</source>
         <translation>Konfidenz</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="195"/>
+        <location filename="../plugin/algorithms/segment.py" line="203"/>
         <source>Tiles processed</source>
         <translation>Verarbeitete Kacheln</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="196"/>
+        <location filename="../plugin/algorithms/segment.py" line="204"/>
         <source>Seconds taken</source>
         <translation>Benötigte Sekunden</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="208"/>
+        <location filename="../plugin/algorithms/segment.py" line="216"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Die Überlappung muss kleiner als die halbe Kachelgröße sein.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="223"/>
+        <location filename="../plugin/algorithms/segment.py" line="231"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Kein Modell angegeben, und das mitgelieferte Demo-Modell fehlt ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="306"/>
+        <location filename="../plugin/algorithms/segment.py" line="314"/>
         <source>{}: {:,.1f} m²</source>
         <translation>{}: {:,.1f} m²</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="308"/>
+        <location filename="../plugin/algorithms/segment.py" line="316"/>
         <source>{}: {} pixels</source>
         <translation>{}: {} Pixel</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="179"/>
+        <location filename="../plugin/algorithms/segment.py" line="187"/>
         <source>Area: polygons (pixels outside become nodata; empty: no mask)</source>
         <translation>Gebiet: Polygone (Pixel außerhalb werden NoData; leer: keine Maske)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="197"/>
+        <location filename="../plugin/algorithms/segment.py" line="205"/>
         <source>Class areas and class table (JSON)</source>
         <translation>Klassenflächen und Klassentabelle (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="284"/>
+        <location filename="../plugin/algorithms/segment.py" line="292"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Die Maskenpolygone überschneiden sich nicht mit dem optischen Layer (oder der Ausdehnung).</translation>
     </message>
@@ -874,6 +967,69 @@ Geben Sie entweder die drei Layerlisten an (der n-te optische, Höhen- und Label
         <location filename="../plugin/algorithms/train.py" line="198"/>
         <source>Model written to {}</source>
         <translation>Modell geschrieben nach {}</translation>
+    </message>
+</context>
+<context>
+    <name>WorkerClient</name>
+    <message>
+        <location filename="../plugin/worker_client.py" line="63"/>
+        <source>unknown signal</source>
+        <translation>unbekanntes Signal</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="70"/>
+        <source>was killed by signal {number} ({name})</source>
+        <translation>wurde durch Signal {number} ({name}) beendet</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="75"/>
+        <source>crashed ({crash}, exit code {code})</source>
+        <translation>ist abgestürzt ({crash}, Exit-Code {code})</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="78"/>
+        <source>exited with code {code}</source>
+        <translation>wurde mit Code {code} beendet</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="114"/>
+        <source>Cannot start the GeoFuse runtime {python} ({source}): {error}</source>
+        <translation>Die GeoFuse-Laufzeitumgebung {python} ({source}) kann nicht gestartet werden: {error}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="146"/>
+        <source>Cancelled: the GeoFuse worker was stopped.</source>
+        <translation>Abgebrochen: Der GeoFuse-Worker wurde beendet.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="190"/>
+        <source>The GeoFuse worker process died: it {exit} before finishing.</source>
+        <translation>Der GeoFuse-Worker-Prozess ist ausgefallen: Er {exit}, bevor er fertig war.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="194"/>
+        <source>Its last messages:</source>
+        <translation>Seine letzten Meldungen:</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="202"/>
+        <source>Cancelled.</source>
+        <translation>Abgebrochen.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="261"/>
+        <source>about {seconds} s left</source>
+        <translation>noch etwa {seconds} s</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="265"/>
+        <source>about {minutes} min left</source>
+        <translation>noch etwa {minutes} min</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="65"/>
+        <source>was killed by signal {number} ({name}) (the system may have run out of memory, or the process was killed)</source>
+        <translation>wurde durch Signal {number} ({name}) beendet (möglicherweise war der Arbeitsspeicher erschöpft, oder der Prozess wurde von außen beendet)</translation>
     </message>
 </context>
 </TS>

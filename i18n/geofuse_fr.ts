@@ -17,22 +17,22 @@
 <context>
     <name>ClassAreaSummary</name>
     <message>
-        <location filename="../plugin/dock_chart.py" line="111"/>
+        <location filename="../plugin/dock_chart.py" line="112"/>
         <source>Class</source>
         <translation>Classe</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="111"/>
+        <location filename="../plugin/dock_chart.py" line="112"/>
         <source>Area (m²)</source>
         <translation>Surface (m²)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="111"/>
+        <location filename="../plugin/dock_chart.py" line="112"/>
         <source>Share</source>
         <translation>Part</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="128"/>
+        <location filename="../plugin/dock_chart.py" line="129"/>
         <source>{} px</source>
         <translation>{} px</translation>
     </message>
@@ -166,297 +166,297 @@
 <context>
     <name>GeoFuseDock</name>
     <message>
-        <location filename="../plugin/dock.py" line="601"/>
+        <location filename="../plugin/dock.py" line="618"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="105"/>
+        <location filename="../plugin/dock.py" line="106"/>
         <source>Open the GeoFuse guide</source>
         <translation>Ouvrir le guide GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="107"/>
+        <location filename="../plugin/dock.py" line="108"/>
         <source>Segment land cover from an optical and an elevation layer.</source>
         <translation>Segmenter l’occupation du sol à partir d'une couche optique et d'une couche d'altitude.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="122"/>
+        <location filename="../plugin/dock.py" line="123"/>
         <source>Optical layer</source>
         <translation>Couche optique</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="123"/>
+        <location filename="../plugin/dock.py" line="124"/>
         <source>Band order</source>
         <translation>Ordre des bandes</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="124"/>
+        <location filename="../plugin/dock.py" line="125"/>
         <source>Elevation layer</source>
         <translation>Couche d'altitude</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="128"/>
+        <location filename="../plugin/dock.py" line="129"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>Points de contrôle GeoFuse (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="129"/>
+        <location filename="../plugin/dock.py" line="130"/>
         <source>Choose a GeoFuse model</source>
         <translation>Choisir un modèle GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="138"/>
+        <location filename="../plugin/dock.py" line="140"/>
         <source>Model</source>
         <translation>Modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="144"/>
+        <location filename="../plugin/dock.py" line="146"/>
         <source>Whole intersection of the layers</source>
         <translation>Toute l’intersection des couches</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="145"/>
+        <location filename="../plugin/dock.py" line="147"/>
         <source>Current map canvas extent</source>
         <translation>Emprise actuelle du canevas de carte</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="146"/>
+        <location filename="../plugin/dock.py" line="148"/>
         <source>Features of a polygon layer</source>
         <translation>Entités d'une couche de polygones</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="152"/>
+        <location filename="../plugin/dock.py" line="154"/>
         <source>Area</source>
         <translation>Zone</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="153"/>
+        <location filename="../plugin/dock.py" line="155"/>
         <source>Polygons</source>
         <translation>Polygones</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="158"/>
+        <location filename="../plugin/dock.py" line="160"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="160"/>
+        <location filename="../plugin/dock.py" line="162"/>
         <source>Advanced</source>
         <translation>Avancé</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="169"/>
+        <location filename="../plugin/dock.py" line="171"/>
         <source>Tile size (pixels)</source>
         <translation>Taille des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="170"/>
+        <location filename="../plugin/dock.py" line="172"/>
         <source>Tile overlap (pixels)</source>
         <translation>Recouvrement des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="171"/>
+        <location filename="../plugin/dock.py" line="173"/>
         <source>Tiles per batch</source>
         <translation>Tuiles par lot</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="177"/>
+        <location filename="../plugin/dock.py" line="179"/>
         <source>GeoTIFF (*.tif *.tiff)</source>
         <translation>GeoTIFF (*.tif *.tiff)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="178"/>
+        <location filename="../plugin/dock.py" line="180"/>
         <source>[Save to temporary file]</source>
         <translation>[Enregistrer dans un fichier temporaire]</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="179"/>
+        <location filename="../plugin/dock.py" line="181"/>
         <source>Also add a confidence layer</source>
         <translation>Ajouter aussi une couche de confiance</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="182"/>
+        <location filename="../plugin/dock.py" line="184"/>
         <source>Output</source>
         <translation>Sortie</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="189"/>
+        <location filename="../plugin/dock.py" line="191"/>
         <source>Ready</source>
         <translation>Prêt</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="544"/>
+        <location filename="../plugin/dock.py" line="561"/>
         <source>Segment</source>
         <translation>Segmenter</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="299"/>
+        <location filename="../plugin/dock.py" line="301"/>
         <source>Auto (GPU when available)</source>
         <translation>Automatique (GPU si disponible)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="300"/>
+        <location filename="../plugin/dock.py" line="302"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="320"/>
+        <location filename="../plugin/dock.py" line="322"/>
         <source>This model cannot be used: {}</source>
         <translation>Ce modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="327"/>
+        <location filename="../plugin/dock.py" line="329"/>
         <source>GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel&lt;br&gt;{}</source>
         <translation>GeoFuse {} ({}), bandes {} + altitude, entraîné à {:g} m/pixel&lt;br&gt;{}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="419"/>
+        <location filename="../plugin/dock.py" line="421"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Le recouvrement doit être inférieur à la moitié de la taille des tuiles.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="357"/>
+        <location filename="../plugin/dock.py" line="359"/>
         <source>About {} tiles of {} × {} pixels ({} × {} pixels in all)</source>
         <translation>Environ {} tuiles de {} × {} pixels ({} × {} pixels au total)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="371"/>
+        <location filename="../plugin/dock.py" line="373"/>
         <source>The optical layer has {:.3g} m pixels but the model was trained at {:g} m: expect poor results; resample the layer to the model&apos;s resolution first.</source>
         <translation>La couche optique a des pixels de {:.3g} m mais le modèle a été entraîné à {:g} m : attendez-vous à de mauvais résultats ; rééchantillonnez d'abord la couche à la résolution du modèle.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="398"/>
+        <location filename="../plugin/dock.py" line="400"/>
         <source>Choose an optical layer and an elevation layer.</source>
         <translation>Choisissez une couche optique et une couche d'altitude.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="400"/>
+        <location filename="../plugin/dock.py" line="402"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>La couche optique et la couche d'altitude sont la même couche ; choisissez deux couches différentes.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="408"/>
+        <location filename="../plugin/dock.py" line="410"/>
         <source>The optical layer and the elevation layer do not overlap.</source>
         <translation>La couche optique et la couche d'altitude ne se recouvrent pas.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="412"/>
+        <location filename="../plugin/dock.py" line="414"/>
         <source>The model cannot be used: {}</source>
         <translation>Le modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="414"/>
+        <location filename="../plugin/dock.py" line="416"/>
         <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
         <translation>L'ordre des bandes ne fournit pas les bandes dont le modèle a besoin ({}) ; choisissez « Personnalisé ».</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="422"/>
+        <location filename="../plugin/dock.py" line="424"/>
         <source>Choose the polygon layer whose features limit the area.</source>
         <translation>Choisissez la couche de polygones dont les entités délimitent la zone.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="426"/>
+        <location filename="../plugin/dock.py" line="428"/>
         <source>The chosen area does not overlap the optical layer.</source>
         <translation>La zone choisie ne recoupe pas la couche optique.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="439"/>
+        <location filename="../plugin/dock.py" line="443"/>
         <source>Land cover ({})</source>
         <translation>Occupation du sol ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="454"/>
+        <location filename="../plugin/dock.py" line="458"/>
         <source>Confidence ({})</source>
         <translation>Confiance ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="482"/>
+        <location filename="../plugin/dock.py" line="499"/>
         <source>Cancelling…</source>
         <translation>Annulation…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="497"/>
+        <location filename="../plugin/dock.py" line="514"/>
         <source>GeoFuse: segmenting land cover</source>
         <translation>GeoFuse : segmentation de l’occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="507"/>
+        <location filename="../plugin/dock.py" line="524"/>
         <source>Starting the GeoFuse runtime…</source>
         <translation>Démarrage de l'environnement d'exécution GeoFuse…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="508"/>
+        <location filename="../plugin/dock.py" line="525"/>
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="525"/>
+        <location filename="../plugin/dock.py" line="542"/>
         <source>, about {} left</source>
         <translation>, encore environ {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="526"/>
+        <location filename="../plugin/dock.py" line="543"/>
         <source>{} / {} tiles</source>
         <translation>{} / {} tuiles</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="531"/>
+        <location filename="../plugin/dock.py" line="548"/>
         <source>Starting the GeoFuse runtime… ({})</source>
         <translation>Démarrage de l'environnement d'exécution GeoFuse… ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="535"/>
+        <location filename="../plugin/dock.py" line="552"/>
         <source>{:.0f} s</source>
         <translation>{:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="536"/>
+        <location filename="../plugin/dock.py" line="553"/>
         <source>{:.0f} min {:.0f} s</source>
         <translation>{:.0f} min {:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="549"/>
+        <location filename="../plugin/dock.py" line="566"/>
         <source>Cancelled</source>
         <translation>Annulé</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="550"/>
+        <location filename="../plugin/dock.py" line="567"/>
         <source>Segmentation cancelled.</source>
         <translation>Segmentation annulée.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="552"/>
+        <location filename="../plugin/dock.py" line="569"/>
         <source>Failed</source>
         <translation>Échec</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="553"/>
+        <location filename="../plugin/dock.py" line="570"/>
         <source>unknown error</source>
         <translation>erreur inconnue</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="554"/>
+        <location filename="../plugin/dock.py" line="571"/>
         <source>Segmentation failed: {}</source>
         <translation>La segmentation a échoué : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="558"/>
+        <location filename="../plugin/dock.py" line="575"/>
         <source>Done in {}</source>
         <translation>Terminé en {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="562"/>
+        <location filename="../plugin/dock.py" line="579"/>
         <source>Land cover segmented in {} ({} tiles).</source>
         <translation>Occupation du sol segmentée en {} ({} tuiles).</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="588"/>
+        <location filename="../plugin/dock.py" line="605"/>
         <source>The output {} could not be loaded.</source>
         <translation>La sortie {} n'a pas pu être chargée.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="616"/>
+        <location filename="../plugin/dock.py" line="633"/>
         <source>The GeoFuse Processing provider is not loaded.</source>
         <translation>Le fournisseur de traitements GeoFuse n'est pas chargé.</translation>
     </message>
@@ -464,17 +464,17 @@
 <context>
     <name>GeoFusePlugin</name>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="46"/>
+        <location filename="../plugin/geofuse_plugin.py" line="51"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="48"/>
+        <location filename="../plugin/geofuse_plugin.py" line="53"/>
         <source>Segment land cover from an optical and an elevation layer</source>
         <translation>Segmenter l’occupation du sol à partir d'une couche optique et d'une couche d'altitude</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="56"/>
+        <location filename="../plugin/geofuse_plugin.py" line="61"/>
         <source>&amp;GeoFuse</source>
         <translation>&amp;GeoFuse</translation>
     </message>
@@ -582,6 +582,99 @@ Version de PyTorch : « auto » installe la version CUDA lorsque nvidia-smi sign
     </message>
 </context>
 <context>
+    <name>Runtime</name>
+    <message>
+        <location filename="../plugin/runtime.py" line="235"/>
+        <source>Creating the runtime venv</source>
+        <translation>Création du venv de l'environnement d'exécution</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="240"/>
+        <source>Updating pip</source>
+        <translation>Mise à jour de pip</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="245"/>
+        <source>Installing PyTorch {version} ({build} build)</source>
+        <translation>Installation de PyTorch {version} (build {build})</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="252"/>
+        <source>Installing numpy, rasterio and friends</source>
+        <translation>Installation de numpy, rasterio et des autres paquets</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="265"/>
+        <source>The disk is full. Free some space (PyTorch needs several GB) and try again.</source>
+        <translation>Le disque est plein. Libérez de l'espace (PyTorch a besoin de plusieurs Go) et réessayez.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="285"/>
+        <source>No PyTorch {version} build exists for this Python ({python}) or this platform.</source>
+        <translation>Il n'existe pas de build de PyTorch {version} pour ce Python ({python}) ou pour cette plateforme.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="289"/>
+        <source>This Python cannot create venvs; on Debian/Ubuntu install the package python3-venv.</source>
+        <translation>Ce Python ne peut pas créer de venv ; sous Debian/Ubuntu, installez le paquet python3-venv.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="293"/>
+        <source>The command exited with code {code}.</source>
+        <translation>La commande s'est terminée avec le code {code}.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="296"/>
+        <source>{step} failed. {reason}</source>
+        <translation>Échec : {step}. {reason}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="297"/>
+        <source>Last output:</source>
+        <translation>Dernière sortie :</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="365"/>
+        <source>{step}: {program} is missing; the venv is incomplete.</source>
+        <translation>{step} : {program} est absent ; le venv est incomplet.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="374"/>
+        <source>{step} failed: cannot run {program} ({error}).</source>
+        <translation>Échec : {step} ; impossible d'exécuter {program} ({error}).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="380"/>
+        <source>Creating the GeoFuse runtime was cancelled.</source>
+        <translation>La création de l'environnement d'exécution GeoFuse a été annulée.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="155"/>
+        <source>{variable} is set to &apos;{path}&apos;, which is not a file. Point it at a Python that has torch, numpy and rasterio, or unset it.</source>
+        <translation>{variable} vaut « {path} », qui n'est pas un fichier. Faites-la pointer vers un Python disposant de torch, numpy et rasterio, ou supprimez-la.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="166"/>
+        <source>The GeoFuse runtime set in the plugin settings, &apos;{path}&apos;, does not exist. Choose another Python or clear the setting.</source>
+        <translation>L'environnement d'exécution GeoFuse défini dans les paramètres de l'extension, « {path} », n'existe pas. Choisissez un autre Python ou videz ce paramètre.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="180"/>
+        <source>No GeoFuse runtime (a Python with PyTorch, numpy and rasterio) was found. Create one with Processing ▸ GeoFuse ▸ Create GeoFuse runtime (geofuse:install_runtime), or set the environment variable {variable} to such a Python.</source>
+        <translation>Aucun environnement d'exécution GeoFuse (un Python avec PyTorch, numpy et rasterio) n'a été trouvé. Créez-en un avec Traitement ▸ GeoFuse ▸ Créer l'environnement d'exécution GeoFuse (geofuse:install_runtime), ou faites pointer la variable d'environnement {variable} vers un tel Python.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="269"/>
+        <source>The secure connection to the package index failed (SSL certificate). Behind a company proxy, set PIP_CERT to your organisation&apos;s certificate bundle, or ask your IT department.</source>
+        <translation>La connexion sécurisée à l'index des paquets a échoué (certificat SSL). Derrière un proxy d'entreprise, faites pointer PIP_CERT vers le fichier de certificats de votre organisation, ou contactez votre service informatique.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="279"/>
+        <source>The package index could not be reached: check the internet connection, or set HTTPS_PROXY if you are behind a proxy.</source>
+        <translation>L'index des paquets est injoignable : vérifiez la connexion Internet, ou définissez HTTPS_PROXY si vous êtes derrière un proxy.</translation>
+    </message>
+</context>
+<context>
     <name>RuntimePanel</name>
     <message>
         <location filename="../plugin/dock_runtime.py" line="82"/>
@@ -647,12 +740,12 @@ Version de PyTorch : « auto » installe la version CUDA lorsque nvidia-smi sign
 <context>
     <name>SegmentAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="93"/>
+        <location filename="../plugin/algorithms/segment.py" line="101"/>
         <source>Segment land cover (optical + elevation)</source>
         <translation>Segmenter l’occupation du sol (optique + altitude)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="97"/>
+        <location filename="../plugin/algorithms/segment.py" line="105"/>
         <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
 
 The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
@@ -669,102 +762,102 @@ Modèle : un point de contrôle GeoFuse (.pt) ; vide, le modèle de démonstrati
 Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python séparé avec PyTorch (voir « Créer l'environnement d'exécution GeoFuse ») ; QGIS lui-même ne charge jamais PyTorch.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="113"/>
+        <location filename="../plugin/algorithms/segment.py" line="121"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Couche optique (RVB ou IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="116"/>
+        <location filename="../plugin/algorithms/segment.py" line="124"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Couche d'altitude (MNS ou nMNS)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="119"/>
+        <location filename="../plugin/algorithms/segment.py" line="127"/>
         <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modèle (point de contrôle GeoFuse ; vide : modèle de démonstration fourni)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="129"/>
+        <location filename="../plugin/algorithms/segment.py" line="137"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Bandes optiques, dans l'ordre du modèle (vide : les premières bandes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="138"/>
+        <location filename="../plugin/algorithms/segment.py" line="146"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="142"/>
+        <location filename="../plugin/algorithms/segment.py" line="150"/>
         <source>Tile size (pixels; 0 = the size the model was trained on)</source>
         <translation>Taille des tuiles (pixels ; 0 = la taille d’entraînement du modèle)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="152"/>
+        <location filename="../plugin/algorithms/segment.py" line="160"/>
         <source>Tile overlap (pixels)</source>
         <translation>Recouvrement des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="162"/>
+        <location filename="../plugin/algorithms/segment.py" line="170"/>
         <source>Tiles per batch</source>
         <translation>Tuiles par lot</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="174"/>
+        <location filename="../plugin/algorithms/segment.py" line="182"/>
         <source>Extent (empty: the whole optical layer)</source>
         <translation>Emprise (vide : toute la couche optique)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="189"/>
+        <location filename="../plugin/algorithms/segment.py" line="197"/>
         <source>Land cover</source>
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="190"/>
+        <location filename="../plugin/algorithms/segment.py" line="198"/>
         <source>Confidence</source>
         <translation>Confiance</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="195"/>
+        <location filename="../plugin/algorithms/segment.py" line="203"/>
         <source>Tiles processed</source>
         <translation>Tuiles traitées</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="196"/>
+        <location filename="../plugin/algorithms/segment.py" line="204"/>
         <source>Seconds taken</source>
         <translation>Durée (secondes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="208"/>
+        <location filename="../plugin/algorithms/segment.py" line="216"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Le recouvrement doit être inférieur à la moitié de la taille des tuiles.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="223"/>
+        <location filename="../plugin/algorithms/segment.py" line="231"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Aucun modèle indiqué et le modèle de démonstration fourni est absent ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="306"/>
+        <location filename="../plugin/algorithms/segment.py" line="314"/>
         <source>{}: {:,.1f} m²</source>
         <translation>{} : {:,.1f} m²</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="308"/>
+        <location filename="../plugin/algorithms/segment.py" line="316"/>
         <source>{}: {} pixels</source>
         <translation>{} : {} pixels</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="179"/>
+        <location filename="../plugin/algorithms/segment.py" line="187"/>
         <source>Area: polygons (pixels outside become nodata; empty: no mask)</source>
         <translation>Zone : polygones (les pixels en dehors deviennent nodata ; vide : pas de masque)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="197"/>
+        <location filename="../plugin/algorithms/segment.py" line="205"/>
         <source>Class areas and class table (JSON)</source>
         <translation>Surfaces des classes et table des classes (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="284"/>
+        <location filename="../plugin/algorithms/segment.py" line="292"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Les polygones du masque ne recoupent pas la couche optique (ni l'emprise).</translation>
     </message>
@@ -874,6 +967,69 @@ Indiquez soit les trois listes de couches (les n-ièmes couches optique, d'altit
         <location filename="../plugin/algorithms/train.py" line="198"/>
         <source>Model written to {}</source>
         <translation>Modèle écrit dans {}</translation>
+    </message>
+</context>
+<context>
+    <name>WorkerClient</name>
+    <message>
+        <location filename="../plugin/worker_client.py" line="63"/>
+        <source>unknown signal</source>
+        <translation>signal inconnu</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="70"/>
+        <source>was killed by signal {number} ({name})</source>
+        <translation>a été tué par le signal {number} ({name})</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="75"/>
+        <source>crashed ({crash}, exit code {code})</source>
+        <translation>a planté ({crash}, code de sortie {code})</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="78"/>
+        <source>exited with code {code}</source>
+        <translation>s'est terminé avec le code {code}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="114"/>
+        <source>Cannot start the GeoFuse runtime {python} ({source}): {error}</source>
+        <translation>Impossible de démarrer l'environnement d'exécution GeoFuse {python} ({source}) : {error}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="146"/>
+        <source>Cancelled: the GeoFuse worker was stopped.</source>
+        <translation>Annulé : le processus de calcul GeoFuse a été arrêté.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="190"/>
+        <source>The GeoFuse worker process died: it {exit} before finishing.</source>
+        <translation>Le processus de calcul GeoFuse s'est interrompu : il {exit} avant d'avoir fini.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="194"/>
+        <source>Its last messages:</source>
+        <translation>Ses derniers messages :</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="202"/>
+        <source>Cancelled.</source>
+        <translation>Annulé.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="261"/>
+        <source>about {seconds} s left</source>
+        <translation>environ {seconds} s restantes</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="265"/>
+        <source>about {minutes} min left</source>
+        <translation>environ {minutes} min restantes</translation>
+    </message>
+    <message>
+        <location filename="../plugin/worker_client.py" line="65"/>
+        <source>was killed by signal {number} ({name}) (the system may have run out of memory, or the process was killed)</source>
+        <translation>a été tué par le signal {number} ({name}) (le système a peut-être manqué de mémoire, ou le processus a été tué)</translation>
     </message>
 </context>
 </TS>

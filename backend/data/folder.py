@@ -175,6 +175,38 @@ def _read_inside(
     return data, (slice(r0 - row, r0 - row + data.shape[1]), slice(c0 - col, c0 - col + data.shape[2]))
 
 
+def _elevation_with_context(
+    dataset: rasterio.DatasetReader,
+    info: TileInfo,
+    row: int,
+    col: int,
+    size: int,
+    normalization: NormalizationConfig,
+) -> tuple[np.ndarray, np.ndarray, tuple[slice, slice]]:
+    """The normalised elevation of the part of a window inside the raster, read with the context its
+    ground estimate needs (:meth:`NormalizationConfig.elevation_context`), so a training crop sees the very
+    values that inference (tile plus halo) gives the same pixels.
+
+    Returns:
+        ``(heights (1, h, w), valid (h, w), where it goes in the window)``.
+    """
+    r0, c0 = max(row, 0), max(col, 0)
+    r1, c1 = min(row + size, dataset.height), min(col + size, dataset.width)
+    rows, cols = max(r1 - r0, 0), max(c1 - c0, 0)
+    inside = (slice(r0 - row, r0 - row + rows), slice(c0 - col, c0 - col + cols))
+    if rows == 0 or cols == 0:
+        return np.zeros((1, rows, cols), np.float32), np.zeros((rows, cols), bool), inside
+    first_row, context_rows = normalization.elevation_context(r0, rows, dataset.height)
+    first_col, context_cols = normalization.elevation_context(c0, cols, dataset.width)
+    data = dataset.read(
+        1, window=Window(first_col, first_row, context_cols, context_rows), out_dtype="float32"
+    )
+    valid = valid_pixels(data, info.elevation_nodata)
+    heights = normalize_elevation(data[None], normalization, valid[None])
+    crop = np.s_[r0 - first_row : r0 - first_row + rows, c0 - first_col : c0 - first_col + cols]
+    return heights[(slice(None), *crop)], valid[crop], inside
+
+
 def read_window(
     tile: TileFiles, info: TileInfo, row: int, col: int, size: int, normalization: NormalizationConfig
 ) -> Sample:
@@ -196,12 +228,12 @@ def read_window(
     optical_valid = np.zeros((size, size), bool)
     optical_valid[inside] = valid_pixels(data, info.optical_nodata)
 
-    with _open(tile.elevation) as dataset:
-        data, inside = _read_inside(dataset, (1,), row, col, size)
-    elevation = np.full((1, size, size), np.nan, np.float32)
-    elevation[:, inside[0], inside[1]] = data
+    elevation = np.zeros((1, size, size), np.float32)
     elevation_valid = np.zeros((size, size), bool)
-    elevation_valid[inside] = valid_pixels(data, info.elevation_nodata)
+    with _open(tile.elevation) as dataset:
+        heights, valid, inside = _elevation_with_context(dataset, info, row, col, size, normalization)
+    elevation[:, inside[0], inside[1]] = heights
+    elevation_valid[inside] = valid
 
     mask = np.full((size, size), IGNORE_INDEX, np.uint8)
     with _open(tile.labels) as dataset:
@@ -224,7 +256,7 @@ def read_window(
 
     return {
         "optical": torch.from_numpy(normalize_optical(optical, normalization, optical_valid)),
-        "elevation": torch.from_numpy(normalize_elevation(elevation, normalization, elevation_valid[None])),
+        "elevation": torch.from_numpy(elevation),
         "mask": torch.from_numpy(mask.astype(np.int64)),
     }
 

@@ -175,10 +175,11 @@ def export_to_geotiff(
     elif reference is not None and reference.crs() == layer.crs():
         x_res, y_res = reference.rasterUnitsPerPixelX(), reference.rasterUnitsPerPixelY()
     else:
+        # No trailing comma after the text: pylupdate5 drops a translate() call that has one.
         message = QCoreApplication.translate(
             "GeoFuseAlgorithm",
             "{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first."
-        )  # fmt: skip (pylupdate5 drops a translate() whose last argument ends with a comma)
+        )  # fmt: skip
         raise QgsProcessingException(message.format(layer.name()))
     columns, rows = max(1, round(region.width() / x_res)), max(1, round(region.height() / y_res))
     path = QgsProcessingUtils.generateTempFilename(f"geofuse_{layer.id() or 'input'}.tif")

@@ -162,6 +162,11 @@
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>{} konnte nicht als GeoTIFF exportiert werden (Fehler {}).</translation>
     </message>
+    <message>
+        <location filename="../plugin/algorithms/common.py" line="179"/>
+        <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
+        <translation>{} hat keine eigene Auflösung; exportieren Sie den Layer zuerst als GeoTIFF in der gewünschten Auflösung.</translation>
+    </message>
 </context>
 <context>
     <name>GeoFuseDock</name>

@@ -162,6 +162,11 @@
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>Impossible d'exporter {} en GeoTIFF (erreur {}).</translation>
     </message>
+    <message>
+        <location filename="../plugin/algorithms/common.py" line="179"/>
+        <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
+        <translation>{} n'a pas de résolution propre ; exportez-la d'abord en GeoTIFF à la résolution voulue.</translation>
+    </message>
 </context>
 <context>
     <name>GeoFuseDock</name>

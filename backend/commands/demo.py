@@ -66,17 +66,20 @@ def train_standin(path: Path, steps: int, device: str) -> Path:
     model = build_model(variant="baseline", width="small").to(torch_device).train()
     card = ModelCard(model.config)
     scenes = [generate_scene((STANDIN_SEED, index), 384, 384) for index in range(6)]
+    # Whole scenes normalised once: the ground filter then sees the context inference reads around tiles.
+    heights = [normalize_elevation(scene.dsm[None], card.normalization) for scene in scenes]
     optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=3e-3, total_steps=max(steps, 1))
     crop, batch = 128, 4
     for step in range(steps):
         optical, elevation, labels = [], [], []
         for _ in range(batch):
-            scene = scenes[rng.integers(len(scenes))]
+            index = rng.integers(len(scenes))
+            scene = scenes[index]
             row, col = rng.integers(0, 384 - crop + 1, 2)
             window = np.s_[row : row + crop, col : col + crop]
             optical.append(normalize_optical(scene.optical[(slice(None), *window)], card.normalization))
-            elevation.append(normalize_elevation(scene.dsm[window][None], card.normalization))
+            elevation.append(heights[index][(slice(None), *window)])
             labels.append(scene.labels[window].astype(np.int64))
         logits, align = model(
             torch.from_numpy(np.stack(optical)).to(torch_device),

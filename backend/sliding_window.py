@@ -183,9 +183,11 @@ def _normalised(
     """Network inputs of one tile: optical (C, h, w), elevation (1, h, w), and the valid mask (h, w)."""
     _, inner = _context(card, tile, height, width)
     optical = normalize_optical(data.optical, card.normalization, data.optical_valid)
-    elevation = normalize_elevation(data.elevation[None], card.normalization, data.elevation_valid[None])
+    elevation = normalize_elevation(
+        data.elevation[None], card.normalization, data.elevation_valid[None], inner
+    )
     valid = data.optical_valid & data.elevation_valid[inner]
-    return optical, elevation[(slice(None), *inner)], valid
+    return optical, elevation, valid
 
 
 def _finish(logits: np.ndarray, weights: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -202,9 +202,8 @@ def _elevation_with_context(
         1, window=Window(first_col, first_row, context_cols, context_rows), out_dtype="float32"
     )
     valid = valid_pixels(data, info.elevation_nodata)
-    heights = normalize_elevation(data[None], normalization, valid[None])
     crop = np.s_[r0 - first_row : r0 - first_row + rows, c0 - first_col : c0 - first_col + cols]
-    return heights[(slice(None), *crop)], valid[crop], inside
+    return normalize_elevation(data[None], normalization, valid[None], crop), valid[crop], inside
 
 
 def read_window(

@@ -31,7 +31,7 @@ import torch
 from torch.nn import functional as F
 
 NORMALIZATION_VERSION = 2
-V1_DEFAULTS = {"ground_block_px": 16, "ground_radius_px": 96}
+V1_DEFAULTS = {"ground_block_px": 16, "ground_radius_px": 192}
 """Fields added in version 2, with the values a version-1 config (which never uses them) gets."""
 OPTICAL_SCALINGS = ("dtype", "fixed", "percentile")
 ELEVATION_MODES = ("ground_filter", "local_ground", "absolute")
@@ -65,7 +65,7 @@ class NormalizationConfig:
     elevation_mode: str = "ground_filter"
     ground_percentile: float = 2.0
     ground_block_px: int = 16
-    ground_radius_px: int = 96
+    ground_radius_px: int = 192
     elevation_scale_m: float = 10.0
     elevation_clip: tuple[float, float] = (-1.0, 5.0)
 
@@ -209,7 +209,24 @@ def normalize_optical(
     return values
 
 
-def ground_surface(heights: np.ndarray, valid: np.ndarray, block: int, radius_blocks: int) -> np.ndarray:
+def _bilinear_axis(
+    start: int, stop: int, block: int, cells: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower and upper cell index and the upper weight for pixels ``start..stop`` along one axis, between
+    cell centres ``(i + 0.5) · block - 0.5`` (``F.interpolate(..., align_corners=False)``'s convention)."""
+    position = np.maximum((np.arange(start, stop, dtype=np.float64) + 0.5) / block - 0.5, 0.0)
+    lower = np.minimum(np.floor(position).astype(np.int64), cells - 1)
+    upper = np.minimum(lower + 1, cells - 1)
+    return lower, upper, (position - lower).astype(np.float32)
+
+
+def ground_surface(
+    heights: np.ndarray,
+    valid: np.ndarray,
+    block: int,
+    radius_blocks: int,
+    crop: tuple[slice, slice] | None = None,
+) -> np.ndarray:
     """Ground under a DSM window (H, W): a grey-scale opening on a grid of ``block``-pixel cells.
 
     Cell minima of valid heights are eroded, then dilated, over ``2R + 1`` cells (``R`` =
@@ -217,8 +234,15 @@ def ground_surface(heights: np.ndarray, valid: np.ndarray, block: int, radius_bl
     within ``2R`` cells). Erosion keeps the lowest surface nearby; dilation lifts it back onto sloping
     terrain, so it follows the ground under buildings and trees narrower than the window of the opening.
 
+    Args:
+        heights: (H, W) metres.
+        valid: (H, W) pixels with data.
+        block: Cell size in pixels.
+        radius_blocks: ``R``.
+        crop: The part of the window wanted (a tile inside its context); only it is interpolated.
+
     Returns:
-        float32 (H, W); NaN where no valid height lies near enough to say.
+        float32 over ``crop`` (default the whole window); NaN where no valid height lies near enough.
     """
     height, width = heights.shape
     rows, cols = -(-height // block), -(-width // block)
@@ -228,18 +252,28 @@ def ground_surface(heights: np.ndarray, valid: np.ndarray, block: int, radius_bl
     size = 2 * radius_blocks + 1
     eroded = -F.max_pool2d(-minima, size, stride=1, padding=radius_blocks)
     eroded[torch.isinf(eroded)] = -torch.inf
-    opened = F.max_pool2d(eroded, size, stride=1, padding=radius_blocks)
-    known = torch.isfinite(opened)
-    grid = (rows * block, cols * block)
-    total = F.interpolate(torch.where(known, opened, 0.0), size=grid, mode="bilinear", align_corners=False)
-    weight = F.interpolate(known.float(), size=grid, mode="bilinear", align_corners=False)
-    ground = (total / weight)[0, 0, :height, :width].numpy()
-    ground[weight[0, 0, :height, :width].numpy() <= 0] = np.nan
-    return ground
+    opened = F.max_pool2d(eroded, size, stride=1, padding=radius_blocks)[0, 0].numpy()
+    known = np.isfinite(opened)
+    crop = crop or (slice(0, height), slice(0, width))
+    top, bottom, fy = _bilinear_axis(crop[0].start, crop[0].stop, block, rows)
+    left, right, fx = _bilinear_axis(crop[1].start, crop[1].stop, block, cols)
+
+    def interpolate(grid: np.ndarray) -> np.ndarray:
+        along = grid[top] * (1 - fy)[:, None] + grid[bottom] * fy[:, None]
+        return along[:, left] * (1 - fx) + along[:, right] * fx
+
+    weight = interpolate(known.astype(np.float32))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ground = interpolate(np.where(known, opened, 0.0).astype(np.float32)) / weight
+    ground[weight <= 0] = np.nan
+    return ground.astype(np.float32)
 
 
 def normalize_elevation(
-    elevation: np.ndarray, config: NormalizationConfig, valid: np.ndarray | None = None
+    elevation: np.ndarray,
+    config: NormalizationConfig,
+    valid: np.ndarray | None = None,
+    crop: tuple[slice, slice] | None = None,
 ) -> np.ndarray:
     """Turn an elevation window (H, W) or (1, H, W) into scaled height above ground.
 
@@ -247,27 +281,30 @@ def normalize_elevation(
         elevation: Heights in metres (DSM, or nDSM with ``elevation_mode="absolute"``).
         config: The normalisation.
         valid: Mask of pixels with data (same spatial shape); NaN/inf pixels are invalid as well.
+        crop: Only this part of the window is wanted (a tile inside the context read for its ground).
 
     Returns:
-        float32 of the input's shape: ``clip((h - ground) / elevation_scale_m)``, where ground is
+        float32 of the input's shape (cut to ``crop``): ``clip((h - ground) / elevation_scale_m)``, where
+        ground is
         :func:`ground_surface` (``"ground_filter"``), the ``ground_percentile`` of the valid heights
         (``"local_ground"``) or 0 (``"absolute"``); invalid pixels are 0, and a window without valid
         pixels is all 0.
     """
-    values = elevation.astype(np.float32)
-    finite = np.isfinite(values)
-    valid = finite if valid is None else finite & np.broadcast_to(valid, values.shape)
-    ground: np.ndarray | float = 0.0
+    whole = elevation.astype(np.float32)
+    finite = np.isfinite(whole)
+    valid = finite if valid is None else finite & np.broadcast_to(valid, whole.shape)
+    plane = whole.shape[-2:]
+    crop = crop or (slice(0, plane[0]), slice(0, plane[1]))
+    window = (Ellipsis, *crop)
+    values, ground = whole[window], np.float32(0.0)
     if config.elevation_mode == "ground_filter" and valid.any():
-        ground = ground_surface(
-            values.reshape(values.shape[-2:]),
-            valid.reshape(values.shape[-2:]),
-            config.ground_block_px,
-            config.ground_radius_blocks,
-        ).reshape(values.shape)
+        block, radius = config.ground_block_px, config.ground_radius_blocks
+        surface = ground_surface(whole.reshape(plane), valid.reshape(plane), block, radius, crop)
+        ground = surface.reshape(values.shape)
     elif config.elevation_mode == "local_ground":
-        samples = values[valid]
-        ground = np.float32(np.percentile(samples, config.ground_percentile)) if samples.size else 0.0
+        samples = whole[valid]
+        ground = np.float32(np.percentile(samples, config.ground_percentile)) if samples.size else ground
+    valid = valid[window]
     with np.errstate(invalid="ignore"):
         out = (values - ground) / np.float32(config.elevation_scale_m)
     np.clip(out, config.elevation_clip[0], config.elevation_clip[1], out=out)

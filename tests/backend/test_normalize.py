@@ -191,3 +191,12 @@ def test_valid_pixels_multiband_convention() -> None:
     data[0, 0, 1] = 0.0  # one band at the nodata value: still data
     data[2, 1, 1] = np.nan
     assert valid_pixels(data, nodata=0.0).tolist() == [[False, True], [True, False]]
+
+
+def test_a_crop_is_the_crop_of_the_whole_window() -> None:
+    config = NormalizationConfig(ground_block_px=8, ground_radius_px=40)
+    heights = _town(6, 200, 230)
+    crop = np.s_[37:150, 90:229]
+    np.testing.assert_array_equal(
+        normalize_elevation(heights, config, crop=crop), normalize_elevation(heights, config)[crop]
+    )

@@ -45,6 +45,7 @@ def _pick(new_scope: str, new_name: str, old_owner: Any, old_name: str) -> Any:
 
 TYPE_RASTER = _pick("ProcessingSourceType", "Raster", QgsProcessing, "TypeRaster")
 TYPE_TABLE = _pick("ProcessingSourceType", "Vector", QgsProcessing, "TypeVector")
+TYPE_POLYGON = _pick("ProcessingSourceType", "VectorPolygon", QgsProcessing, "TypeVectorPolygon")
 INTEGER = _pick("ProcessingNumberParameterType", "Integer", QgsProcessingParameterNumber, "Integer")
 DOUBLE = _pick("ProcessingNumberParameterType", "Double", QgsProcessingParameterNumber, "Double")
 FILE = _pick("ProcessingFileParameterBehavior", "File", QgsProcessingParameterFile, "File")

@@ -15,7 +15,6 @@ from typing import Any
 
 from qgis.core import (
     QgsFeatureRequest,
-    QgsProcessing,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
@@ -42,14 +41,11 @@ from .common import (
     DEVICES,
     FILE,
     INTEGER,
+    TYPE_POLYGON,
     GeoFuseAlgorithm,
-    _pick,
     advanced,
     raster_input_path,
 )
-
-TYPE_POLYGON = _pick("ProcessingSourceType", "VectorPolygon", QgsProcessing, "TypeVectorPolygon")
-"""Polygon layers for the MASK parameter (``common.py`` resolves the other source types the same way)."""
 
 
 def remove_partial_outputs(outputs: list[str | None], since: float) -> None:

@@ -129,14 +129,16 @@ class ModelCard:
             raise CheckpointError(f"model card: {error}") from error
 
     def tile_size(self) -> int:
-        """The inference tile to use by default: the training crop size when the card records one.
+        """The inference tile to use by default: 512 pixels, or the training crop when that is larger.
 
-        Elevation is normalised per window (height above the window's own ground), so a model is most
-        accurate on windows of the size it was trained on (the demo model: mIoU 95.8 % on the sample at
-        256-pixel tiles, 81.1 % at 512).
+        The inputs do not depend on the tiling (the elevation's ground is read with a halo), so larger tiles
+        only add context and cut the overlap's share of the work: the demo model (256-pixel crops) scores
+        mIoU 96.3 % on the sample at 512-pixel tiles, 95.9 % at 256, and agrees with one pass over the
+        1024² sample on 99.7 % of pixels at 512 (99.5 % at 256).
         """
         crop = self.training.get("crop_size")
-        return crop if isinstance(crop, int) and not isinstance(crop, bool) and crop >= 32 else DEFAULT_TILE
+        trained = crop if isinstance(crop, int) and not isinstance(crop, bool) and crop >= 32 else 0
+        return max(trained, DEFAULT_TILE)
 
     def describe(self) -> str:
         """A few lines for a CLI or a dock: what the model is and what it expects."""

@@ -160,7 +160,7 @@ def evaluate_tiles(
         model: The network in eval mode, on ``device``.
         card: Its model card (normalisation, classes).
         tiles: Tiles to evaluate.
-        tile: Sliding-window tile size; None: the model's training crop (``card.tile_size()``).
+        tile: Sliding-window tile size; None: the model's default (``card.tile_size()``).
         overlap: Sliding-window overlap.
         batch_size: Tiles per forward pass.
         device: Where the model runs.

@@ -77,8 +77,8 @@ class SegmentOptions:
 
     Attributes:
         device: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
-        tile: Tile size in pixels, or None for the size the model was trained on
-            (:meth:`ModelCard.tile_size`); other sizes change the per-window elevation normalisation.
+        tile: Tile size in pixels, or None for the model's default (:meth:`ModelCard.tile_size`: 512, or
+            its training crop if larger).
         overlap: Pixels shared by neighbouring tiles, blended so no seams show.
         batch_size: Tiles per forward pass (halved for good when CUDA runs out of memory).
         extent: ``(left, bottom, right, top)`` in the optical raster's CRS to segment only that part; the

@@ -135,9 +135,10 @@ def read_card(path: str | Path) -> CardInfo:
             classes=classes,
             optical_bands=tuple(str(band) for band in card["optical_bands"]),
             gsd_m=float(card["gsd_m"]),
-            tile=crop
-            if isinstance(crop, int) and not isinstance(crop, bool) and crop >= 32
-            else DEFAULT_TILE,
+            tile=max(
+                crop if isinstance(crop, int) and not isinstance(crop, bool) and crop >= 32 else 0,
+                DEFAULT_TILE,
+            ),
         )
     except (TypeError, KeyError, ValueError, AttributeError) as error:
         raise CardError(f"{path}: the model card is malformed ({error})") from error

@@ -34,7 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, help="checkpoint to use instead of the bundled demo model")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument(
-        "--tile", type=int, default=None, help="tile size in pixels (default: the model's training crop)"
+        "--tile",
+        type=int,
+        default=None,
+        help="tile size in pixels (default: 512, or the training crop if larger)",
     )
     parser.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels (default: 64)")
     parser.add_argument(

@@ -36,7 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser)
     parser.add_argument("--output", default="evaluation", help="folder for metrics.json and confusion.png")
     parser.add_argument(
-        "--tile", type=int, default=None, help="sliding-window tile size (default: the model's training crop)"
+        "--tile",
+        type=int,
+        default=None,
+        help="sliding-window tile size (default: 512, or the training crop if larger)",
     )
     parser.add_argument("--overlap", type=int, default=64, help="sliding-window overlap")
     parser.add_argument("--batch-size", type=int, default=1)

@@ -49,7 +49,10 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, help="GeoFuse checkpoint (default: the bundled demo model)")
     parser.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda or cuda:N")
     parser.add_argument(
-        "--tile", type=positive, default=None, help="tile size in pixels (default: the model's training crop)"
+        "--tile",
+        type=positive,
+        default=None,
+        help="tile size in pixels (default: 512, or the training crop if larger)",
     )
     parser.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels (default: 64)")
     parser.add_argument("--batch", type=positive, default=1, help="tiles per forward pass (default: 1)")

@@ -146,7 +146,7 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
         self.addParameter(
             QgsProcessingParameterNumber(
                 self.TILE_SIZE,
-                self.tr("Tile size (pixels; 0 = the size the model was trained on)"),
+                self.tr("Tile size (pixels; 0 = the model's default: 512 or its training crop if larger)"),
                 INTEGER,
                 defaultValue=0,
                 minValue=0,

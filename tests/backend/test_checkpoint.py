@@ -139,6 +139,7 @@ def test_default_card_is_the_isprs_table(model) -> None:
 
 
 def test_tile_size_follows_the_training_crop(model) -> None:
-    assert ModelCard(model=model.config, training={"crop_size": 256}).tile_size() == 256
+    assert ModelCard(model=model.config, training={"crop_size": 256}).tile_size() == 512
+    assert ModelCard(model=model.config, training={"crop_size": 768}).tile_size() == 768
     assert ModelCard(model=model.config).tile_size() == 512
     assert ModelCard(model=model.config, training={"crop_size": True}).tile_size() == 512

@@ -148,22 +148,22 @@
 <context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="88"/>
+        <location filename="../plugin/algorithms/common.py" line="89"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="124"/>
+        <location filename="../plugin/algorithms/common.py" line="125"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>{} wird in ein temporäres GeoTIFF exportiert</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="192"/>
+        <location filename="../plugin/algorithms/common.py" line="193"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>{} konnte nicht als GeoTIFF exportiert werden (Fehler {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="179"/>
+        <location filename="../plugin/algorithms/common.py" line="180"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} hat keine eigene Auflösung; exportieren Sie den Layer zuerst als GeoTIFF in der gewünschten Auflösung.</translation>
     </message>
@@ -745,12 +745,12 @@ PyTorch-Variante: „auto“ installiert die CUDA-Variante, wenn nvidia-smi eine
 <context>
     <name>SegmentAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="101"/>
+        <location filename="../plugin/algorithms/segment.py" line="97"/>
         <source>Segment land cover (optical + elevation)</source>
         <translation>Landbedeckung segmentieren (optisch + Höhe)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="105"/>
+        <location filename="../plugin/algorithms/segment.py" line="101"/>
         <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
 
 The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
@@ -767,104 +767,104 @@ Modell: ein GeoFuse-Checkpoint (.pt); leer verwendet das mitgelieferte Demo-Mode
 Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit PyTorch (siehe „GeoFuse-Laufzeitumgebung erstellen“); QGIS selbst lädt PyTorch nie.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="121"/>
+        <location filename="../plugin/algorithms/segment.py" line="117"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Optischer Layer (RGB oder IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="124"/>
+        <location filename="../plugin/algorithms/segment.py" line="120"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Höhenlayer (DSM oder nDSM)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="127"/>
+        <location filename="../plugin/algorithms/segment.py" line="123"/>
         <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modell (GeoFuse-Checkpoint; leer: mitgeliefertes Demo-Modell)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="137"/>
+        <location filename="../plugin/algorithms/segment.py" line="133"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Optische Kanäle in der Reihenfolge des Modells (leer: die ersten Kanäle)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="146"/>
+        <location filename="../plugin/algorithms/segment.py" line="142"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="150"/>
-        <source>Tile size (pixels; 0 = the size the model was trained on)</source>
-        <translation>Kachelgröße (Pixel; 0 = die Größe, mit der das Modell trainiert wurde)</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/segment.py" line="160"/>
+        <location filename="../plugin/algorithms/segment.py" line="156"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="170"/>
+        <location filename="../plugin/algorithms/segment.py" line="166"/>
         <source>Tiles per batch</source>
         <translation>Kacheln pro Stapel</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="182"/>
+        <location filename="../plugin/algorithms/segment.py" line="178"/>
         <source>Extent (empty: the whole optical layer)</source>
         <translation>Ausdehnung (leer: der gesamte optische Layer)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="197"/>
+        <location filename="../plugin/algorithms/segment.py" line="193"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="198"/>
+        <location filename="../plugin/algorithms/segment.py" line="194"/>
         <source>Confidence</source>
         <translation>Konfidenz</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="203"/>
+        <location filename="../plugin/algorithms/segment.py" line="199"/>
         <source>Tiles processed</source>
         <translation>Verarbeitete Kacheln</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="204"/>
+        <location filename="../plugin/algorithms/segment.py" line="200"/>
         <source>Seconds taken</source>
         <translation>Benötigte Sekunden</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="216"/>
+        <location filename="../plugin/algorithms/segment.py" line="212"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Die Überlappung muss kleiner als die halbe Kachelgröße sein.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="231"/>
+        <location filename="../plugin/algorithms/segment.py" line="227"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Kein Modell angegeben, und das mitgelieferte Demo-Modell fehlt ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="314"/>
+        <location filename="../plugin/algorithms/segment.py" line="310"/>
         <source>{}: {:,.1f} m²</source>
         <translation>{}: {:,.1f} m²</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="316"/>
+        <location filename="../plugin/algorithms/segment.py" line="312"/>
         <source>{}: {} pixels</source>
         <translation>{}: {} Pixel</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="187"/>
+        <location filename="../plugin/algorithms/segment.py" line="183"/>
         <source>Area: polygons (pixels outside become nodata; empty: no mask)</source>
         <translation>Gebiet: Polygone (Pixel außerhalb werden NoData; leer: keine Maske)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="205"/>
+        <location filename="../plugin/algorithms/segment.py" line="201"/>
         <source>Class areas and class table (JSON)</source>
         <translation>Klassenflächen und Klassentabelle (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="292"/>
+        <location filename="../plugin/algorithms/segment.py" line="288"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Die Maskenpolygone überschneiden sich nicht mit dem optischen Layer (oder der Ausdehnung).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="146"/>
+        <source>Tile size (pixels; 0 = the model&apos;s default: 512 or its training crop if larger)</source>
+        <translation>Kachelgröße (Pixel; 0 = Vorgabe des Modells: 512 oder seine Trainingsausschnittgröße, falls größer)</translation>
     </message>
 </context>
 <context>

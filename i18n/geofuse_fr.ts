@@ -148,22 +148,22 @@
 <context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="88"/>
+        <location filename="../plugin/algorithms/common.py" line="89"/>
         <source>Land cover</source>
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="124"/>
+        <location filename="../plugin/algorithms/common.py" line="125"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>Export de {} vers un GeoTIFF temporaire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="192"/>
+        <location filename="../plugin/algorithms/common.py" line="193"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>Impossible d'exporter {} en GeoTIFF (erreur {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="179"/>
+        <location filename="../plugin/algorithms/common.py" line="180"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} n'a pas de résolution propre ; exportez-la d'abord en GeoTIFF à la résolution voulue.</translation>
     </message>
@@ -745,12 +745,12 @@ Version de PyTorch : « auto » installe la version CUDA lorsque nvidia-smi sign
 <context>
     <name>SegmentAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="101"/>
+        <location filename="../plugin/algorithms/segment.py" line="97"/>
         <source>Segment land cover (optical + elevation)</source>
         <translation>Segmenter l’occupation du sol (optique + altitude)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="105"/>
+        <location filename="../plugin/algorithms/segment.py" line="101"/>
         <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
 
 The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
@@ -767,104 +767,104 @@ Modèle : un point de contrôle GeoFuse (.pt) ; vide, le modèle de démonstrati
 Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python séparé avec PyTorch (voir « Créer l'environnement d'exécution GeoFuse ») ; QGIS lui-même ne charge jamais PyTorch.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="121"/>
+        <location filename="../plugin/algorithms/segment.py" line="117"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Couche optique (RVB ou IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="124"/>
+        <location filename="../plugin/algorithms/segment.py" line="120"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Couche d'altitude (MNS ou nMNS)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="127"/>
+        <location filename="../plugin/algorithms/segment.py" line="123"/>
         <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modèle (point de contrôle GeoFuse ; vide : modèle de démonstration fourni)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="137"/>
+        <location filename="../plugin/algorithms/segment.py" line="133"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Bandes optiques, dans l'ordre du modèle (vide : les premières bandes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="146"/>
+        <location filename="../plugin/algorithms/segment.py" line="142"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="150"/>
-        <source>Tile size (pixels; 0 = the size the model was trained on)</source>
-        <translation>Taille des tuiles (pixels ; 0 = la taille d’entraînement du modèle)</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/segment.py" line="160"/>
+        <location filename="../plugin/algorithms/segment.py" line="156"/>
         <source>Tile overlap (pixels)</source>
         <translation>Recouvrement des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="170"/>
+        <location filename="../plugin/algorithms/segment.py" line="166"/>
         <source>Tiles per batch</source>
         <translation>Tuiles par lot</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="182"/>
+        <location filename="../plugin/algorithms/segment.py" line="178"/>
         <source>Extent (empty: the whole optical layer)</source>
         <translation>Emprise (vide : toute la couche optique)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="197"/>
+        <location filename="../plugin/algorithms/segment.py" line="193"/>
         <source>Land cover</source>
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="198"/>
+        <location filename="../plugin/algorithms/segment.py" line="194"/>
         <source>Confidence</source>
         <translation>Confiance</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="203"/>
+        <location filename="../plugin/algorithms/segment.py" line="199"/>
         <source>Tiles processed</source>
         <translation>Tuiles traitées</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="204"/>
+        <location filename="../plugin/algorithms/segment.py" line="200"/>
         <source>Seconds taken</source>
         <translation>Durée (secondes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="216"/>
+        <location filename="../plugin/algorithms/segment.py" line="212"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Le recouvrement doit être inférieur à la moitié de la taille des tuiles.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="231"/>
+        <location filename="../plugin/algorithms/segment.py" line="227"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Aucun modèle indiqué et le modèle de démonstration fourni est absent ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="314"/>
+        <location filename="../plugin/algorithms/segment.py" line="310"/>
         <source>{}: {:,.1f} m²</source>
         <translation>{} : {:,.1f} m²</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="316"/>
+        <location filename="../plugin/algorithms/segment.py" line="312"/>
         <source>{}: {} pixels</source>
         <translation>{} : {} pixels</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="187"/>
+        <location filename="../plugin/algorithms/segment.py" line="183"/>
         <source>Area: polygons (pixels outside become nodata; empty: no mask)</source>
         <translation>Zone : polygones (les pixels en dehors deviennent nodata ; vide : pas de masque)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="205"/>
+        <location filename="../plugin/algorithms/segment.py" line="201"/>
         <source>Class areas and class table (JSON)</source>
         <translation>Surfaces des classes et table des classes (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="292"/>
+        <location filename="../plugin/algorithms/segment.py" line="288"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Les polygones du masque ne recoupent pas la couche optique (ni l'emprise).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="146"/>
+        <source>Tile size (pixels; 0 = the model&apos;s default: 512 or its training crop if larger)</source>
+        <translation>Taille des tuiles (pixels ; 0 = valeur par défaut du modèle : 512, ou sa taille d’entraînement si elle est plus grande)</translation>
     </message>
 </context>
 <context>

@@ -35,6 +35,7 @@ import torch
 from .checkpoint import ModelCard
 from .classes import IGNORE_INDEX
 from .data.normalize import normalize_elevation, normalize_optical, valid_pixels
+from .tiling import fit_tile, tile_starts
 
 Forward = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``model(optical, elevation) -> logits`` (B×K×H×W), a GeoFuseNet in eval mode or anything alike."""
@@ -98,29 +99,6 @@ TileReader = Callable[[Box, Box], TileData]
 RowWriter = Callable[[int, np.ndarray, np.ndarray], None]
 """``write(row, labels, confidence)``: finished full-width rows starting at ``row``; labels (h, W) uint8 with
 :data:`IGNORE_INDEX` for nodata, confidence (h, W) float32 with NaN for nodata."""
-
-
-def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    """Offsets of the tiles along one axis: the fewest tiles that overlap by at least ``overlap``, spread
-    evenly from 0 to ``length - tile``.
-
-    Every tile lies wholly inside ``[0, length)`` (so all tiles of a raster have the same size and can be
-    batched); an axis shorter than ``tile`` gets one tile of its full length. Even spacing (rather than a
-    fixed stride and a last tile pushed flush with the end) keeps every overlap close to ``overlap``: the
-    rows two strips share are carried at the raster's full width, so one nearly complete overlap would
-    cost a tile's height of full-width logits.
-
-    Raises:
-        ValueError: If ``tile`` is not positive or ``overlap`` not in ``0..tile-1``.
-    """
-    if tile < 1:
-        raise ValueError(f"tile must be a positive number of pixels, got {tile}")
-    if not 0 <= overlap < tile:
-        raise ValueError(f"overlap must be in 0..{tile - 1} for tile {tile}, got {overlap}")
-    if length <= tile:
-        return [0]
-    gaps = -(-(length - tile) // (tile - overlap))
-    return [(length - tile) * index // gaps for index in range(gaps + 1)]
 
 
 def blend_weights(height: int, width: int, overlap: int) -> np.ndarray:
@@ -308,7 +286,8 @@ def stream_predict(
         width: Columns of the region.
         read_tile: Reader of raw tile inputs.
         write_rows: Receiver of finished rows.
-        tile: Tile size in pixels (the network pads it to a multiple of 32).
+        tile: Largest tile size in pixels; :func:`~.tiling.fit_tile` picks the size per axis that covers
+            it with the least padded work (the network pads tiles to a multiple of 32).
         overlap: Pixels shared by neighbouring tiles, blended.
         batch_size: Tiles per forward pass (halved on CUDA out-of-memory).
         device: Where the network runs.
@@ -322,8 +301,9 @@ def stream_predict(
         SegmentationCancelled: When ``cancel()`` returned true.
         ValueError: For a bad tile size, overlap or batch size.
     """
-    rows, cols = tile_starts(height, tile, overlap), tile_starts(width, tile, overlap)
-    tile_h, tile_w = min(tile, height), min(tile, width)
+    fit_h, fit_w = fit_tile(height, tile, overlap), fit_tile(width, tile, overlap)
+    rows, cols = tile_starts(height, fit_h, overlap), tile_starts(width, fit_w, overlap)
+    tile_h, tile_w = min(fit_h, height), min(fit_w, width)
     weight = blend_weights(tile_h, tile_w, overlap)
     classes = card.model.num_classes
     runner = _BatchRunner(forward, batch_size, torch.device(device))

@@ -8,7 +8,6 @@ result above the inputs (styled by the algorithm's post-processor) and summarise
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -47,6 +46,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..backend.tiling import fit_tile, tile_starts
 from .algorithms.common import DEMO_MODEL, file_source
 from .dock_bands import BandMapping
 from .dock_card import CardCache, CardError, CardInfo
@@ -62,13 +62,6 @@ LOG_TAG = "GeoFuse"
 AREA_WHOLE, AREA_CANVAS, AREA_POLYGONS = "whole", "canvas", "polygons"
 RESOLUTION_TOLERANCE = 2.0
 """Warn when the optical pixels are this many times larger or smaller than the model's training pixels."""
-
-
-def tiles_along(length: int, tile: int, overlap: int) -> int:
-    """Windows along one axis, as ``backend.sliding_window.tile_starts`` lays them out."""
-    if length <= tile:
-        return 1
-    return math.ceil((length - tile) / (tile - overlap)) + 1
 
 
 class GeoFuseDock(QgsDockWidget):
@@ -355,10 +348,11 @@ class GeoFuseDock(QgsDockWidget):
         region = self.area_rectangle(optical) or optical.extent()
         columns = max(1, round(region.width() / optical.rasterUnitsPerPixelX()))
         rows = max(1, round(region.height() / optical.rasterUnitsPerPixelY()))
-        count = tiles_along(columns, tile, overlap) * tiles_along(rows, tile, overlap)
+        tile_w, tile_h = fit_tile(columns, tile, overlap), fit_tile(rows, tile, overlap)
+        count = len(tile_starts(columns, tile_w, overlap)) * len(tile_starts(rows, tile_h, overlap))
         self.tile_count.setText(
             self.tr("About {} tiles of {} × {} pixels ({} × {} pixels in all)").format(
-                count, tile, tile, columns, rows
+                count, min(tile_w, columns), min(tile_h, rows), columns, rows
             )
         )
 

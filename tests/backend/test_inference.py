@@ -333,15 +333,13 @@ def test_missing_inputs_and_missing_model(tmp_path: Path) -> None:
         segment_rasters(tmp_path / "a.tif", tmp_path / "b.tif", tmp_path / "c.tif")
 
 
-def test_default_tile_is_the_models_training_crop(fitted: LoadedModel, tmp_path: Path) -> None:
-    optical, elevation, _ = write_pair(tmp_path, 903, size=256)
-    model = replace(fitted, card=replace(fitted.card, training={"crop_size": 128}))
+def test_default_tile_is_512_or_the_training_crop_if_larger(fitted: LoadedModel, tmp_path: Path) -> None:
+    optical, elevation, _ = write_pair(tmp_path, 903, size=640)
+    small = replace(fitted, card=replace(fitted.card, training={"crop_size": 128}))
+    large = replace(fitted, card=replace(fitted.card, training={"crop_size": 640}))
 
-    by_default = segment_rasters(optical, elevation, tmp_path / "a.tif", model, SegmentOptions())
-    explicit = segment_rasters(optical, elevation, tmp_path / "b.tif", model, SegmentOptions(tile=256))
-
-    assert by_default.tiles > 1
-    assert explicit.tiles == 1
+    assert segment_rasters(optical, elevation, tmp_path / "a.tif", small, SegmentOptions()).tiles == 4
+    assert segment_rasters(optical, elevation, tmp_path / "b.tif", large, SegmentOptions()).tiles == 1
 
 
 def test_polygon_mask_limits_the_output_to_the_polygons(fitted: LoadedModel, tmp_path: Path) -> None:

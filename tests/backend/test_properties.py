@@ -20,7 +20,8 @@ from geofuse.backend.models import selective_scan_fn
 from geofuse.backend.models.mmd import mmd2
 from geofuse.backend.models.network import ModelConfig
 from geofuse.backend.models.optimal_transport import align_tokens, nearest_global
-from geofuse.backend.sliding_window import blend_weights, predict_arrays, tile_starts
+from geofuse.backend.sliding_window import blend_weights, predict_arrays
+from geofuse.backend.tiling import tile_starts
 
 SETTINGS = settings(max_examples=25, deadline=None)
 
@@ -170,7 +171,7 @@ def test_mmd2_is_non_negative_symmetric_and_zero_on_identical_sets(
     torch.testing.assert_close(forward, backward, atol=1e-5, rtol=1e-5)
     assert same.abs().max() <= 1e-6
     shuffled = x[:, torch.randperm(tokens_x, generator=generator)]
-    torch.testing.assert_close(mmd2(shuffled, y, sigma), forward, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(mmd2(shuffled, y, sigma), forward, atol=1e-5, rtol=1e-4)  # summation order
 
 
 @st.composite

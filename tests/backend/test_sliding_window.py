@@ -21,8 +21,8 @@ from geofuse.backend.sliding_window import (
     blend_weights,
     predict_arrays,
     stream_predict,
-    tile_starts,
 )
+from geofuse.backend.tiling import tile_starts
 
 # Absolute elevation: normalisation independent of the window, so tiling alone is what is compared.
 CARD = ModelCard(

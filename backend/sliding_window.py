@@ -35,7 +35,7 @@ import torch
 from .checkpoint import ModelCard
 from .classes import IGNORE_INDEX
 from .data.normalize import normalize_elevation, normalize_optical, valid_pixels
-from .tiling import fit_tile, tile_starts
+from .tiling import axis_tiles
 
 Forward = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``model(optical, elevation) -> logits`` (B×K×H×W), a GeoFuseNet in eval mode or anything alike."""
@@ -156,10 +156,12 @@ def _context(card: ModelCard, tile: Box, height: int, width: int) -> tuple[Box, 
 
 
 def _normalised(
-    card: ModelCard, tile: Box, data: TileData, height: int, width: int
+    card: ModelCard, read_tile: TileReader, tile: Box, height: int, width: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Network inputs of one tile: optical (C, h, w), elevation (1, h, w), and the valid mask (h, w)."""
-    _, inner = _context(card, tile, height, width)
+    """Read one tile and its elevation context; its network inputs: optical (C, h, w), elevation
+    (1, h, w), and the valid mask (h, w)."""
+    context, inner = _context(card, tile, height, width)
+    data = read_tile(tile, context)
     optical = normalize_optical(data.optical, card.normalization, data.optical_valid)
     elevation = normalize_elevation(
         data.elevation[None], card.normalization, data.elevation_valid[None], inner
@@ -301,9 +303,7 @@ def stream_predict(
         SegmentationCancelled: When ``cancel()`` returned true.
         ValueError: For a bad tile size, overlap or batch size.
     """
-    fit_h, fit_w = fit_tile(height, tile, overlap), fit_tile(width, tile, overlap)
-    rows, cols = tile_starts(height, fit_h, overlap), tile_starts(width, fit_w, overlap)
-    tile_h, tile_w = min(fit_h, height), min(fit_w, width)
+    (tile_h, rows), (tile_w, cols) = axis_tiles(height, tile, overlap), axis_tiles(width, tile, overlap)
     weight = blend_weights(tile_h, tile_w, overlap)
     classes = card.model.num_classes
     runner = _BatchRunner(forward, batch_size, torch.device(device))
@@ -318,10 +318,7 @@ def stream_predict(
                 raise SegmentationCancelled("segmentation cancelled")
             batch_cols = cols[first : first + batch_size]
             boxes = [Box(y, x, tile_h, tile_w) for x in batch_cols]
-            inputs = [
-                _normalised(card, box, read_tile(box, _context(card, box, height, width)[0]), height, width)
-                for box in boxes
-            ]
+            inputs = [_normalised(card, read_tile, box, height, width) for box in boxes]
             logits = runner(np.stack([i[0] for i in inputs]), np.stack([i[1] for i in inputs]))
             for box, (_, _, valid), tile_logits in zip(boxes, inputs, logits, strict=True):
                 strip.add(box.col, tile_logits * weight, weight, valid)

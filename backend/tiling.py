@@ -69,3 +69,10 @@ def fit_tile(length: int, tile: int, overlap: int) -> int:
         if work < best_work or (work == best_work and size > best):
             best, best_work = size, work
     return best
+
+
+def axis_tiles(length: int, tile: int, overlap: int) -> tuple[int, list[int]]:
+    """The layout along one axis: the size of its tiles (:func:`fit_tile`, at most ``length``) and their
+    offsets (:func:`tile_starts`)."""
+    size = fit_tile(length, tile, overlap)
+    return min(size, length), tile_starts(length, size, overlap)

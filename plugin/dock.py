@@ -46,7 +46,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..backend.tiling import fit_tile, tile_starts
+from ..backend.tiling import axis_tiles
 from .algorithms.common import DEMO_MODEL, file_source
 from .dock_bands import BandMapping
 from .dock_card import CardCache, CardError, CardInfo
@@ -348,11 +348,10 @@ class GeoFuseDock(QgsDockWidget):
         region = self.area_rectangle(optical) or optical.extent()
         columns = max(1, round(region.width() / optical.rasterUnitsPerPixelX()))
         rows = max(1, round(region.height() / optical.rasterUnitsPerPixelY()))
-        tile_w, tile_h = fit_tile(columns, tile, overlap), fit_tile(rows, tile, overlap)
-        count = len(tile_starts(columns, tile_w, overlap)) * len(tile_starts(rows, tile_h, overlap))
+        (tile_w, across), (tile_h, down) = axis_tiles(columns, tile, overlap), axis_tiles(rows, tile, overlap)
         self.tile_count.setText(
             self.tr("About {} tiles of {} × {} pixels ({} × {} pixels in all)").format(
-                count, min(tile_w, columns), min(tile_h, rows), columns, rows
+                len(across) * len(down), tile_w, tile_h, columns, rows
             )
         )
 

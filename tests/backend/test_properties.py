@@ -23,7 +23,7 @@ from geofuse.backend.models.optimal_transport import align_tokens, nearest_globa
 from geofuse.backend.sliding_window import blend_weights, predict_arrays
 from geofuse.backend.tiling import tile_starts
 
-SETTINGS = settings(max_examples=25, deadline=None)
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
 
 # Heights used as they are, so only the tiling differs between a tiled run and a run in one pass.
 CARD = ModelCard(
@@ -171,7 +171,7 @@ def test_mmd2_is_non_negative_symmetric_and_zero_on_identical_sets(
     torch.testing.assert_close(forward, backward, atol=1e-5, rtol=1e-5)
     assert same.abs().max() <= 1e-6
     shuffled = x[:, torch.randperm(tokens_x, generator=generator)]
-    torch.testing.assert_close(mmd2(shuffled, y, sigma), forward, atol=1e-5, rtol=1e-4)  # summation order
+    torch.testing.assert_close(mmd2(shuffled, y, sigma), forward, atol=1e-5, rtol=1e-5)
 
 
 @st.composite

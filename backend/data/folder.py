@@ -165,14 +165,23 @@ def inspect_tile(tile: TileFiles) -> TileInfo:
         return TileInfo(size[0], size[1], bands, optical.nodata, elevation.nodata, labels.nodata)
 
 
+def _inside(
+    dataset: rasterio.DatasetReader, row: int, col: int, size: int
+) -> tuple[Window, tuple[slice, slice]]:
+    """The part of a size×size window at (row, col) that lies inside the raster, and where it goes in the
+    window (an empty window when none does)."""
+    r0, c0 = max(row, 0), max(col, 0)
+    rows = max(min(row + size, dataset.height) - r0, 0)
+    cols = max(min(col + size, dataset.width) - c0, 0)
+    return Window(c0, r0, cols, rows), (slice(r0 - row, r0 - row + rows), slice(c0 - col, c0 - col + cols))
+
+
 def _read_inside(
     dataset: rasterio.DatasetReader, bands: Sequence[int], row: int, col: int, size: int
 ) -> tuple[np.ndarray, tuple[slice, slice]]:
     """Read the part of a size×size window that lies inside the raster, and where it goes in the window."""
-    r0, c0 = max(row, 0), max(col, 0)
-    r1, c1 = min(row + size, dataset.height), min(col + size, dataset.width)
-    data = dataset.read(list(bands), window=Window(c0, r0, max(c1 - c0, 0), max(r1 - r0, 0)))
-    return data, (slice(r0 - row, r0 - row + data.shape[1]), slice(c0 - col, c0 - col + data.shape[2]))
+    window, inside = _inside(dataset, row, col, size)
+    return dataset.read(list(bands), window=window), inside
 
 
 def _elevation_with_context(
@@ -190,10 +199,8 @@ def _elevation_with_context(
     Returns:
         ``(heights (1, h, w), valid (h, w), where it goes in the window)``.
     """
-    r0, c0 = max(row, 0), max(col, 0)
-    r1, c1 = min(row + size, dataset.height), min(col + size, dataset.width)
-    rows, cols = max(r1 - r0, 0), max(c1 - c0, 0)
-    inside = (slice(r0 - row, r0 - row + rows), slice(c0 - col, c0 - col + cols))
+    window, inside = _inside(dataset, row, col, size)
+    r0, c0, rows, cols = int(window.row_off), int(window.col_off), int(window.height), int(window.width)
     if rows == 0 or cols == 0:
         return np.zeros((1, rows, cols), np.float32), np.zeros((rows, cols), bool), inside
     first_row, context_rows = normalization.elevation_context(r0, rows, dataset.height)

@@ -88,6 +88,26 @@ def test_windows_hold_the_normalised_pixels_of_the_tile(tmp_path: Path) -> None:
     assert abs(float(sample["elevation"][0][~building].median())) < 0.05
 
 
+def test_windows_reaching_past_the_tile_are_padded(tmp_path: Path) -> None:
+    arrays = _folder(tmp_path, {"a": (64, 80)})
+    (tile,) = folder_tiles(tmp_path)
+    sample = read_window(tile, inspect_tile(tile), -8, 60, 32, CONFIG)
+    optical, elevation, labels = arrays["a"]
+    inside = (slice(8, 32), slice(0, 20))  # rows 0..24 and columns 60..80 of the tile
+    outside = np.ones((32, 32), bool)
+    outside[inside] = False
+    assert (sample["mask"].numpy()[outside] == IGNORE_INDEX).all()
+    assert (sample["optical"].numpy()[:, outside] == 0).all()
+    assert (sample["elevation"].numpy()[0][outside] == 0).all()
+    np.testing.assert_array_equal(
+        sample["optical"].numpy()[:, inside[0], inside[1]],
+        normalize_optical(optical[:, 0:24, 60:80], CONFIG),
+    )
+    np.testing.assert_array_equal(sample["mask"].numpy()[inside], labels[0:24, 60:80])
+    expected = normalize_elevation(elevation[None], CONFIG)[0, 0:24, 60:80]
+    np.testing.assert_allclose(sample["elevation"].numpy()[0][inside], expected, atol=1e-6)
+
+
 def test_colour_labels_with_a_class_table_file(tmp_path: Path) -> None:
     classes = (ClassInfo(0, "ground", (10, 10, 10)), ClassInfo(1, "roof", (200, 50, 50)))
     write_class_table(classes, tmp_path / "classes.csv")

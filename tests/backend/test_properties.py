@@ -13,36 +13,15 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from test_selective_scan import make_inputs, reference_scan
+from test_sliding_window import CARD, pixelwise
 
-from geofuse.backend.checkpoint import ModelCard
-from geofuse.backend.data.normalize import NormalizationConfig
 from geofuse.backend.models import selective_scan_fn
 from geofuse.backend.models.mmd import mmd2
-from geofuse.backend.models.network import ModelConfig
 from geofuse.backend.models.optimal_transport import align_tokens, nearest_global
 from geofuse.backend.sliding_window import blend_weights, predict_arrays
 from geofuse.backend.tiling import tile_starts
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
-
-# Heights used as they are, so only the tiling differs between a tiled run and a run in one pass.
-CARD = ModelCard(
-    ModelConfig(variant="baseline"), normalization=NormalizationConfig(elevation_mode="absolute")
-)
-
-
-def pixelwise() -> torch.nn.Module:
-    """A 1×1 convolution: each pixel's logits depend on that pixel only, so blending cannot change them
-    unless a pixel is missed, counted twice, or weighted wrongly."""
-    torch.manual_seed(0)
-    conv = torch.nn.Conv2d(4, 6, 1)
-
-    class Pixelwise(torch.nn.Module):
-        def forward(self, optical: torch.Tensor, elevation: torch.Tensor) -> torch.Tensor:
-            return conv(torch.cat([optical, elevation], dim=1))
-
-    return Pixelwise().eval()
-
 
 PIXELWISE = pixelwise()
 

@@ -105,6 +105,18 @@ class GeoFuseAlgorithm(QgsProcessingAlgorithm):
         return f"{README_URL}#geofuse{self.name()}"
 
 
+class SetupAlgorithm(GeoFuseAlgorithm):
+    """Base of the runtime set-up tools, grouped apart from the land-cover tools."""
+
+    def group(self) -> str:
+        """The toolbox folder, translated under this class (see :meth:`GeoFuseAlgorithm.group`)."""
+        return QCoreApplication.translate("SetupAlgorithm", "Set-up")
+
+    def groupId(self) -> str:
+        """Stable id of :meth:`group`."""
+        return "setup"
+
+
 def raster_input_path(
     layer: QgsRasterLayer,
     context: QgsProcessingContext,

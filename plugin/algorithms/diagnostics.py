@@ -14,10 +14,10 @@ from qgis.core import (
 
 from ..runtime import RuntimeNotFoundError, find_runtime, format_diagnostics
 from ..worker_client import run_worker
-from .common import GeoFuseAlgorithm
+from .common import SetupAlgorithm
 
 
-class DiagnosticsAlgorithm(GeoFuseAlgorithm):
+class DiagnosticsAlgorithm(SetupAlgorithm):
     """Runs the worker's self-check and logs a report a user can paste into a bug report."""
 
     REPORT = "REPORT"
@@ -31,14 +31,6 @@ class DiagnosticsAlgorithm(GeoFuseAlgorithm):
     def displayName(self) -> str:
         """Shown in the toolbox."""
         return self.tr("Check GeoFuse runtime")
-
-    def group(self) -> str:
-        """Set-up tools apart from the land-cover tools."""
-        return self.tr("Set-up")
-
-    def groupId(self) -> str:
-        """Stable id of :meth:`group`."""
-        return "setup"
 
     def shortHelpString(self) -> str:
         """The help panel beside the dialog."""

@@ -25,12 +25,12 @@ from ..runtime import (
     runtime_venv_dir,
 )
 from ..worker_client import run_worker
-from .common import FILE, FOLDER, GeoFuseAlgorithm, advanced
+from .common import FILE, FOLDER, SetupAlgorithm, advanced
 
 BUILDS = ("auto", "cpu", "cuda")
 
 
-class InstallRuntimeAlgorithm(GeoFuseAlgorithm):
+class InstallRuntimeAlgorithm(SetupAlgorithm):
     """Makes the venv, pip-installs pinned torch (CUDA or CPU build) and the backend's packages, verifies."""
 
     BUILD = "BUILD"
@@ -47,14 +47,6 @@ class InstallRuntimeAlgorithm(GeoFuseAlgorithm):
     def displayName(self) -> str:
         """Shown in the toolbox."""
         return self.tr("Create GeoFuse runtime")
-
-    def group(self) -> str:
-        """Set-up tools apart from the land-cover tools."""
-        return self.tr("Set-up")
-
-    def groupId(self) -> str:
-        """Stable id of :meth:`group`."""
-        return "setup"
 
     def shortHelpString(self) -> str:
         """The help panel beside the dialog."""

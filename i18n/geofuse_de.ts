@@ -46,31 +46,26 @@
     </message>
     <message>
         <location filename="../plugin/algorithms/diagnostics.py" line="37"/>
-        <source>Set-up</source>
-        <translation>Einrichtung</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="45"/>
         <source>Starts the GeoFuse runtime (the separate Python with PyTorch that runs the models) and reports where it is, its Python, PyTorch, rasterio and GDAL versions, whether CUDA is available and each device with its memory. Copy the log into a bug report.</source>
         <translation>Startet die GeoFuse-Laufzeitumgebung (das separate Python mit PyTorch, in dem die Modelle laufen) und berichtet, wo sie liegt, welche Python-, PyTorch-, rasterio- und GDAL-Versionen sie hat, ob CUDA verfügbar ist und welche Geräte mit wie viel Speicher vorhanden sind. Kopieren Sie das Protokoll in einen Fehlerbericht.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="53"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="45"/>
         <source>Diagnostics report</source>
         <translation>Diagnosebericht</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="54"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="46"/>
         <source>Runtime Python</source>
         <translation>Python der Laufzeitumgebung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="55"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="47"/>
         <source>CUDA available</source>
         <translation>CUDA verfügbar</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="69"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="61"/>
         <source>The GeoFuse runtime is not usable:
 {}</source>
         <translation>Die GeoFuse-Laufzeitumgebung ist nicht nutzbar:
@@ -153,17 +148,17 @@
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="125"/>
+        <location filename="../plugin/algorithms/common.py" line="137"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>{} wird in ein temporäres GeoTIFF exportiert</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="193"/>
+        <location filename="../plugin/algorithms/common.py" line="205"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>{} konnte nicht als GeoTIFF exportiert werden (Fehler {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="180"/>
+        <location filename="../plugin/algorithms/common.py" line="192"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} hat keine eigene Auflösung; exportieren Sie den Layer zuerst als GeoTIFF in der gewünschten Auflösung.</translation>
     </message>
@@ -171,297 +166,297 @@
 <context>
     <name>GeoFuseDock</name>
     <message>
-        <location filename="../plugin/dock.py" line="618"/>
+        <location filename="../plugin/dock.py" line="611"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="106"/>
+        <location filename="../plugin/dock.py" line="99"/>
         <source>Open the GeoFuse guide</source>
         <translation>GeoFuse-Anleitung öffnen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="108"/>
+        <location filename="../plugin/dock.py" line="101"/>
         <source>Segment land cover from an optical and an elevation layer.</source>
         <translation>Landbedeckung aus einem optischen Layer und einem Höhenlayer segmentieren.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="123"/>
+        <location filename="../plugin/dock.py" line="116"/>
         <source>Optical layer</source>
         <translation>Optischer Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="124"/>
+        <location filename="../plugin/dock.py" line="117"/>
         <source>Band order</source>
         <translation>Kanalreihenfolge</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="125"/>
+        <location filename="../plugin/dock.py" line="118"/>
         <source>Elevation layer</source>
         <translation>Höhenlayer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="129"/>
+        <location filename="../plugin/dock.py" line="122"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>GeoFuse-Checkpoints (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="130"/>
+        <location filename="../plugin/dock.py" line="123"/>
         <source>Choose a GeoFuse model</source>
         <translation>GeoFuse-Modell wählen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="140"/>
+        <location filename="../plugin/dock.py" line="133"/>
         <source>Model</source>
         <translation>Modell</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="146"/>
+        <location filename="../plugin/dock.py" line="139"/>
         <source>Whole intersection of the layers</source>
         <translation>Gesamte Überschneidung der Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="147"/>
+        <location filename="../plugin/dock.py" line="140"/>
         <source>Current map canvas extent</source>
         <translation>Aktuelle Kartenausdehnung</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="148"/>
+        <location filename="../plugin/dock.py" line="141"/>
         <source>Features of a polygon layer</source>
         <translation>Objekte eines Polygonlayers</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="154"/>
+        <location filename="../plugin/dock.py" line="147"/>
         <source>Area</source>
         <translation>Gebiet</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="155"/>
+        <location filename="../plugin/dock.py" line="148"/>
         <source>Polygons</source>
         <translation>Polygone</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="160"/>
+        <location filename="../plugin/dock.py" line="153"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="162"/>
+        <location filename="../plugin/dock.py" line="155"/>
         <source>Advanced</source>
         <translation>Erweitert</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="171"/>
+        <location filename="../plugin/dock.py" line="164"/>
         <source>Tile size (pixels)</source>
         <translation>Kachelgröße (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="172"/>
+        <location filename="../plugin/dock.py" line="165"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="173"/>
+        <location filename="../plugin/dock.py" line="166"/>
         <source>Tiles per batch</source>
         <translation>Kacheln pro Stapel</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="179"/>
+        <location filename="../plugin/dock.py" line="172"/>
         <source>GeoTIFF (*.tif *.tiff)</source>
         <translation>GeoTIFF (*.tif *.tiff)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="180"/>
+        <location filename="../plugin/dock.py" line="173"/>
         <source>[Save to temporary file]</source>
         <translation>[In temporäre Datei speichern]</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="181"/>
+        <location filename="../plugin/dock.py" line="174"/>
         <source>Also add a confidence layer</source>
         <translation>Auch einen Konfidenzlayer hinzufügen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="184"/>
+        <location filename="../plugin/dock.py" line="177"/>
         <source>Output</source>
         <translation>Ausgabe</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="191"/>
+        <location filename="../plugin/dock.py" line="184"/>
         <source>Ready</source>
         <translation>Bereit</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="561"/>
+        <location filename="../plugin/dock.py" line="554"/>
         <source>Segment</source>
         <translation>Segmentieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="301"/>
+        <location filename="../plugin/dock.py" line="294"/>
         <source>Auto (GPU when available)</source>
         <translation>Automatisch (GPU, wenn verfügbar)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="302"/>
+        <location filename="../plugin/dock.py" line="295"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="322"/>
+        <location filename="../plugin/dock.py" line="315"/>
         <source>This model cannot be used: {}</source>
         <translation>Dieses Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="329"/>
+        <location filename="../plugin/dock.py" line="322"/>
         <source>GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel&lt;br&gt;{}</source>
         <translation>GeoFuse {} ({}), Kanäle {} + Höhe, trainiert mit {:g} m/Pixel&lt;br&gt;{}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="421"/>
+        <location filename="../plugin/dock.py" line="414"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Die Überlappung muss kleiner als die halbe Kachelgröße sein.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="359"/>
+        <location filename="../plugin/dock.py" line="352"/>
         <source>About {} tiles of {} × {} pixels ({} × {} pixels in all)</source>
         <translation>Etwa {} Kacheln zu {} × {} Pixeln (insgesamt {} × {} Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="373"/>
+        <location filename="../plugin/dock.py" line="366"/>
         <source>The optical layer has {:.3g} m pixels but the model was trained at {:g} m: expect poor results; resample the layer to the model&apos;s resolution first.</source>
         <translation>Der optische Layer hat {:.3g}-m-Pixel, das Modell wurde aber mit {:g} m trainiert: Rechnen Sie mit schlechten Ergebnissen; resampeln Sie den Layer zuerst auf die Auflösung des Modells.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="400"/>
+        <location filename="../plugin/dock.py" line="393"/>
         <source>Choose an optical layer and an elevation layer.</source>
         <translation>Wählen Sie einen optischen Layer und einen Höhenlayer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="402"/>
+        <location filename="../plugin/dock.py" line="395"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>Optischer Layer und Höhenlayer sind derselbe Layer; wählen Sie zwei verschiedene Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="410"/>
+        <location filename="../plugin/dock.py" line="403"/>
         <source>The optical layer and the elevation layer do not overlap.</source>
         <translation>Der optische Layer und der Höhenlayer überschneiden sich nicht.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="414"/>
+        <location filename="../plugin/dock.py" line="407"/>
         <source>The model cannot be used: {}</source>
         <translation>Das Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="416"/>
+        <location filename="../plugin/dock.py" line="409"/>
         <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
         <translation>Die Kanalreihenfolge liefert nicht die Kanäle, die das Modell braucht ({}); wählen Sie „Benutzerdefiniert“.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="424"/>
+        <location filename="../plugin/dock.py" line="417"/>
         <source>Choose the polygon layer whose features limit the area.</source>
         <translation>Wählen Sie den Polygonlayer, dessen Objekte das Gebiet begrenzen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="428"/>
+        <location filename="../plugin/dock.py" line="421"/>
         <source>The chosen area does not overlap the optical layer.</source>
         <translation>Das gewählte Gebiet überschneidet sich nicht mit dem optischen Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="443"/>
+        <location filename="../plugin/dock.py" line="436"/>
         <source>Land cover ({})</source>
         <translation>Landbedeckung ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="458"/>
+        <location filename="../plugin/dock.py" line="451"/>
         <source>Confidence ({})</source>
         <translation>Konfidenz ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="499"/>
+        <location filename="../plugin/dock.py" line="492"/>
         <source>Cancelling…</source>
         <translation>Wird abgebrochen…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="514"/>
+        <location filename="../plugin/dock.py" line="507"/>
         <source>GeoFuse: segmenting land cover</source>
         <translation>GeoFuse: Landbedeckung wird segmentiert</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="524"/>
+        <location filename="../plugin/dock.py" line="517"/>
         <source>Starting the GeoFuse runtime…</source>
         <translation>GeoFuse-Laufzeitumgebung wird gestartet…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="525"/>
+        <location filename="../plugin/dock.py" line="518"/>
         <source>Cancel</source>
         <translation>Abbrechen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="542"/>
+        <location filename="../plugin/dock.py" line="535"/>
         <source>, about {} left</source>
         <translation>, noch etwa {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="543"/>
+        <location filename="../plugin/dock.py" line="536"/>
         <source>{} / {} tiles</source>
         <translation>{} / {} Kacheln</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="548"/>
+        <location filename="../plugin/dock.py" line="541"/>
         <source>Starting the GeoFuse runtime… ({})</source>
         <translation>GeoFuse-Laufzeitumgebung wird gestartet… ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="552"/>
+        <location filename="../plugin/dock.py" line="545"/>
         <source>{:.0f} s</source>
         <translation>{:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="553"/>
+        <location filename="../plugin/dock.py" line="546"/>
         <source>{:.0f} min {:.0f} s</source>
         <translation>{:.0f} min {:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="566"/>
+        <location filename="../plugin/dock.py" line="559"/>
         <source>Cancelled</source>
         <translation>Abgebrochen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="567"/>
+        <location filename="../plugin/dock.py" line="560"/>
         <source>Segmentation cancelled.</source>
         <translation>Segmentierung abgebrochen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="569"/>
+        <location filename="../plugin/dock.py" line="562"/>
         <source>Failed</source>
         <translation>Fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="570"/>
+        <location filename="../plugin/dock.py" line="563"/>
         <source>unknown error</source>
         <translation>unbekannter Fehler</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="571"/>
+        <location filename="../plugin/dock.py" line="564"/>
         <source>Segmentation failed: {}</source>
         <translation>Segmentierung fehlgeschlagen: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="575"/>
+        <location filename="../plugin/dock.py" line="568"/>
         <source>Done in {}</source>
         <translation>Fertig in {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="579"/>
+        <location filename="../plugin/dock.py" line="572"/>
         <source>Land cover segmented in {} ({} tiles).</source>
         <translation>Landbedeckung in {} segmentiert ({} Kacheln).</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="605"/>
+        <location filename="../plugin/dock.py" line="598"/>
         <source>The output {} could not be loaded.</source>
         <translation>Die Ausgabe {} konnte nicht geladen werden.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="633"/>
+        <location filename="../plugin/dock.py" line="626"/>
         <source>The GeoFuse Processing provider is not loaded.</source>
         <translation>Der GeoFuse-Processing-Provider ist nicht geladen.</translation>
     </message>
@@ -506,11 +501,6 @@
     </message>
     <message>
         <location filename="../plugin/algorithms/install_runtime.py" line="53"/>
-        <source>Set-up</source>
-        <translation>Einrichtung</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="61"/>
         <source>Creates the GeoFuse runtime: a separate Python environment (venv) in your QGIS profile with PyTorch, numpy and rasterio, so that QGIS&apos;s own Python is never modified. Needs internet access and a few GB of disk space.
 
 PyTorch build: &apos;auto&apos; installs the CUDA build when nvidia-smi reports an NVIDIA GPU, otherwise the CPU build. At the end the runtime checks itself and reports whether CUDA works.</source>
@@ -519,69 +509,69 @@ PyTorch build: &apos;auto&apos; installs the CUDA build when nvidia-smi reports 
 PyTorch-Variante: „auto“ installiert die CUDA-Variante, wenn nvidia-smi eine NVIDIA-GPU meldet, sonst die CPU-Variante. Am Ende prüft sich die Laufzeitumgebung selbst und meldet, ob CUDA funktioniert.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="71"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="63"/>
         <source>PyTorch build</source>
         <translation>PyTorch-Variante</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="81"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="73"/>
         <source>Python to create the venv from</source>
         <translation>Python, aus dem das venv erstellt wird</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="81"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="73"/>
         <source>All files (*)</source>
         <translation>Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="93"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="85"/>
         <source>Runtime folder (empty: in the QGIS profile)</source>
         <translation>Ordner der Laufzeitumgebung (leer: im QGIS-Profil)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="103"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="95"/>
         <source>Runtime Python</source>
         <translation>Python der Laufzeitumgebung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="104"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="96"/>
         <source>CUDA available</source>
         <translation>CUDA verfügbar</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="105"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="97"/>
         <source>Diagnostics report</source>
         <translation>Diagnosebericht</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="113"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="105"/>
         <source>No Python to create the runtime from; set &apos;Python to create the venv from&apos;.</source>
         <translation>Kein Python gefunden, aus dem die Laufzeitumgebung erstellt werden kann; setzen Sie „Python, aus dem das venv erstellt wird“.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="120"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="112"/>
         <source>The CUDA build was asked for, but nvidia-smi reports no NVIDIA GPU.</source>
         <translation>Die CUDA-Variante wurde angefordert, aber nvidia-smi meldet keine NVIDIA-GPU.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="123"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="115"/>
         <source>NVIDIA driver supports CUDA {}</source>
         <translation>Der NVIDIA-Treiber unterstützt CUDA {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="123"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="115"/>
         <source>No NVIDIA GPU found: CPU build</source>
         <translation>Keine NVIDIA-GPU gefunden: CPU-Variante</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="144"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="136"/>
         <source>The runtime was created but does not work:
 {}</source>
         <translation>Die Laufzeitumgebung wurde erstellt, funktioniert aber nicht:
 {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="150"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="142"/>
         <source>PyTorch&apos;s CUDA build is installed but CUDA is not available in it.</source>
         <translation>Die CUDA-Variante von PyTorch ist installiert, aber CUDA ist darin nicht verfügbar.</translation>
     </message>
@@ -865,6 +855,14 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
         <location filename="../plugin/algorithms/segment.py" line="146"/>
         <source>Tile size (pixels; 0 = the model&apos;s default: 512 or its training crop if larger)</source>
         <translation>Kachelgröße (Pixel; 0 = Vorgabe des Modells: 512 oder seine Trainingsausschnittgröße, falls größer)</translation>
+    </message>
+</context>
+<context>
+    <name>SetupAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/common.py" line="113"/>
+        <source>Set-up</source>
+        <translation>Einrichtung</translation>
     </message>
 </context>
 <context>

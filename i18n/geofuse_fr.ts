@@ -46,31 +46,26 @@
     </message>
     <message>
         <location filename="../plugin/algorithms/diagnostics.py" line="37"/>
-        <source>Set-up</source>
-        <translation>Configuration</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="45"/>
         <source>Starts the GeoFuse runtime (the separate Python with PyTorch that runs the models) and reports where it is, its Python, PyTorch, rasterio and GDAL versions, whether CUDA is available and each device with its memory. Copy the log into a bug report.</source>
         <translation>Démarre l'environnement d'exécution GeoFuse (le Python séparé, avec PyTorch, qui exécute les modèles) et indique où il se trouve, ses versions de Python, PyTorch, rasterio et GDAL, si CUDA est disponible ainsi que chaque périphérique et sa mémoire. Copiez le journal dans un rapport de bogue.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="53"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="45"/>
         <source>Diagnostics report</source>
         <translation>Rapport de diagnostic</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="54"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="46"/>
         <source>Runtime Python</source>
         <translation>Python de l'environnement d'exécution</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="55"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="47"/>
         <source>CUDA available</source>
         <translation>CUDA disponible</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="69"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="61"/>
         <source>The GeoFuse runtime is not usable:
 {}</source>
         <translation>L'environnement d'exécution GeoFuse n'est pas utilisable :
@@ -153,17 +148,17 @@
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="125"/>
+        <location filename="../plugin/algorithms/common.py" line="137"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>Export de {} vers un GeoTIFF temporaire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="193"/>
+        <location filename="../plugin/algorithms/common.py" line="205"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>Impossible d'exporter {} en GeoTIFF (erreur {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="180"/>
+        <location filename="../plugin/algorithms/common.py" line="192"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} n'a pas de résolution propre ; exportez-la d'abord en GeoTIFF à la résolution voulue.</translation>
     </message>
@@ -171,297 +166,297 @@
 <context>
     <name>GeoFuseDock</name>
     <message>
-        <location filename="../plugin/dock.py" line="618"/>
+        <location filename="../plugin/dock.py" line="611"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="106"/>
+        <location filename="../plugin/dock.py" line="99"/>
         <source>Open the GeoFuse guide</source>
         <translation>Ouvrir le guide GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="108"/>
+        <location filename="../plugin/dock.py" line="101"/>
         <source>Segment land cover from an optical and an elevation layer.</source>
         <translation>Segmenter l’occupation du sol à partir d'une couche optique et d'une couche d'altitude.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="123"/>
+        <location filename="../plugin/dock.py" line="116"/>
         <source>Optical layer</source>
         <translation>Couche optique</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="124"/>
+        <location filename="../plugin/dock.py" line="117"/>
         <source>Band order</source>
         <translation>Ordre des bandes</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="125"/>
+        <location filename="../plugin/dock.py" line="118"/>
         <source>Elevation layer</source>
         <translation>Couche d'altitude</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="129"/>
+        <location filename="../plugin/dock.py" line="122"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>Points de contrôle GeoFuse (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="130"/>
+        <location filename="../plugin/dock.py" line="123"/>
         <source>Choose a GeoFuse model</source>
         <translation>Choisir un modèle GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="140"/>
+        <location filename="../plugin/dock.py" line="133"/>
         <source>Model</source>
         <translation>Modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="146"/>
+        <location filename="../plugin/dock.py" line="139"/>
         <source>Whole intersection of the layers</source>
         <translation>Toute l’intersection des couches</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="147"/>
+        <location filename="../plugin/dock.py" line="140"/>
         <source>Current map canvas extent</source>
         <translation>Emprise actuelle du canevas de carte</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="148"/>
+        <location filename="../plugin/dock.py" line="141"/>
         <source>Features of a polygon layer</source>
         <translation>Entités d'une couche de polygones</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="154"/>
+        <location filename="../plugin/dock.py" line="147"/>
         <source>Area</source>
         <translation>Zone</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="155"/>
+        <location filename="../plugin/dock.py" line="148"/>
         <source>Polygons</source>
         <translation>Polygones</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="160"/>
+        <location filename="../plugin/dock.py" line="153"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="162"/>
+        <location filename="../plugin/dock.py" line="155"/>
         <source>Advanced</source>
         <translation>Avancé</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="171"/>
+        <location filename="../plugin/dock.py" line="164"/>
         <source>Tile size (pixels)</source>
         <translation>Taille des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="172"/>
+        <location filename="../plugin/dock.py" line="165"/>
         <source>Tile overlap (pixels)</source>
         <translation>Recouvrement des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="173"/>
+        <location filename="../plugin/dock.py" line="166"/>
         <source>Tiles per batch</source>
         <translation>Tuiles par lot</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="179"/>
+        <location filename="../plugin/dock.py" line="172"/>
         <source>GeoTIFF (*.tif *.tiff)</source>
         <translation>GeoTIFF (*.tif *.tiff)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="180"/>
+        <location filename="../plugin/dock.py" line="173"/>
         <source>[Save to temporary file]</source>
         <translation>[Enregistrer dans un fichier temporaire]</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="181"/>
+        <location filename="../plugin/dock.py" line="174"/>
         <source>Also add a confidence layer</source>
         <translation>Ajouter aussi une couche de confiance</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="184"/>
+        <location filename="../plugin/dock.py" line="177"/>
         <source>Output</source>
         <translation>Sortie</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="191"/>
+        <location filename="../plugin/dock.py" line="184"/>
         <source>Ready</source>
         <translation>Prêt</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="561"/>
+        <location filename="../plugin/dock.py" line="554"/>
         <source>Segment</source>
         <translation>Segmenter</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="301"/>
+        <location filename="../plugin/dock.py" line="294"/>
         <source>Auto (GPU when available)</source>
         <translation>Automatique (GPU si disponible)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="302"/>
+        <location filename="../plugin/dock.py" line="295"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="322"/>
+        <location filename="../plugin/dock.py" line="315"/>
         <source>This model cannot be used: {}</source>
         <translation>Ce modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="329"/>
+        <location filename="../plugin/dock.py" line="322"/>
         <source>GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel&lt;br&gt;{}</source>
         <translation>GeoFuse {} ({}), bandes {} + altitude, entraîné à {:g} m/pixel&lt;br&gt;{}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="421"/>
+        <location filename="../plugin/dock.py" line="414"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Le recouvrement doit être inférieur à la moitié de la taille des tuiles.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="359"/>
+        <location filename="../plugin/dock.py" line="352"/>
         <source>About {} tiles of {} × {} pixels ({} × {} pixels in all)</source>
         <translation>Environ {} tuiles de {} × {} pixels ({} × {} pixels au total)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="373"/>
+        <location filename="../plugin/dock.py" line="366"/>
         <source>The optical layer has {:.3g} m pixels but the model was trained at {:g} m: expect poor results; resample the layer to the model&apos;s resolution first.</source>
         <translation>La couche optique a des pixels de {:.3g} m mais le modèle a été entraîné à {:g} m : attendez-vous à de mauvais résultats ; rééchantillonnez d'abord la couche à la résolution du modèle.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="400"/>
+        <location filename="../plugin/dock.py" line="393"/>
         <source>Choose an optical layer and an elevation layer.</source>
         <translation>Choisissez une couche optique et une couche d'altitude.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="402"/>
+        <location filename="../plugin/dock.py" line="395"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>La couche optique et la couche d'altitude sont la même couche ; choisissez deux couches différentes.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="410"/>
+        <location filename="../plugin/dock.py" line="403"/>
         <source>The optical layer and the elevation layer do not overlap.</source>
         <translation>La couche optique et la couche d'altitude ne se recouvrent pas.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="414"/>
+        <location filename="../plugin/dock.py" line="407"/>
         <source>The model cannot be used: {}</source>
         <translation>Le modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="416"/>
+        <location filename="../plugin/dock.py" line="409"/>
         <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
         <translation>L'ordre des bandes ne fournit pas les bandes dont le modèle a besoin ({}) ; choisissez « Personnalisé ».</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="424"/>
+        <location filename="../plugin/dock.py" line="417"/>
         <source>Choose the polygon layer whose features limit the area.</source>
         <translation>Choisissez la couche de polygones dont les entités délimitent la zone.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="428"/>
+        <location filename="../plugin/dock.py" line="421"/>
         <source>The chosen area does not overlap the optical layer.</source>
         <translation>La zone choisie ne recoupe pas la couche optique.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="443"/>
+        <location filename="../plugin/dock.py" line="436"/>
         <source>Land cover ({})</source>
         <translation>Occupation du sol ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="458"/>
+        <location filename="../plugin/dock.py" line="451"/>
         <source>Confidence ({})</source>
         <translation>Confiance ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="499"/>
+        <location filename="../plugin/dock.py" line="492"/>
         <source>Cancelling…</source>
         <translation>Annulation…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="514"/>
+        <location filename="../plugin/dock.py" line="507"/>
         <source>GeoFuse: segmenting land cover</source>
         <translation>GeoFuse : segmentation de l’occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="524"/>
+        <location filename="../plugin/dock.py" line="517"/>
         <source>Starting the GeoFuse runtime…</source>
         <translation>Démarrage de l'environnement d'exécution GeoFuse…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="525"/>
+        <location filename="../plugin/dock.py" line="518"/>
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="542"/>
+        <location filename="../plugin/dock.py" line="535"/>
         <source>, about {} left</source>
         <translation>, encore environ {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="543"/>
+        <location filename="../plugin/dock.py" line="536"/>
         <source>{} / {} tiles</source>
         <translation>{} / {} tuiles</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="548"/>
+        <location filename="../plugin/dock.py" line="541"/>
         <source>Starting the GeoFuse runtime… ({})</source>
         <translation>Démarrage de l'environnement d'exécution GeoFuse… ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="552"/>
+        <location filename="../plugin/dock.py" line="545"/>
         <source>{:.0f} s</source>
         <translation>{:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="553"/>
+        <location filename="../plugin/dock.py" line="546"/>
         <source>{:.0f} min {:.0f} s</source>
         <translation>{:.0f} min {:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="566"/>
+        <location filename="../plugin/dock.py" line="559"/>
         <source>Cancelled</source>
         <translation>Annulé</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="567"/>
+        <location filename="../plugin/dock.py" line="560"/>
         <source>Segmentation cancelled.</source>
         <translation>Segmentation annulée.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="569"/>
+        <location filename="../plugin/dock.py" line="562"/>
         <source>Failed</source>
         <translation>Échec</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="570"/>
+        <location filename="../plugin/dock.py" line="563"/>
         <source>unknown error</source>
         <translation>erreur inconnue</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="571"/>
+        <location filename="../plugin/dock.py" line="564"/>
         <source>Segmentation failed: {}</source>
         <translation>La segmentation a échoué : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="575"/>
+        <location filename="../plugin/dock.py" line="568"/>
         <source>Done in {}</source>
         <translation>Terminé en {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="579"/>
+        <location filename="../plugin/dock.py" line="572"/>
         <source>Land cover segmented in {} ({} tiles).</source>
         <translation>Occupation du sol segmentée en {} ({} tuiles).</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="605"/>
+        <location filename="../plugin/dock.py" line="598"/>
         <source>The output {} could not be loaded.</source>
         <translation>La sortie {} n'a pas pu être chargée.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="633"/>
+        <location filename="../plugin/dock.py" line="626"/>
         <source>The GeoFuse Processing provider is not loaded.</source>
         <translation>Le fournisseur de traitements GeoFuse n'est pas chargé.</translation>
     </message>
@@ -506,11 +501,6 @@
     </message>
     <message>
         <location filename="../plugin/algorithms/install_runtime.py" line="53"/>
-        <source>Set-up</source>
-        <translation>Configuration</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="61"/>
         <source>Creates the GeoFuse runtime: a separate Python environment (venv) in your QGIS profile with PyTorch, numpy and rasterio, so that QGIS&apos;s own Python is never modified. Needs internet access and a few GB of disk space.
 
 PyTorch build: &apos;auto&apos; installs the CUDA build when nvidia-smi reports an NVIDIA GPU, otherwise the CPU build. At the end the runtime checks itself and reports whether CUDA works.</source>
@@ -519,69 +509,69 @@ PyTorch build: &apos;auto&apos; installs the CUDA build when nvidia-smi reports 
 Version de PyTorch : « auto » installe la version CUDA lorsque nvidia-smi signale un GPU NVIDIA, sinon la version CPU. À la fin, l'environnement se vérifie lui-même et indique si CUDA fonctionne.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="71"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="63"/>
         <source>PyTorch build</source>
         <translation>Version de PyTorch</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="81"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="73"/>
         <source>Python to create the venv from</source>
         <translation>Python à partir duquel créer le venv</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="81"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="73"/>
         <source>All files (*)</source>
         <translation>Tous les fichiers (*)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="93"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="85"/>
         <source>Runtime folder (empty: in the QGIS profile)</source>
         <translation>Dossier de l'environnement d'exécution (vide : dans le profil QGIS)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="103"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="95"/>
         <source>Runtime Python</source>
         <translation>Python de l'environnement d'exécution</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="104"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="96"/>
         <source>CUDA available</source>
         <translation>CUDA disponible</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="105"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="97"/>
         <source>Diagnostics report</source>
         <translation>Rapport de diagnostic</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="113"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="105"/>
         <source>No Python to create the runtime from; set &apos;Python to create the venv from&apos;.</source>
         <translation>Aucun Python à partir duquel créer l'environnement d'exécution ; renseignez « Python à partir duquel créer le venv ».</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="120"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="112"/>
         <source>The CUDA build was asked for, but nvidia-smi reports no NVIDIA GPU.</source>
         <translation>La version CUDA a été demandée, mais nvidia-smi ne signale aucun GPU NVIDIA.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="123"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="115"/>
         <source>NVIDIA driver supports CUDA {}</source>
         <translation>Le pilote NVIDIA prend en charge CUDA {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="123"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="115"/>
         <source>No NVIDIA GPU found: CPU build</source>
         <translation>Aucun GPU NVIDIA trouvé : version CPU</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="144"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="136"/>
         <source>The runtime was created but does not work:
 {}</source>
         <translation>L'environnement d'exécution a été créé mais ne fonctionne pas :
 {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="150"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="142"/>
         <source>PyTorch&apos;s CUDA build is installed but CUDA is not available in it.</source>
         <translation>La version CUDA de PyTorch est installée, mais CUDA n'y est pas disponible.</translation>
     </message>
@@ -865,6 +855,14 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
         <location filename="../plugin/algorithms/segment.py" line="146"/>
         <source>Tile size (pixels; 0 = the model&apos;s default: 512 or its training crop if larger)</source>
         <translation>Taille des tuiles (pixels ; 0 = valeur par défaut du modèle : 512, ou sa taille d’entraînement si elle est plus grande)</translation>
+    </message>
+</context>
+<context>
+    <name>SetupAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/common.py" line="113"/>
+        <source>Set-up</source>
+        <translation>Configuration</translation>
     </message>
 </context>
 <context>

@@ -6,9 +6,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -19,6 +17,7 @@ import numpy as np
 import pytest
 import rasterio
 from qgis.core import QgsProcessingProvider
+from qgis_desktop import run_in_qgis_desktop
 from segment_inputs import SegmentInputs, geofuse_provider, segment_inputs
 
 __all__ = ["geofuse_provider", "segment_inputs"]
@@ -184,39 +183,19 @@ timer.start(0)
 def test_unpacked_zip_in_a_fresh_profile_segments_and_unloads(
     plugin_zip: Path, segment_inputs: SegmentInputs, tmp_path: Path
 ) -> None:
-    for tool in ("qgis", "xvfb-run"):
-        assert shutil.which(tool), f"'{tool}' not found: `make setup` installs Debian's qgis and xvfb"
     root = tmp_path / "qgis"
     plugins = root / "profiles" / "default" / "python" / "plugins"
     plugins.mkdir(parents=True)
     with zipfile.ZipFile(plugin_zip) as archive:
         archive.extractall(plugins)  # what the Plugin Manager's "Install from ZIP" does
-    script = tmp_path / "script.py"
-    script.write_text(INSTALLED_PLUGIN_SCRIPT, encoding="utf-8")
-    report_path = tmp_path / "report.json"
     output = tmp_path / "classes.tif"
     parameters = {
         "OPTICAL": str(segment_inputs.optical),
         "ELEVATION": str(segment_inputs.elevation),
         "OUTPUT": str(output),
     }  # no MODEL: the demo model inside the ZIP
-    hidden = {"PYTHONPATH", "PYTHONHOME", "QT_QPA_PLATFORM", "QGIS_PLUGINPATH"}
-    env = {key: value for key, value in os.environ.items() if key not in hidden}
-    env.update(
-        {
-            "HOME": str(tmp_path),
-            "GEOFUSE_PYTHON": str(segment_inputs.python),
-            "GEOFUSE_TEST_REPORT": str(report_path),
-            "GEOFUSE_TEST_PARAMETERS": json.dumps(parameters),
-        }
-    )
-    command = [
-        "xvfb-run", "-a", "qgis", "--nologo", "--noversioncheck", "--noplugins",
-        "--profiles-path", str(root), "--code", str(script),
-    ]  # fmt: skip
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert report_path.exists(), f"no report (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
-    report = json.loads(report_path.read_text(encoding="utf-8"))
+    env = {"GEOFUSE_PYTHON": str(segment_inputs.python), "GEOFUSE_TEST_PARAMETERS": json.dumps(parameters)}
+    report = run_in_qgis_desktop(INSTALLED_PLUGIN_SCRIPT, tmp_path, profiles=root, env=env, timeout=300)
 
     assert "error" not in report, report.get("error")
     installed = plugins / "geofuse"

@@ -65,7 +65,7 @@ timer.start(0)
 
 
 def test_plugin_loads_adds_its_actions_and_unloads_cleanly(repo_root: Path, tmp_path: Path) -> None:
-    report = run_in_qgis_desktop(LOAD_UNLOAD_SCRIPT, repo_root, tmp_path)
+    report = run_in_qgis_desktop(LOAD_UNLOAD_SCRIPT, tmp_path, plugin_dir=repo_root)
 
     assert "error" not in report, report.get("error")
     nothing = {

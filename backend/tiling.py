@@ -55,11 +55,9 @@ def fit_tile(length: int, tile: int, overlap: int) -> int:
         ValueError: If ``tile`` is not positive or ``overlap`` not in ``0..tile-1``.
     """
     starts = tile_starts(length, tile, overlap)
-    if length <= tile:
+    if length <= tile or tile < FIT_FROM:
         return tile
     best, best_work = tile, len(starts) * _padded(tile)
-    if tile < FIT_FROM:
-        return tile
     for count in range(len(starts), len(starts) + 3):
         needed = -(-(length + (count - 1) * overlap) // count)
         size = min(_padded(needed), tile)

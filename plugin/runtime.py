@@ -57,7 +57,7 @@ runpy.run_module('geofuse.backend.worker', run_name='__main__', alter_sys=True)
 """Run with ``python -c BOOTSTRAP <plugin folder>``: registers the folder as ``geofuse``, runs the worker."""
 
 TORCH_VERSION = "2.13.0"
-REQUIREMENTS = ("numpy>=1.24", "rasterio>=1.3", "affine<3", "tqdm>=4.60", "matplotlib>=3.6")
+REQUIREMENTS = ("numpy>=1.24", "rasterio>=1.3", "affine<3", "tqdm>=4.60", "matplotlib>=3.6", "fiona>=1.9")
 """The backend's dependencies besides torch, as pinned in pyproject.toml."""
 PYTORCH_INDEX = "https://download.pytorch.org/whl/"
 CUDA_BUILDS = ((13.0, "cu130"), (12.8, "cu128"), (12.6, "cu126"))

@@ -213,6 +213,36 @@ def _elevation_with_context(
     return normalize_elevation(data[None], normalization, valid[None], crop), valid[crop], inside
 
 
+def read_inputs(
+    optical_data: rasterio.DatasetReader,
+    elevation_data: rasterio.DatasetReader,
+    info: TileInfo,
+    row: int,
+    col: int,
+    size: int,
+    normalization: NormalizationConfig,
+) -> tuple[Tensor, Tensor]:
+    """The normalised optical and elevation of one size×size window at (row, col) of open rasters on one
+    grid; parts outside the raster are 0 after normalisation.
+
+    Returns:
+        ``(optical float32 C×size×size, elevation float32 1×size×size)``.
+    """
+    data, inside = _read_inside(optical_data, info.optical_bands, row, col, size)
+    optical = np.zeros((len(info.optical_bands), size, size), data.dtype)
+    optical[:, inside[0], inside[1]] = data
+    optical_valid = np.zeros((size, size), bool)
+    optical_valid[inside] = valid_pixels(data, info.optical_nodata)
+
+    elevation = np.zeros((1, size, size), np.float32)
+    heights, _, inside = _elevation_with_context(elevation_data, info, row, col, size, normalization)
+    elevation[:, inside[0], inside[1]] = heights
+    return (
+        torch.from_numpy(normalize_optical(optical, normalization, optical_valid)),
+        torch.from_numpy(elevation),
+    )
+
+
 def read_window(
     tile: TileFiles, info: TileInfo, row: int, col: int, size: int, normalization: NormalizationConfig
 ) -> Sample:
@@ -227,19 +257,8 @@ def read_window(
     Raises:
         UnknownColourError, UnknownLabelError: If a label pixel is not in the class table.
     """
-    with _open(tile.optical) as dataset:
-        data, inside = _read_inside(dataset, info.optical_bands, row, col, size)
-    optical = np.zeros((len(info.optical_bands), size, size), data.dtype)
-    optical[:, inside[0], inside[1]] = data
-    optical_valid = np.zeros((size, size), bool)
-    optical_valid[inside] = valid_pixels(data, info.optical_nodata)
-
-    elevation = np.zeros((1, size, size), np.float32)
-    elevation_valid = np.zeros((size, size), bool)
-    with _open(tile.elevation) as dataset:
-        heights, valid, inside = _elevation_with_context(dataset, info, row, col, size, normalization)
-    elevation[:, inside[0], inside[1]] = heights
-    elevation_valid[inside] = valid
+    with _open(tile.optical) as optical_data, _open(tile.elevation) as elevation_data:
+        optical, elevation = read_inputs(optical_data, elevation_data, info, row, col, size, normalization)
 
     mask = np.full((size, size), IGNORE_INDEX, np.uint8)
     with _open(tile.labels) as dataset:
@@ -260,14 +279,10 @@ def read_window(
         labels = check_indices(labels, len(tile.classes), offset=(max(row, 0), max(col, 0)), source=where)
     mask[inside] = labels
 
-    return {
-        "optical": torch.from_numpy(normalize_optical(optical, normalization, optical_valid)),
-        "elevation": torch.from_numpy(elevation),
-        "mask": torch.from_numpy(mask.astype(np.int64)),
-    }
+    return {"optical": optical, "elevation": elevation, "mask": torch.from_numpy(mask.astype(np.int64))}
 
 
-def _dihedral(sample: Sample, rng: np.random.Generator) -> Sample:
+def dihedral(sample: Sample, rng: np.random.Generator) -> Sample:
     """One of the 8 flips/rotations of a square window, the same for every entry (in numpy: one copy,
     an order of magnitude faster than torch's rot90 on CPU)."""
     turns, flip = int(rng.integers(4)), bool(rng.integers(2))
@@ -335,7 +350,7 @@ class RandomCropDataset(Dataset):
         row = int(rng.integers(0, max(info.height - self.crop_size, 0) + 1))
         col = int(rng.integers(0, max(info.width - self.crop_size, 0) + 1))
         sample = read_window(self.tiles[tile_index], info, row, col, self.crop_size, self.normalization)
-        return _dihedral(sample, rng) if self.augment else sample
+        return dihedral(sample, rng) if self.augment else sample
 
 
 def grid_offsets(length: int, window: int, stride: int) -> list[int]:

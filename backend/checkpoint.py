@@ -142,12 +142,26 @@ class ModelCard:
 
     def describe(self) -> str:
         """A few lines for a CLI or a dock: what the model is and what it expects."""
-        names = ", ".join(info.name for info in self.classes)
-        return (
+        new = self.training.get("new_classes")
+        new = set(new) if isinstance(new, list) else set()
+        names = ", ".join(info.name + (" (new)" if info.name in new else "") for info in self.classes)
+        text = (
             f"GeoFuse {self.model.variant} ({self.model.width}), "
             f"optical bands {'/'.join(self.optical_bands)} + elevation, trained at {self.gsd_m:g} m/pixel\n"
             f"classes: {names}"
         )
+        base, data = self.training.get("base_model"), self.training.get("data")
+        if (
+            isinstance(base, Mapping)
+            and isinstance(data, Mapping)
+            and isinstance(data.get("polygons"), Mapping)
+        ):
+            polygons = data["polygons"]
+            text += (
+                f"\nfine-tuned from {base.get('file')} with {polygons.get('polygons_used')} polygons "
+                f"of {polygons.get('file')}"
+            )
+        return text
 
 
 @dataclass

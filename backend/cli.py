@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("segment", "segment-batch", "train", "evaluate", "ablate", "demo", "bench")
+COMMANDS = ("segment", "segment-batch", "train", "finetune", "evaluate", "ablate", "demo", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

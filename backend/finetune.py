@@ -50,15 +50,17 @@ def start_from(base: Checkpoint, classes: Sequence[ClassInfo]) -> GeoFuseNet:
     known = len(base.card.classes)
     if [info.name for info in classes[:known]] != [info.name for info in base.card.classes]:
         raise CheckpointError("the class table must begin with the base model's classes, in their order")
-    base.build_model()
     model = GeoFuseNet(dataclasses.replace(base.card.model, num_classes=len(classes)))
     state = model.state_dict()
-    for name, tensor in base.state_dict.items():
-        if name in CLASSIFIER:
-            state[name][:known] = tensor
-        else:
-            state[name] = tensor
-    model.load_state_dict(state)
+    try:
+        for name, tensor in base.state_dict.items():
+            if name in CLASSIFIER:
+                state[name][:known] = tensor
+            else:
+                state[name] = tensor
+        model.load_state_dict(state)
+    except (KeyError, RuntimeError) as error:
+        raise CheckpointError(f"the base model's weights do not match its card: {error}") from error
     return model
 
 
@@ -97,6 +99,7 @@ class FinetuneRequest:
         layer: Layer of ``polygons`` ("" = the first).
         bands: 1-based optical bands in the model's order (empty = the first ones).
         minutes: Time budget (0 = none).
+        budget_clock: What the budget counts: ``wall`` clock or this ``process``'s CPU time.
         steps: Step budget; the run ends at whichever budget comes first.
         freeze_encoder_steps: Steps with both encoders frozen, at the start.
         batch_size: Crops per step.
@@ -117,6 +120,7 @@ class FinetuneRequest:
     layer: str = ""
     bands: tuple[int, ...] = ()
     minutes: float = 5.0
+    budget_clock: str = "wall"
     steps: int = 1000
     freeze_encoder_steps: int = 0
     batch_size: int = 4
@@ -144,6 +148,7 @@ class FinetuneRequest:
                 "init": self.base,
                 "steps": self.steps,
                 "max_minutes": self.minutes,
+                "budget_clock": self.budget_clock,
                 "freeze_encoder_steps": self.freeze_encoder_steps,
                 "batch_size": self.batch_size,
                 "crop_size": self.crop_size,

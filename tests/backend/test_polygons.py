@@ -209,3 +209,22 @@ def test_bad_polygons_get_one_clear_error(tmp_path: Path, case: str, message: st
     with pytest.raises(PolygonError, match=message) as error:
         load_polygon_labels(PolygonSource(str(path), field), optical, ISPRS_CLASSES)
     assert "\n" not in str(error.value)
+
+
+def test_a_resolution_far_from_the_base_models_is_a_warning(tmp_path: Path) -> None:
+    from geofuse.backend.checkpoint import load_checkpoint
+    from geofuse.backend.inference import DEMO_MODEL
+    from geofuse.backend.training import load_config, prepare_data
+
+    optical, elevation = write_pair(tmp_path)
+    path = write_polygons(tmp_path / "areas.gpkg", [("tree", pixel_square(0, 0, 10))])
+    overrides = [
+        "data.kind='polygons'",
+        f"data.optical='{optical}'",
+        f"data.elevation='{elevation}'",
+        f"data.polygons='{path}'",
+    ]
+    base = load_checkpoint(DEMO_MODEL).card
+    data = prepare_data(load_config(None, overrides), base=base)
+    assert data.gsd_m == pytest.approx(GSD) and data.optical_bands == base.optical_bands
+    assert any("0.2 m pixels, the base model was trained at 0.1 m" in note for note in data.notes)

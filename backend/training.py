@@ -18,13 +18,16 @@ Configuration file (every key optional; the values shown are the defaults)::
     kind = "synthetic"          # synthetic | folder | vaihingen | potsdam
     root = ""                   # folder/ISPRS: the dataset; synthetic: "" = <output>/data
     val_root = ""               # folder only: a second folder for validation ("" = no validation)
-    train_split = "train"       # ISPRS splits
-    val_split = "test"
+    split = "benchmark"         # ISPRS: benchmark | fusion-papers (the SSRS/FTransUNet split)
+    val_tiles = [...]           # ISPRS: validation tiles, out of the training part (absent = a fixed
+                                #   few, [] = none); the test part is for geofuse evaluate only
     eroded = false              # ISPRS: validate on the eroded (*_noBoundary) references
-    potsdam_optical = "RGB"     # RGB | RGBIR | IRRG
-    potsdam_elevation = "dsm"   # dsm | ndsm
+    potsdam_optical = "RGB"     # RGB | RGBIR | IRRG (3_Ortho_IRRG, else 4_Ortho_RGBIR's bands 4, 1, 2)
+    potsdam_elevation = "dsm"   # dsm | ndsm (8-bit nDSM: elevation_mode "absolute", 255 -> 1.0)
+    check = true                # archive MD5s and every label value, once before step 1 (a passed
+                                #   check is recorded in <output>/data_check.json and not repeated)
     optical_bands = []          # band names for the card ([] = from the dataset kind)
-    gsd_m = 0.0                 # 0 = read from the optical raster's geotransform
+    gsd_m = 0.0                 # 0 = the benchmark's (ISPRS), else the optical geotransform's
     synthetic_seed = 0          # generator seed of the training scenes (validation: seed + 1)
     synthetic_train_scenes = 8
     synthetic_val_scenes = 2
@@ -98,8 +101,11 @@ from torch.utils.data import DataLoader, Sampler
 
 from .checkpoint import CheckpointError, ModelCard, load_checkpoint, save_checkpoint
 from .classes import IGNORE_INDEX, ClassInfo
+from .data.archives import FoundFile
+from .data.check import CHECK_NAME, DataCheckResult, check_data
 from .data.folder import GridWindowDataset, RandomCropDataset, TileFiles, folder_tiles
-from .data.isprs import potsdam_tiles, vaihingen_tiles
+from .data.isprs import elevation_defaults
+from .data.isprs_run import isprs_run_data
 from .data.normalize import NormalizationConfig
 from .data.synthetic import GENERATOR_VERSION, write_synthetic_folder
 from .metrics import ConfusionMatrix, SegmentationMetrics, compute_metrics
@@ -124,11 +130,12 @@ class DataSettings:
     kind: str = "synthetic"
     root: str = ""
     val_root: str = ""
-    train_split: str = "train"
-    val_split: str = "test"
+    split: str = "benchmark"
+    val_tiles: list[str | int] | None = None
     eroded: bool = False
     potsdam_optical: str = "RGB"
     potsdam_elevation: str = "dsm"
+    check: bool = True
     optical_bands: list[str] = field(default_factory=list)
     gsd_m: float = 0.0
     synthetic_seed: int = 0
@@ -222,7 +229,8 @@ class TrainConfig:
 
     def normalization(self) -> NormalizationConfig:
         """The input normalisation (``[data.normalization]`` over the defaults)."""
-        values = dict(self.data.normalization)
+        implied = elevation_defaults(self.data.kind, self.data.potsdam_elevation)
+        values = {**implied, **self.data.normalization}
         for key in ("optical_percentiles", "elevation_clip"):
             if key in values:
                 values[key] = tuple(values[key])
@@ -417,11 +425,31 @@ def _default_bands(count: int) -> tuple[str, ...]:
     return ("R", "G", "B") if count == 3 else tuple(f"B{index + 1}" for index in range(count))
 
 
+def _check_data(
+    config: TrainConfig, tiles: list[TileFiles], files: list[FoundFile], world: Distributed
+) -> dict[str, Any] | None:
+    """``data.check`` on rank 0, its verdict shared with every rank, so all stop before step 1 on bad data.
+
+    Raises:
+        DataCheckError: Listing every problem found.
+    """
+    if not config.data.check:
+        return None
+    record = Path(config.train.output) / CHECK_NAME
+    result = [check_data(tiles, files, record) if world.is_main else DataCheckResult()]
+    if world.enabled:
+        dist.broadcast_object_list(result, src=0)
+    result[0].raise_if_failed()
+    return result[0].summary
+
+
 def prepare_data(config: TrainConfig, world: Distributed | None = None) -> DataSplits:
-    """List (and for synthetic data, generate on rank 0) the training and validation tiles.
+    """List (and for synthetic data, generate on rank 0) the training and validation tiles, and check
+    their labels (and archives) when ``data.check`` is on.
 
     Raises:
         FileNotFoundError, ValueError: From the dataset listings, naming what is missing or wrong.
+        DataCheckError: Listing every bad archive and label value.
     """
     world = world or Distributed()
     settings = config.data
@@ -450,31 +478,31 @@ def prepare_data(config: TrainConfig, world: Distributed | None = None) -> DataS
         train = folder_tiles(settings.root)
         val = folder_tiles(settings.val_root) if settings.val_root else []
         summary.update(root=str(settings.root), val_root=str(settings.val_root))
-    elif settings.kind == "vaihingen":
-        train = vaihingen_tiles(settings.root, settings.train_split)
-        val = vaihingen_tiles(settings.root, settings.val_split, eroded=settings.eroded)
-        summary.update(
-            root=str(settings.root), train_split=settings.train_split, val_split=settings.val_split
-        )
+        summary["check"] = _check_data(config, train + val, [], world)
     else:
-        optical, elevation = settings.potsdam_optical, settings.potsdam_elevation
-        train = potsdam_tiles(settings.root, settings.train_split, optical, elevation)
-        val = potsdam_tiles(settings.root, settings.val_split, optical, elevation, eroded=settings.eroded)
-        summary.update(
-            root=str(settings.root), train_split=settings.train_split, val_split=settings.val_split
+        isprs = isprs_run_data(
+            settings.kind,
+            settings.root,
+            split=settings.split,
+            val_tiles=settings.val_tiles,
+            eroded=settings.eroded,
+            optical=settings.potsdam_optical,
+            elevation=settings.potsdam_elevation,
+            gsd_m=settings.gsd_m,
+            optical_bands=settings.optical_bands,
+            normalization=settings.normalization,
         )
+        train, val = isprs.train.tiles, isprs.val.tiles if isprs.val else []
+        summary.update(isprs.summary)
+        summary["check"] = _check_data(config, train + val, isprs.files, world)
     first = train[0]
     with rasterio.open(first.optical) as dataset:
         count = len(first.optical_bands) if first.optical_bands else dataset.count
         gsd = settings.gsd_m or abs(dataset.transform.a)
-    if settings.optical_bands:
+    if settings.kind in ("vaihingen", "potsdam"):
+        bands, gsd = isprs.optical_bands, isprs.gsd_m
+    elif settings.optical_bands:
         bands = tuple(settings.optical_bands)
-    elif settings.kind == "vaihingen":
-        bands = ("IR", "R", "G")
-    elif settings.kind == "potsdam":
-        bands = {"RGB": ("R", "G", "B"), "RGBIR": ("R", "G", "B", "IR"), "IRRG": ("IR", "R", "G")}[
-            settings.potsdam_optical
-        ]
     else:
         bands = _default_bands(count)
     if len(bands) != count:

@@ -93,8 +93,13 @@ class TileInfo:
     label_nodata: float | None
 
 
+def is_virtual(path: str | Path) -> bool:
+    """True for a GDAL virtual path (``/vsizip/...``: a member of a zip), which only GDAL can open."""
+    return str(path).startswith("/vsi")
+
+
 @contextmanager
-def _open(path: Path) -> Iterator[rasterio.DatasetReader]:
+def open_raster(path: Path) -> Iterator[rasterio.DatasetReader]:
     """Open a raster for reading; plain images (Potsdam's nDSM JPEGs) have no georeferencing to check."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -126,12 +131,12 @@ def inspect_tile(tile: TileFiles) -> TileInfo:
     """
     validate_classes(tile.classes)
     for path in (tile.optical, tile.elevation, tile.labels):
-        if not Path(path).is_file():
+        if not (is_virtual(path) or Path(path).is_file()):
             raise FileNotFoundError(f"tile {tile.name!r}: {path} does not exist")
     with (
-        _open(tile.optical) as optical,
-        _open(tile.elevation) as elevation,
-        _open(tile.labels) as labels,
+        open_raster(tile.optical) as optical,
+        open_raster(tile.elevation) as elevation,
+        open_raster(tile.labels) as labels,
     ):
         bands = tile.optical_bands or tuple(range(1, optical.count + 1))
         if not all(1 <= band <= optical.count for band in bands):
@@ -227,7 +232,7 @@ def read_window(
     Raises:
         UnknownColourError, UnknownLabelError: If a label pixel is not in the class table.
     """
-    with _open(tile.optical) as dataset:
+    with open_raster(tile.optical) as dataset:
         data, inside = _read_inside(dataset, info.optical_bands, row, col, size)
     optical = np.zeros((len(info.optical_bands), size, size), data.dtype)
     optical[:, inside[0], inside[1]] = data
@@ -236,13 +241,13 @@ def read_window(
 
     elevation = np.zeros((1, size, size), np.float32)
     elevation_valid = np.zeros((size, size), bool)
-    with _open(tile.elevation) as dataset:
+    with open_raster(tile.elevation) as dataset:
         heights, valid, inside = _elevation_with_context(dataset, info, row, col, size, normalization)
     elevation[:, inside[0], inside[1]] = heights
     elevation_valid[inside] = valid
 
     mask = np.full((size, size), IGNORE_INDEX, np.uint8)
-    with _open(tile.labels) as dataset:
+    with open_raster(tile.labels) as dataset:
         data, inside = _read_inside(dataset, (1, 2, 3) if tile.label_colours else (1,), row, col, size)
     where = f"tile {tile.name!r} labels {tile.labels}"
     if tile.label_colours:

@@ -92,7 +92,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rasterio
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -103,7 +102,7 @@ from .checkpoint import CheckpointError, ModelCard, load_checkpoint, save_checkp
 from .classes import IGNORE_INDEX, ClassInfo
 from .data.archives import FoundFile
 from .data.check import CHECK_NAME, DataCheckResult, check_data
-from .data.folder import GridWindowDataset, RandomCropDataset, TileFiles, folder_tiles
+from .data.folder import GridWindowDataset, RandomCropDataset, TileFiles, folder_tiles, open_raster
 from .data.isprs import elevation_defaults
 from .data.isprs_run import isprs_run_data
 from .data.normalize import NormalizationConfig
@@ -496,7 +495,7 @@ def prepare_data(config: TrainConfig, world: Distributed | None = None) -> DataS
         summary.update(isprs.summary)
         summary["check"] = _check_data(config, train + val, isprs.files, world)
     first = train[0]
-    with rasterio.open(first.optical) as dataset:
+    with open_raster(first.optical) as dataset:
         count = len(first.optical_bands) if first.optical_bands else dataset.count
         gsd = settings.gsd_m or abs(dataset.transform.a)
     if settings.kind in ("vaihingen", "potsdam"):

@@ -1,0 +1,127 @@
+"""Training on the miniature ISPRS downloads: two steps from every layout, the card's benchmark facts,
+and ``data.check`` (archive MD5s, every label colour) failing before step 1 with the full list."""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import rasterio
+from isprs_miniature import LAYOUTS
+from rasterio.errors import NotGeoreferencedWarning
+
+from geofuse.backend.checkpoint import load_checkpoint
+from geofuse.backend.data import check
+from geofuse.backend.data.check import DataCheckError
+from geofuse.backend.training import Progress, load_config, prepare_data, train
+
+Layout = Callable[[str, str], Path]
+TINY = [
+    "model.vss_mlp_ratio=0.0",
+    "model.fusion.d_state=4",
+    "optim.warmup_steps=1",
+    "train.crop_size=32",
+    "train.batch_size=2",
+    "train.steps=2",
+    "train.steps_per_epoch=2",
+    "train.val_window=32",
+    "train.threads=1",
+    "train.device='cpu'",
+]
+
+
+def _config(dataset: str, root: Path, output: Path, *extra: str):
+    return load_config(
+        None, [*TINY, f"data.kind={dataset}", f"data.root='{root}'", f"train.output='{output}'", *extra]
+    )
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dataset", ["vaihingen", "potsdam"])
+def test_two_steps_from_every_layout(
+    isprs_layout: Layout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dataset: str, layout: str
+) -> None:
+    monkeypatch.setattr(check, "ARCHIVE_MD5", {})  # the miniatures are not the published downloads
+    root = isprs_layout(dataset, layout)
+    extra = ["data.potsdam_optical=IRRG", "data.potsdam_elevation=ndsm"] if dataset == "potsdam" else []
+    model = train(_config(dataset, root, tmp_path / "run", "data.split=fusion-papers", *extra))
+    card = load_checkpoint(model).card
+    data = card.training["data"]
+    assert card.training["steps"] == 2 and card.training["metrics"] is not None  # validated on val tiles
+    assert (
+        data["split"] == "fusion-papers" and data["check"]["labels_checked"] == len(data["train_tiles"]) + 2
+    )
+    assert not set(data["val_tiles"]) & set(data["test_tiles"])
+    assert card.optical_bands == ("IR", "R", "G")
+    if dataset == "vaihingen":
+        assert card.gsd_m == pytest.approx(0.09) and data["elevation"] == "dsm"
+        assert len(data["train_tiles"]) == 10 and data["val_tiles"] == ["7", "34"]
+        assert card.normalization.elevation_mode == "ground_filter"
+    else:
+        assert card.gsd_m == pytest.approx(0.05) and data["optical_source"] == "3_Ortho_IRRG"
+        assert data["elevation"] == "ndsm" and data["elevation_source"] == "1_DSM_normalisation"
+        assert card.normalization.elevation_mode == "absolute"
+        assert card.normalization.elevation_scale_m == 255.0
+        assert data["test_tiles"] == ["4_10", "5_11", "2_11", "3_10", "6_11", "7_12"]
+
+
+def _paint(path: Path, colour: tuple[int, int, int], rows: slice) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        dst = rasterio.open(path, "r+")
+    with dst:
+        data = dst.read()
+        data[:, rows, :3] = [[[c]] for c in colour]
+        dst.write(data)
+
+
+def test_bad_label_colours_fail_before_step_one(isprs_layout: Layout, tmp_path: Path) -> None:
+    root = isprs_layout("vaihingen", "arranged")  # no zips: no checksums
+    labels = root / "gts_for_participants"
+    _paint(labels / "top_mosaic_09cm_area3.tif", (0, 0, 0), slice(0, 2))  # 2 rows × 3 px
+    _paint(labels / "top_mosaic_09cm_area37.tif", (12, 200, 3), slice(5, 6))
+    _paint(labels / "top_mosaic_09cm_area37.tif", (255, 255, 254), slice(9, 11))
+    steps: list[Progress] = []
+    output = tmp_path / "run"
+    with pytest.raises(DataCheckError) as error:
+        train(_config("vaihingen", root, output), progress=steps.append)
+    message = str(error.value)
+    assert "nothing was trained (2 problem(s))" in message
+    assert "'vaihingen_area3'" in message and "(0, 0, 0) × 6 px" in message
+    assert "'vaihingen_area37'" in message and "2 colour(s) outside the class table (9 px)" in message
+    assert "(255, 255, 254) × 6 px" in message and "(12, 200, 3) × 3 px" in message
+    assert steps == [] and not (output / "model.pt").exists() and not (output / "last.pt").exists()
+    assert not (output / check.CHECK_NAME).exists()
+
+
+def _member_md5(archive: Path, member: str) -> str:
+    with zipfile.ZipFile(archive) as zipped:
+        return hashlib.md5(zipped.read(member), usedforsecurity=False).hexdigest()
+
+
+def test_archive_checksums(isprs_layout: Layout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = isprs_layout("potsdam", "zips")
+    outer = root / "Potsdam.zip"
+    sums = {
+        "Potsdam.zip": hashlib.md5(outer.read_bytes(), usedforsecurity=False).hexdigest(),
+        "4_Ortho_RGBIR.zip": _member_md5(outer, "Potsdam/4_Ortho_RGBIR.zip"),
+    }
+    monkeypatch.setattr(check, "ARCHIVE_MD5", sums)
+    config = _config("potsdam", root, tmp_path / "good")
+    summary = prepare_data(config).summary["check"]
+    assert summary["archives_verified"] == [
+        str(outer.resolve()),
+        f"{outer.resolve()} › Potsdam/4_Ortho_RGBIR.zip",
+    ]
+    assert not summary["reused"]
+    assert prepare_data(config).summary["check"]["reused"]  # recorded in data_check.json, not read again
+
+    monkeypatch.setattr(check, "ARCHIVE_MD5", {**sums, "4_Ortho_RGBIR.zip": "0" * 32})
+    with pytest.raises(DataCheckError, match=r"Potsdam/4_Ortho_RGBIR.zip: MD5 [0-9a-f]{32} differs"):
+        prepare_data(_config("potsdam", root, tmp_path / "bad"))
+    skipped = prepare_data(_config("potsdam", root, tmp_path / "off", "data.check=false"))
+    assert skipped.summary["check"] is None

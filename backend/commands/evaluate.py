@@ -14,20 +14,39 @@ HELP = "evaluate a model on whole tiles: OA, per-class P/R/F1/IoU, mF1/mIoU (5 I
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    """Dataset options shared with ``geofuse ablate``."""
-    parser.add_argument("--data", help="dataset folder (for synthetic: where the scenes are written)")
+    """Dataset options of ``geofuse evaluate``."""
+    parser.add_argument(
+        "--data", help="dataset folder, or an ISPRS download (zips or unpacked) (synthetic: where to write)"
+    )
     parser.add_argument(
         "--kind",
         default="folder",
         choices=("folder", "vaihingen", "potsdam", "synthetic"),
         help="dataset kind",
     )
-    parser.add_argument("--split", default="test", help="ISPRS split (default test)")
-    parser.add_argument("--potsdam-optical", default="RGB", choices=("RGB", "RGBIR", "IRRG"))
-    parser.add_argument("--potsdam-elevation", default="dsm", choices=("dsm", "ndsm"))
+    parser.add_argument(
+        "--split",
+        choices=("benchmark", "fusion-papers"),
+        help="ISPRS split (default: the one the model was trained with, else benchmark)",
+    )
+    parser.add_argument("--part", default="test", choices=("test", "train"), help="ISPRS split part")
+    parser.add_argument("--tiles", help="ISPRS tile ids instead of the part, comma-separated (e.g. 5,21)")
+    parser.add_argument(
+        "--potsdam-optical",
+        choices=("RGB", "RGBIR", "IRRG"),
+        help="default: as the model was trained (else RGB)",
+    )
+    parser.add_argument(
+        "--potsdam-elevation", choices=("dsm", "ndsm"), help="default: as the model was trained (else dsm)"
+    )
     parser.add_argument("--synthetic-seed", type=int, default=1000, help="generator seed of held-out scenes")
     parser.add_argument("--synthetic-count", type=int, default=4)
     parser.add_argument("--synthetic-size", type=int, default=512)
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="evaluate even when the model card contradicts the data (bands, elevation kind, resolution)",
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,8 +75,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate and print the headline scores. Exit 2 on a model or data error."""
+    """Evaluate and print the headline scores. Exit 2 on a model or data error, or a card that contradicts
+    the data (unless ``--force``)."""
     from geofuse.backend.checkpoint import CheckpointError, load_checkpoint
+    from geofuse.backend.data.facts import card_mismatches, isprs_defaults
     from geofuse.backend.evaluation import dataset_tiles, evaluate_tiles, plot_confusion_matrix, write_report
     from geofuse.backend.training import resolve_device
 
@@ -68,16 +89,24 @@ def run(args: argparse.Namespace) -> int:
         root = args.data or str(output / "data")
         if args.kind != "synthetic" and not args.data:
             raise ValueError("--data is required for this dataset kind")
-        tiles = dataset_tiles(
+        defaults = isprs_defaults(checkpoint.card)
+        tiles, facts = dataset_tiles(
             args.kind,
             root,
-            split=args.split,
-            potsdam_optical=args.potsdam_optical,
-            potsdam_elevation=args.potsdam_elevation,
+            split=args.split or defaults["split"],
+            part=args.part,
+            tiles=[tile for tile in args.tiles.split(",") if tile.strip()] if args.tiles else None,
+            potsdam_optical=args.potsdam_optical or defaults["optical"],
+            potsdam_elevation=args.potsdam_elevation or defaults["elevation"],
             synthetic_seed=args.synthetic_seed,
             synthetic_count=args.synthetic_count,
             synthetic_size=args.synthetic_size,
         )
+        mismatches = card_mismatches(checkpoint.card, facts)
+        if mismatches and not args.force:
+            raise ValueError(
+                "the model does not fit this data: " + "; ".join(mismatches) + " (--force evaluates anyway)"
+            )
         model = checkpoint.build_model(device)
         result = evaluate_tiles(
             model,
@@ -94,7 +123,14 @@ def run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError, CheckpointError) as error:
         print(f"geofuse evaluate: {error}", file=sys.stderr)
         return 2
-    extra = {"model": str(args.model), "data": {"kind": args.kind, "root": root}}
+    for mismatch in mismatches:
+        print(f"geofuse evaluate: warning (forced): {mismatch}", file=sys.stderr)
+    extra = {
+        "model": str(args.model),
+        "data": facts.to_dict(),
+        "protocol": {"full_reference": True, "eroded_radius": args.eroded},
+        "card_check": {"mismatches": mismatches, "forced": bool(mismatches)},
+    }
     report = write_report(result, output / "metrics.json", extra)
     plot_confusion_matrix(result.matrix, result.classes, output / "confusion.png")
     for label, eroded in (("full reference", False), ("eroded boundaries", True)):

@@ -4,6 +4,7 @@ and ``data.check`` (archive MD5s, every label colour) failing before step 1 with
 from __future__ import annotations
 
 import hashlib
+import json
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from isprs_miniature import LAYOUTS
 from rasterio.errors import NotGeoreferencedWarning
 
 from geofuse.backend.checkpoint import load_checkpoint
+from geofuse.backend.cli import main
 from geofuse.backend.data import check
 from geofuse.backend.data.check import DataCheckError
 from geofuse.backend.training import Progress, load_config, prepare_data, train
@@ -125,3 +127,51 @@ def test_archive_checksums(isprs_layout: Layout, tmp_path: Path, monkeypatch: py
         prepare_data(_config("potsdam", root, tmp_path / "bad"))
     skipped = prepare_data(_config("potsdam", root, tmp_path / "off", "data.check=false"))
     assert skipped.summary["check"] is None
+
+
+def test_evaluate_checks_the_card_and_records_the_data(
+    isprs_layout: Layout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(check, "ARCHIVE_MD5", {})
+    root = isprs_layout("potsdam", "zips")
+    extra = ["data.split=fusion-papers", "data.potsdam_optical=IRRG", "data.potsdam_elevation=ndsm"]
+    model = train(_config("potsdam", root, tmp_path / "run", "data.val_tiles=[]", *extra))
+    base = ["evaluate", "--model", str(model), "--kind", "potsdam", "--data", str(root), "--device", "cpu"]
+    base += ["--tile", "32", "--overlap", "8", "--eroded", "3"]
+
+    assert main([*base, "--tiles", "4_10,5_11", "--output", str(tmp_path / "fits")]) == 0
+    report = json.loads((tmp_path / "fits" / "metrics.json").read_text())
+    data = report["data"]
+    assert data["split"] == "fusion-papers" and data["tiles"] == ["4_10", "5_11"]  # the card's choices
+    assert data["optical_source"] == "3_Ortho_IRRG" and data["elevation_source"] == "1_DSM_normalisation"
+    assert data["optical_bands"] == ["IR", "R", "G"] and data["elevation"] == "ndsm"
+    assert report["protocol"] == {"full_reference": True, "eroded_radius": 3}
+    assert report["card_check"] == {"mismatches": [], "forced": False}
+
+    wrong = [*base, "--potsdam-optical", "RGB", "--potsdam-elevation", "dsm", "--tiles", "4_10"]
+    capsys.readouterr()
+    assert main([*wrong, "--output", str(tmp_path / "refused")]) == 2
+    error = capsys.readouterr().err
+    assert "the model takes bands ['IR', 'R', 'G'], the data gives ['R', 'G', 'B']" in error
+    assert "trained on an nDSM (height above ground), the data is a DSM" in error and "--force" in error
+    assert not (tmp_path / "refused").exists()
+
+    assert main([*wrong, "--force", "--output", str(tmp_path / "forced")]) == 0
+    forced = json.loads((tmp_path / "forced" / "metrics.json").read_text())
+    assert forced["card_check"]["forced"] and len(forced["card_check"]["mismatches"]) == 2
+    assert forced["data"]["split"] == "fusion-papers" and forced["data"]["part"] is None
+
+    vaihingen = isprs_layout("vaihingen", "arranged")
+    other = [
+        "evaluate",
+        "--model",
+        str(model),
+        "--kind",
+        "vaihingen",
+        "--data",
+        str(vaihingen),
+        "--tiles",
+        "5",
+    ]
+    assert main([*other, "--output", str(tmp_path / "other")]) == 2
+    assert "trained at 0.05 m per pixel, the data is 0.09 m" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""Shared fixtures: the miniature ISPRS downloads of ``isprs_miniature.py``, in any layout."""
+"""Fixtures shared by the backend and plugin tests: the miniature ISPRS downloads (``isprs_miniature``)."""
 
 from __future__ import annotations
 

@@ -6,14 +6,17 @@ it meets (and inside the zips in those, up to ``max_depth``), so a product is fo
 wherever it is. Archive members are read in place through GDAL's ``/vsizip/`` (nested:
 ``/vsizip/{/vsizip/{outer.zip}/inner.zip}/member``): nothing is extracted to disk.
 
-Zip listings use Python's :mod:`zipfile` (only the central directories are read; an inner zip that is
-stored compressed is decompressed once to reach its directory). A :class:`FoundFile` remembers its
-*chain* (the file on disk, then a member name per archive level), from which both its GDAL path and a
-byte stream (for checksums) follow.
+Zip listings use Python's :mod:`zipfile` (only the central directories are read). An inner zip is a
+stream that can only be read forwards, which :mod:`zipfile` would rewind (decompress again) for each of
+its seeks; :class:`_Tail` reads it once and keeps its last bytes, where the central directory lies.
+
+A :class:`FoundFile` remembers its *chain* (the file on disk, then a member name per archive level), from
+which both its GDAL path and a byte stream (for checksums) follow.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from collections.abc import Iterator
@@ -23,6 +26,9 @@ from pathlib import Path
 from typing import IO
 
 ZIP_SUFFIX = ".zip"
+TAIL_BYTES = 4 << 20
+"""Bytes kept from the end of an inner zip: its central directory (a few kB for a benchmark's archive)."""
+CHUNK_BYTES = 1 << 20
 SKIPPED_PARTS = ("__MACOSX",)
 """Folder names whose content is never data (resource forks added by macOS archivers)."""
 
@@ -73,6 +79,66 @@ def _skipped(parts: tuple[str, ...], name: str) -> bool:
     return name.startswith("._") or any(part in SKIPPED_PARTS for part in parts)
 
 
+class _Tail(io.RawIOBase):
+    """The last bytes of a forward-only stream of known size, seekable within them.
+
+    Reads or seeks before the kept part raise :class:`OSError` (the caller then falls back to the stream).
+    """
+
+    def __init__(self, stream: IO[bytes], size: int, keep: int | None = None) -> None:
+        super().__init__()
+        keep = TAIL_BYTES if keep is None else keep
+        kept = bytearray()
+        while chunk := stream.read(CHUNK_BYTES):
+            kept += chunk
+            if len(kept) > 2 * keep:
+                del kept[: len(kept) - keep]
+        self.data, self.start, self.size, self.position = bytes(kept[-keep:]), max(size - keep, 0), size, size
+
+    def readable(self) -> bool:
+        """Always."""
+        return True
+
+    def seekable(self) -> bool:
+        """Within the kept bytes."""
+        return True
+
+    def tell(self) -> int:
+        """The position in the whole stream."""
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Move within the kept bytes."""
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        if base + offset < self.start:
+            raise OSError("position before the kept tail of the stream")
+        self.position = base + offset
+        return self.position
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        """Copy kept bytes from the current position."""
+        first = self.position - self.start
+        data = self.data[first : first + len(buffer)]
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+
+@contextmanager
+def _inner_zip(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[zipfile.ZipFile]:
+    """An inner zip for listing: from its tail (one pass), else from the stream (a directory that large)."""
+    with archive.open(info) as stream:
+        tail = _Tail(stream, info.file_size)
+    try:
+        inner = zipfile.ZipFile(io.BufferedReader(tail))
+    except (OSError, zipfile.BadZipFile):
+        with archive.open(info) as stream, zipfile.ZipFile(stream) as inner:
+            yield inner
+        return
+    with inner:
+        yield inner
+
+
 def _members(
     archive: zipfile.ZipFile, chain: tuple[str, ...], folders: tuple[str, ...], depth: int, max_depth: int
 ) -> Iterator[FoundFile]:
@@ -86,7 +152,7 @@ def _members(
         found = FoundFile((*chain, info.filename), parts)
         yield found
         if _is_zip(name) and depth < max_depth:
-            with archive.open(info) as stream, zipfile.ZipFile(stream) as inner:
+            with _inner_zip(archive, info) as inner:
                 yield from _members(inner, found.chain, parts, depth + 1, max_depth)
 
 

@@ -3,6 +3,7 @@ reading, missing-file messages, splits, and the card facts of a run."""
 
 from __future__ import annotations
 
+import pickle
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+import torch
 from isprs_miniature import LAYOUTS, NARROW_NDSM, POTSDAM_SIZE, scene
 from rasterio.errors import NotGeoreferencedWarning
 
@@ -225,3 +227,18 @@ def test_contradicting_overrides_warn(isprs_layout: Layout) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         isprs_run_data("potsdam", root, elevation="ndsm", normalization={"elevation_scale_m": 255.0})
+
+
+def test_rasters_in_zips_stay_open_per_process(isprs_layout: Layout) -> None:
+    root = isprs_layout("potsdam", "zips")
+    tiles = potsdam_tiles(root, tile_ids=["2_10", "6_7"])
+    dataset = RandomCropDataset(tiles, 16, 8, CONFIG)
+    first = [dataset[i]["mask"] for i in range(8)]
+    assert len(dataset.rasters._open) == 6 and dataset.rasters.limit == 6
+    copy = pickle.loads(pickle.dumps(dataset))  # as a DataLoader worker gets it
+    assert not copy.rasters._open
+    assert all(torch.equal(a, copy[i]["mask"]) for i, a in enumerate(first))
+    small = RandomCropDataset(tiles, 16, 8, CONFIG)
+    small.rasters.limit = 2
+    small[0], small[1]
+    assert len(small.rasters._open) == 2 and all(not d.closed for d in small.rasters._open.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from geofuse.backend.metrics import SegmentationMetrics
@@ -53,7 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``geofuse evaluate``."""
     parser.add_argument("--model", required=True, help="checkpoint (.pt)")
     add_data_arguments(parser)
-    parser.add_argument("--output", default="evaluation", help="folder for metrics.json and confusion.png")
+    parser.add_argument(
+        "--output", default="evaluation", help="folder for metrics.json, report.html and confusion.png"
+    )
     parser.add_argument(
         "--tile",
         type=int,
@@ -80,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from geofuse.backend.checkpoint import CheckpointError, load_checkpoint
     from geofuse.backend.data.facts import card_mismatches, isprs_defaults
     from geofuse.backend.evaluation import dataset_tiles, evaluate_tiles, plot_confusion_matrix, write_report
+    from geofuse.backend.report_html import report_html
     from geofuse.backend.training import resolve_device
 
     output = Path(args.output)
@@ -133,12 +136,41 @@ def run(args: argparse.Namespace) -> int:
     }
     report = write_report(result, output / "metrics.json", extra)
     plot_confusion_matrix(result.matrix, result.classes, output / "confusion.png")
+    sections = [("Full reference", result.metrics().to_dict(), result.matrix.tolist())]
+    if result.eroded_matrix is not None:
+        title = f"Eroded boundaries (radius {args.eroded})"
+        sections.append((title, result.metrics(eroded=True).to_dict(), result.eroded_matrix.tolist()))
+    page = report_html(sections, report_details(str(args.model), facts.to_dict(), args.eroded, mismatches))
+    (output / "report.html").write_text(page, encoding="utf-8")
     for label, eroded in (("full reference", False), ("eroded boundaries", True)):
         if eroded and result.eroded_matrix is None:
             continue
         print(f"{label}: {format_metrics(result.metrics(eroded))}")
     print(f"report: {report}")
     return 0
+
+
+def report_details(model: str, data: dict[str, Any], eroded: int, mismatches: list[str]) -> dict[str, str]:
+    """What the HTML report states above its scores: the model, the data's sources, split, tiles, protocol."""
+
+    def known(*values: object) -> str:
+        return " ".join(str(value) for value in values if value not in (None, "", [])) or "–"
+
+    bands = ", ".join(data["optical_bands"] or [])
+    return {
+        "Model": model,
+        "Data": known(data["kind"], data["root"]),
+        "Split": known(data["split"], f"({data['part']})" if data["part"] else None),
+        "Tiles": ", ".join(data["tiles"]),
+        "Optical": known(data["optical_source"], f"({bands})" if bands else None),
+        "Elevation": known(data["elevation_source"], f"({data['elevation']})" if data["elevation"] else None),
+        "Labels": known(data["labels_source"]),
+        "Resolution": known(f"{data['gsd_m']:g} m" if data["gsd_m"] else None),
+        "Protocol": "full reference" + (f"; eroded boundaries, radius {eroded}" if eroded else ""),
+        "Model card": "fits the data"
+        if not mismatches
+        else "evaluated with --force: " + "; ".join(mismatches),
+    }
 
 
 def format_metrics(metrics: SegmentationMetrics) -> str:

@@ -147,6 +147,11 @@ def test_evaluate_checks_the_card_and_records_the_data(
     assert data["optical_bands"] == ["IR", "R", "G"] and data["elevation"] == "ndsm"
     assert report["protocol"] == {"full_reference": True, "eroded_radius": 3}
     assert report["card_check"] == {"mismatches": [], "forced": False}
+    page = (tmp_path / "fits" / "report.html").read_text(encoding="utf-8")
+    assert "Split: fusion-papers<br>" in page and "Tiles: 4_10, 5_11" in page
+    assert "Optical: 3_Ortho_IRRG (IR, R, G)" in page and "Elevation: 1_DSM_normalisation (ndsm)" in page
+    assert "Protocol: full reference; eroded boundaries, radius 3" in page and "Resolution: 0.05 m" in page
+    assert "<h2>Eroded boundaries (radius 3)</h2>" in page and "Model card: fits the data" in page
 
     wrong = [*base, "--potsdam-optical", "RGB", "--potsdam-elevation", "dsm", "--tiles", "4_10"]
     capsys.readouterr()
@@ -160,6 +165,8 @@ def test_evaluate_checks_the_card_and_records_the_data(
     forced = json.loads((tmp_path / "forced" / "metrics.json").read_text())
     assert forced["card_check"]["forced"] and len(forced["card_check"]["mismatches"]) == 2
     assert forced["data"]["split"] == "fusion-papers" and forced["data"]["part"] is None
+    page = (tmp_path / "forced" / "report.html").read_text(encoding="utf-8")
+    assert "Model card: evaluated with --force: the model takes bands" in page
 
     vaihingen = isprs_layout("vaihingen", "arranged")
     other = [

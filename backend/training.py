@@ -100,8 +100,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from .checkpoint import CheckpointError, ModelCard, load_checkpoint, save_checkpoint
 from .classes import IGNORE_INDEX, ClassInfo
-from .data.archives import FoundFile
-from .data.check import CHECK_NAME, DataCheckResult, check_data
+from .data.check import check_before_training
 from .data.folder import GridWindowDataset, RandomCropDataset, TileFiles, folder_tiles, open_raster
 from .data.isprs import elevation_defaults
 from .data.isprs_run import isprs_run_data
@@ -424,24 +423,6 @@ def _default_bands(count: int) -> tuple[str, ...]:
     return ("R", "G", "B") if count == 3 else tuple(f"B{index + 1}" for index in range(count))
 
 
-def _check_data(
-    config: TrainConfig, tiles: list[TileFiles], files: list[FoundFile], world: Distributed
-) -> dict[str, Any] | None:
-    """``data.check`` on rank 0, its verdict shared with every rank, so all stop before step 1 on bad data.
-
-    Raises:
-        DataCheckError: Listing every problem found.
-    """
-    if not config.data.check:
-        return None
-    record = Path(config.train.output) / CHECK_NAME
-    result = [check_data(tiles, files, record) if world.is_main else DataCheckResult()]
-    if world.enabled:
-        dist.broadcast_object_list(result, src=0)
-    result[0].raise_if_failed()
-    return result[0].summary
-
-
 def prepare_data(config: TrainConfig, world: Distributed | None = None) -> DataSplits:
     """List (and for synthetic data, generate on rank 0) the training and validation tiles, and check
     their labels (and archives) when ``data.check`` is on.
@@ -477,7 +458,9 @@ def prepare_data(config: TrainConfig, world: Distributed | None = None) -> DataS
         train = folder_tiles(settings.root)
         val = folder_tiles(settings.val_root) if settings.val_root else []
         summary.update(root=str(settings.root), val_root=str(settings.val_root))
-        summary["check"] = _check_data(config, train + val, [], world)
+        summary["check"] = check_before_training(
+            train + val, [], config.train.output, settings.check, world.is_main, world.enabled
+        )
     else:
         isprs = isprs_run_data(
             settings.kind,
@@ -493,7 +476,9 @@ def prepare_data(config: TrainConfig, world: Distributed | None = None) -> DataS
         )
         train, val = isprs.train.tiles, isprs.val.tiles if isprs.val else []
         summary.update(isprs.summary)
-        summary["check"] = _check_data(config, train + val, isprs.files, world)
+        summary["check"] = check_before_training(
+            train + val, isprs.files, config.train.output, settings.check, world.is_main, world.enabled
+        )
     first = train[0]
     with open_raster(first.optical) as dataset:
         count = len(first.optical_bands) if first.optical_bands else dataset.count

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch.distributed as dist
 from rasterio.windows import Window
 
 from geofuse.backend.classes import IGNORE_INDEX
@@ -190,3 +191,30 @@ def check_data(
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text(json.dumps({"files": fingerprint, "summary": summary}, indent=1), encoding="utf-8")
     return DataCheckResult(problems, summary)
+
+
+def check_before_training(
+    tiles: Sequence[TileFiles],
+    files: Sequence[FoundFile],
+    output: str | Path,
+    enabled: bool,
+    is_main: bool = True,
+    distributed: bool = False,
+) -> dict[str, Any] | None:
+    """``data.check`` of a training run: rank 0 checks (recording a pass in ``output``), every rank gets
+    the verdict, so all stop before step 1 on bad data.
+
+    Returns:
+        The check's summary for the model card, None when ``enabled`` is false.
+
+    Raises:
+        DataCheckError: Listing every problem found.
+    """
+    if not enabled:
+        return None
+    record = Path(output) / CHECK_NAME
+    result = [check_data(tiles, files, record) if is_main else DataCheckResult()]
+    if distributed:
+        dist.broadcast_object_list(result, src=0)
+    result[0].raise_if_failed()
+    return result[0].summary

@@ -359,5 +359,6 @@ def dataset_tiles(
         raise ValueError(f"unknown dataset kind {kind!r}; expected folder, vaihingen, potsdam or synthetic")
     info = inspect_tile(found[0])
     with open_raster(found[0].optical) as dataset:
-        gsd = abs(dataset.transform.a) if dataset.crs is not None else None
+        projected = dataset.crs is not None and dataset.crs.is_projected
+        gsd = abs(dataset.transform.a) if projected else None
     return found, DataFacts(kind, str(root), tuple(t.name for t in found), len(info.optical_bands), gsd_m=gsd)

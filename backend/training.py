@@ -19,8 +19,8 @@ Configuration file (every key optional; the values shown are the defaults)::
     root = ""                   # folder/ISPRS: the dataset; synthetic: "" = <output>/data
     val_root = ""               # folder only: a second folder for validation ("" = no validation)
     split = "benchmark"         # ISPRS: benchmark | fusion-papers (the SSRS/FTransUNet split)
-    val_tiles = [...]           # ISPRS: validation tiles, out of the training part (absent = a fixed
-                                #   few, [] = none); the test part is for geofuse evaluate only
+    val_tiles = ["7", "34"]     # ISPRS: validation tiles, held out of the training part (default
+                                #   Vaihingen 7, 34; Potsdam 2_12, 6_8; [] = none); never test tiles
     eroded = false              # ISPRS: validate on the eroded (*_noBoundary) references
     potsdam_optical = "RGB"     # RGB | RGBIR | IRRG (3_Ortho_IRRG, else 4_Ortho_RGBIR's bands 4, 1, 2)
     potsdam_elevation = "dsm"   # dsm | ndsm (8-bit nDSM: elevation_mode "absolute", 255 -> 1.0)

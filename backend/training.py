@@ -18,13 +18,16 @@ Configuration file (every key optional; the values shown are the defaults)::
     kind = "synthetic"          # synthetic | folder | vaihingen | potsdam | polygons
     root = ""                   # folder/ISPRS: the dataset; synthetic: "" = <output>/data
     val_root = ""               # folder only: a second folder for validation ("" = no validation)
-    train_split = "train"       # ISPRS splits
-    val_split = "test"
+    split = "benchmark"         # ISPRS: benchmark | fusion-papers (the SSRS/FTransUNet split)
+    val_tiles = ["7", "34"]     # ISPRS: validation tiles, held out of the training part (default
+                                #   Vaihingen 7, 34; Potsdam 2_12, 6_8; [] = none); never test tiles
     eroded = false              # ISPRS: validate on the eroded (*_noBoundary) references
-    potsdam_optical = "RGB"     # RGB | RGBIR | IRRG
-    potsdam_elevation = "dsm"   # dsm | ndsm
+    potsdam_optical = "RGB"     # RGB | RGBIR | IRRG (3_Ortho_IRRG, else 4_Ortho_RGBIR's bands 4, 1, 2)
+    potsdam_elevation = "dsm"   # dsm | ndsm (8-bit nDSM: elevation_mode "absolute", 255 -> 1.0)
+    check = true                # archive MD5s and every label value, once before step 1 (a passed
+                                #   check is recorded in <output>/data_check.json and not repeated)
     optical_bands = []          # band names for the card ([] = from the dataset kind)
-    gsd_m = 0.0                 # 0 = read from the optical raster's geotransform
+    gsd_m = 0.0                 # 0 = the benchmark's (ISPRS), else the optical geotransform's
     synthetic_seed = 0          # generator seed of the training scenes (validation: seed + 1)
     synthetic_train_scenes = 8
     synthetic_val_scenes = 2
@@ -106,7 +109,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rasterio
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -115,8 +117,10 @@ from torch.utils.data import DataLoader, Sampler
 
 from .checkpoint import CheckpointError, ModelCard, load_checkpoint, save_checkpoint
 from .classes import IGNORE_INDEX, ISPRS_CLASSES, ClassInfo
-from .data.folder import GridWindowDataset, RandomCropDataset, TileFiles, folder_tiles
-from .data.isprs import potsdam_tiles, vaihingen_tiles
+from .data.check import check_before_training
+from .data.folder import GridWindowDataset, RandomCropDataset, TileFiles, folder_tiles, open_raster
+from .data.isprs import elevation_defaults
+from .data.isprs_run import isprs_run_data
 from .data.normalize import NormalizationConfig
 from .data.polygons import PolygonCropDataset, PolygonLabels, PolygonSource, load_polygon_labels
 from .data.synthetic import GENERATOR_VERSION, write_synthetic_folder
@@ -145,11 +149,12 @@ class DataSettings:
     kind: str = "synthetic"
     root: str = ""
     val_root: str = ""
-    train_split: str = "train"
-    val_split: str = "test"
+    split: str = "benchmark"
+    val_tiles: list[str | int] | None = None
     eroded: bool = False
     potsdam_optical: str = "RGB"
     potsdam_elevation: str = "dsm"
+    check: bool = True
     optical_bands: list[str] = field(default_factory=list)
     gsd_m: float = 0.0
     synthetic_seed: int = 0
@@ -267,7 +272,8 @@ class TrainConfig:
 
     def normalization(self) -> NormalizationConfig:
         """The input normalisation (``[data.normalization]`` over the defaults)."""
-        values = dict(self.data.normalization)
+        implied = elevation_defaults(self.data.kind, self.data.potsdam_elevation)
+        values = {**implied, **self.data.normalization}
         for key in ("optical_percentiles", "elevation_clip"):
             if key in values:
                 values[key] = tuple(values[key])
@@ -484,7 +490,7 @@ def prepare_polygon_data(config: TrainConfig, base: ModelCard | None) -> DataSpl
             raise FileNotFoundError(f"{path} does not exist")
     source = PolygonSource(settings.polygons, settings.class_field, settings.polygon_layer)
     labels = load_polygon_labels(source, settings.optical, base.classes if base else ISPRS_CLASSES)
-    with rasterio.open(settings.optical) as optical:
+    with open_raster(settings.optical) as optical:
         count, crs, resolution = optical.count, optical.crs, abs(optical.transform.a)
     if base is not None:
         names = base.optical_bands
@@ -523,7 +529,8 @@ def prepare_polygon_data(config: TrainConfig, base: ModelCard | None) -> DataSpl
 def prepare_data(
     config: TrainConfig, world: Distributed | None = None, base: ModelCard | None = None
 ) -> DataSplits:
-    """List (and for synthetic data, generate on rank 0) the training and validation tiles.
+    """List (and for synthetic data, generate on rank 0) the training and validation tiles, and check
+    their labels (and archives) when ``data.check`` is on.
 
     Args:
         config: The run.
@@ -532,6 +539,7 @@ def prepare_data(
 
     Raises:
         FileNotFoundError, ValueError: From the dataset listings, naming what is missing or wrong.
+        DataCheckError: Listing every bad archive and label value.
     """
     world = world or Distributed()
     settings = config.data
@@ -562,31 +570,35 @@ def prepare_data(
         train = folder_tiles(settings.root)
         val = folder_tiles(settings.val_root) if settings.val_root else []
         summary.update(root=str(settings.root), val_root=str(settings.val_root))
-    elif settings.kind == "vaihingen":
-        train = vaihingen_tiles(settings.root, settings.train_split)
-        val = vaihingen_tiles(settings.root, settings.val_split, eroded=settings.eroded)
-        summary.update(
-            root=str(settings.root), train_split=settings.train_split, val_split=settings.val_split
+        summary["check"] = check_before_training(
+            train + val, [], config.train.output, settings.check, world.is_main, world.enabled
         )
     else:
-        optical, elevation = settings.potsdam_optical, settings.potsdam_elevation
-        train = potsdam_tiles(settings.root, settings.train_split, optical, elevation)
-        val = potsdam_tiles(settings.root, settings.val_split, optical, elevation, eroded=settings.eroded)
-        summary.update(
-            root=str(settings.root), train_split=settings.train_split, val_split=settings.val_split
+        isprs = isprs_run_data(
+            settings.kind,
+            settings.root,
+            split=settings.split,
+            val_tiles=settings.val_tiles,
+            eroded=settings.eroded,
+            optical=settings.potsdam_optical,
+            elevation=settings.potsdam_elevation,
+            gsd_m=settings.gsd_m,
+            optical_bands=settings.optical_bands,
+            normalization=settings.normalization,
+        )
+        train, val = isprs.train.tiles, isprs.val.tiles if isprs.val else []
+        summary.update(isprs.summary)
+        summary["check"] = check_before_training(
+            train + val, isprs.files, config.train.output, settings.check, world.is_main, world.enabled
         )
     first = train[0]
-    with rasterio.open(first.optical) as dataset:
+    with open_raster(first.optical) as dataset:
         count = len(first.optical_bands) if first.optical_bands else dataset.count
         gsd = settings.gsd_m or abs(dataset.transform.a)
-    if settings.optical_bands:
+    if settings.kind in ("vaihingen", "potsdam"):
+        bands, gsd = isprs.optical_bands, isprs.gsd_m
+    elif settings.optical_bands:
         bands = tuple(settings.optical_bands)
-    elif settings.kind == "vaihingen":
-        bands = ("IR", "R", "G")
-    elif settings.kind == "potsdam":
-        bands = {"RGB": ("R", "G", "B"), "RGBIR": ("R", "G", "B", "IR"), "IRRG": ("IR", "R", "G")}[
-            settings.potsdam_optical
-        ]
     else:
         bands = _default_bands(count)
     if len(bands) != count:

@@ -12,6 +12,7 @@ a failure leaves nothing behind, even when the worker had to be killed in the mi
 from __future__ import annotations
 
 import glob
+import re
 import shutil
 import time
 from pathlib import Path
@@ -33,6 +34,7 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
+    QgsProcessingUtils,
     QgsRasterLayer,
     QgsWkbTypes,
 )
@@ -63,6 +65,19 @@ def finetune_folders(output: Path) -> set[Path]:
         return set()
     pattern = f".{glob.escape(output.stem)}.finetune-*"
     return {folder for folder in output.parent.glob(pattern) if folder.is_dir()}
+
+
+def named_export(path: str, name: str) -> str:
+    """A polygon file in Processing's temporary folder (an export, named after the parameter) copied to a
+    file named after its layer, so the new model's lineage names the polygons the user knows; any other
+    file is returned as it is."""
+    exported = Path(path)
+    if not exported.resolve().is_relative_to(Path(QgsProcessingUtils.tempFolder()).resolve()):
+        return path
+    stem = re.sub(r"[^\w-]+", "_", name).strip("_") or "polygons"
+    named = QgsProcessingUtils.generateTempFilename(f"{stem}{exported.suffix}")
+    shutil.copyfile(exported, named)
+    return named
 
 
 def is_blank(value: Any) -> bool:
@@ -246,6 +261,7 @@ class FinetuneAlgorithm(GeoFuseAlgorithm):
         polygons, layer = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, self.POLYGONS, context, VECTOR_FORMATS, "gpkg", feedback
         )
+        polygons = named_export(polygons, source.sourceName())
         return {
             "command": "finetune",
             "optical": raster_input_path(optical, context, feedback),

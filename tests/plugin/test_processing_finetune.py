@@ -8,124 +8,35 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import fiona
-import numpy as np
 import processing
 import pytest
+from finetune_inputs import (
+    CLASSES,
+    TRAINING,
+    Scene,
+    memory_layer,
+    no_runtime,
+    runtime,
+    scene,
+    write_geopackage,
+)
 from qgis.core import (
-    QgsCoordinateReferenceSystem,
-    QgsCoordinateTransform,
     QgsFeature,
-    QgsGeometry,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeatureSourceDefinition,
     QgsProcessingFeedback,
     QgsProject,
-    QgsRectangle,
-    QgsVectorFileWriter,
     QgsVectorLayer,
 )
 from segment_inputs import geofuse_provider
 
 from geofuse.backend.checkpoint import load_checkpoint
-from geofuse.backend.data.synthetic import generate_scene, write_scene
 from geofuse.backend.finetune import weights_sha256
 from geofuse.plugin.algorithms.common import DEMO_MODEL
 
-__all__ = ["geofuse_provider"]
+__all__ = ["geofuse_provider", "no_runtime", "runtime", "scene"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider", "qgis_new_project")
-SIZE = 128
-TRAINING = {"STEPS": 2, "MINUTES": 0, "BATCH_SIZE": 1, "CROP_SIZE": 64, "DEVICE": "cpu"}
-"""Two steps on one 64-pixel crop: seconds of training, so a run costs little more than the worker's start."""
-CLASSES = {"building": 1, "Tree": 3, "pool": 2}
-"""Polygon class values and the scene class they are drawn inside; "Tree" is the model's "tree" (case), "pool"
-is new (drawn on lawns, as an analyst would mark pools the model does not know)."""
-
-
-class Scene:
-    """A shifted-domain scene on disk and small squares inside objects of each class (map coordinates)."""
-
-    def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        scene = generate_scene(7, SIZE, SIZE, domain="shifted")
-        self.optical, self.elevation, self.labels = (
-            folder / f"{n}.tif" for n in ("optical", "dsm", "labels")
-        )
-        write_scene(scene, self.optical, self.elevation, self.labels)
-        self.crs = QgsCoordinateReferenceSystem(scene.crs)
-        self.squares: dict[str, list[QgsRectangle]] = {}
-        side = 4
-        for name, index in CLASSES.items():
-            inside = np.lib.stride_tricks.sliding_window_view(scene.labels == index, (side, side)).all(
-                axis=(2, 3)
-            )
-            rows, cols = np.nonzero(inside)
-            picks = np.linspace(0, len(rows) - 1, 2).astype(int)
-            self.squares[name] = []
-            for row, col in zip(rows[picks], cols[picks], strict=True):
-                left, top = scene.transform * (int(col), int(row))
-                right, bottom = scene.transform * (int(col) + side, int(row) + side)
-                self.squares[name].append(QgsRectangle(left, bottom, right, top))
-
-
-@pytest.fixture(scope="module")
-def scene(tmp_path_factory: pytest.TempPathFactory) -> Scene:
-    return Scene(tmp_path_factory.mktemp("finetune_scene"))
-
-
-@pytest.fixture
-def runtime(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The worker runs in this test's Python (the venv, with torch)."""
-    import sys
-
-    monkeypatch.setenv("GEOFUSE_PYTHON", sys.executable)
-
-
-@pytest.fixture
-def no_runtime(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A runtime that cannot start: an error about it would mean the worker was reached."""
-    monkeypatch.setenv("GEOFUSE_PYTHON", str(tmp_path / "no_python_here"))
-
-
-def memory_layer(
-    scene: Scene,
-    crs: str = "EPSG:32632",
-    geometry: str = "Polygon",
-    values: dict[str, str | None] | None = None,
-) -> QgsVectorLayer:
-    """The scene's squares as a memory layer in ``crs`` (class value per square name, default the name)."""
-    layer = QgsVectorLayer(f"{geometry}?crs={crs}&field=class:string&field=note:string", "training", "memory")
-    transform = QgsCoordinateTransform(
-        scene.crs, QgsCoordinateReferenceSystem(crs), QgsProject.instance().transformContext()
-    )
-    features = []
-    for name, squares in scene.squares.items():
-        for square in squares:
-            shape = QgsGeometry.fromRect(square)
-            if geometry == "LineString":
-                shape = QgsGeometry.fromPolylineXY(shape.asPolygon()[0])
-            elif geometry == "Point":
-                shape = shape.centroid()
-            shape.transform(transform)
-            feature = QgsFeature(layer.fields())
-            feature.setGeometry(shape)
-            feature.setAttributes([name if values is None else values.get(name), "digitised"])
-            features.append(feature)
-    assert layer.dataProvider().addFeatures(features)
-    layer.updateExtents()
-    QgsProject.instance().addMapLayer(layer)
-    return layer
-
-
-def write_geopackage(layer: QgsVectorLayer, path: Path, name: str) -> None:
-    options = QgsVectorFileWriter.SaveVectorOptions()
-    options.driverName, options.layerName = "GPKG", name
-    if path.exists():
-        options.actionOnExistingFile = QgsVectorFileWriter.ActionOnExistingFile.CreateOrOverwriteLayer
-    error = QgsVectorFileWriter.writeAsVectorFormatV3(
-        layer, str(path), QgsProject.instance().transformContext(), options
-    )
-    assert error[0] == QgsVectorFileWriter.WriterError.NoError, error
 
 
 def parameters(scene: Scene, polygons: object, output: Path, **extra: object) -> dict[str, object]:
@@ -177,6 +88,7 @@ def test_a_memory_layer_in_another_crs_gives_a_model_with_the_new_class_and_its_
     assert base["sha256"] == weights_sha256(load_checkpoint(DEMO_MODEL).state_dict)
     polygons = card.training["data"]["polygons"]
     assert polygons["polygons_used"] == 6 and polygons["class_field"] == "class"
+    assert polygons["file"] == "training.gpkg"  # the exported memory layer is named after the layer
     assert set(polygons["labelled_pixels"]) == {"building", "tree", "pool"}
     assert all(count > 0 for count in polygons["labelled_pixels"].values())
     assert "New classes: pool" in feedback.lines
@@ -238,7 +150,7 @@ def test_a_geopackage_layer_is_passed_as_file_and_layer_and_a_selection_is_expor
     layer.selectByIds([feature.id() for feature in layer.getFeatures()][:2])
     selection = QgsProcessingFeatureSourceDefinition(layer.id(), True)
     request = build_request(parameters(scene, selection, tmp_path / "a.pt"))
-    assert request["polygons"] != str(geopackage)
+    assert request["polygons"] != str(geopackage) and Path(request["polygons"]).name == "areas.gpkg"
     with fiona.open(request["polygons"], layer=request["layer"] or 0) as exported:
         assert [feature.properties["class"] for feature in exported] == ["building", "building"]
 
@@ -249,7 +161,7 @@ def test_a_geopackage_layer_is_passed_as_file_and_layer_and_a_selection_is_expor
         ("no features", r"have no features"),
         ("points", r"must be polygons; training holds Point geometries"),
         ("lines", r"must be polygons; training holds LineString geometries"),
-        ("field missing", r"have no field 'landuse'; their fields are: class, note"),
+        ("field missing", r"have no field 'landuse'; their fields are: note, class"),
         ("field empty", r"class field class is empty in every training polygon"),
         ("no overlap", r"None of the 6 training polygons overlaps the optical layer"),
         ("bands", r"has 1 band\(s\), but the model geofuse_demo_small.pt needs 3 \(R/G/B\)"),

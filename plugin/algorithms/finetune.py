@@ -77,6 +77,9 @@ def named_export(path: str, name: str) -> str:
     stem = re.sub(r"[^\w-]+", "_", name).strip("_") or "polygons"
     named = QgsProcessingUtils.generateTempFilename(f"{stem}{exported.suffix}")
     shutil.copyfile(exported, named)
+    journal = exported.with_name(exported.name + "-wal")  # a GeoPackage's pages not yet in the file
+    if journal.is_file():
+        shutil.copyfile(journal, named + "-wal")
     return named
 
 

@@ -151,7 +151,8 @@ def test_a_geopackage_layer_is_passed_as_file_and_layer_and_a_selection_is_expor
     selection = QgsProcessingFeatureSourceDefinition(layer.id(), True)
     request = build_request(parameters(scene, selection, tmp_path / "a.pt"))
     assert request["polygons"] != str(geopackage) and Path(request["polygons"]).name == "areas.gpkg"
-    with fiona.open(request["polygons"], layer=request["layer"] or 0) as exported:
+    layer_name = request["layer"] or fiona.listlayers(request["polygons"])[0]
+    with fiona.open(request["polygons"], layer=layer_name) as exported:
         assert [feature.properties["class"] for feature in exported] == ["building", "building"]
 
 

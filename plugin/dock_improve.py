@@ -8,6 +8,7 @@ the new model becomes the dock's model, and its card line says what it was fine-
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from pathlib import Path
@@ -83,6 +84,8 @@ class ImprovePanel(QgsCollapsibleGroupBox):
         self.output: Path | None = None
         self.started = 0.0
         self.stepping = False
+        self.watched: QgsVectorLayer | None = None
+        """The polygon layer whose edits update the new-classes line."""
         self.overrides: dict[str, Any] = {}
         """Parameters added to every run, over the dock's (scripts set the step count or the crop size)."""
         self.setTitle(self.tr("Improve with my polygons"))
@@ -137,12 +140,24 @@ class ImprovePanel(QgsCollapsibleGroupBox):
     # ----------------------------------------------------------------------------------- layer, classes
 
     def _layer_changed(self, layer: Any) -> None:
+        if self.watched is not None:
+            for signal in self._edit_signals(self.watched):
+                with contextlib.suppress(RuntimeError, TypeError):  # the layer may be gone already
+                    signal.disconnect(self.update_classes)
+        self.watched = layer if isinstance(layer, QgsVectorLayer) else None
+        if self.watched is not None:
+            for signal in self._edit_signals(self.watched):  # digitised, edited, saved or undone: list again
+                signal.connect(self.update_classes)
         self.field_combo.setLayer(layer)
         if isinstance(layer, QgsVectorLayer):
             guess = guess_class_field(layer.fields().names())
             if guess is not None:
                 self.field_combo.setField(guess)
         self.update_classes()
+
+    @staticmethod
+    def _edit_signals(layer: QgsVectorLayer) -> tuple[Any, ...]:
+        return (layer.layerModified, layer.dataChanged, layer.afterRollBack)
 
     def class_values(self) -> list[Any]:
         """The class field's values, in the layer's order (NULL as None)."""

@@ -73,6 +73,14 @@ def test_the_new_classes_line_follows_the_layer_and_the_field(dock: GeoFuseDock,
     panel.polygon_combo.setLayer(new)
     assert panel.field_combo.currentField() == "landcover"
     assert panel.classes_label.text() == "New classes: pool"
+    known.startEditing()
+    known.changeAttributeValue(next(known.getFeatures()).id(), 1, "shed")  # digitising goes on
+    assert panel.classes_label.text() == "New classes: pool"  # the picked layer is another one
+    panel.polygon_combo.setLayer(known)
+    assert panel.classes_label.text() == "New classes: shed"
+    known.changeAttributeValue(next(known.getFeatures()).id(), 1, "Building")
+    assert panel.classes_label.text() == "All classes known to the model"
+    known.rollBack()
     panel.field_combo.setField("note")
     assert panel.classes_label.text() == "New classes: digitised"
 

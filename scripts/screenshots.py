@@ -1,5 +1,5 @@
 """Screenshots for the README: the GeoFuse dock with a finished result, the map with the styled result, and
-the dock's "Improve with my polygons" after improving the model.
+the dock's "Improve with my polygons" before and after improving the model.
 
 ``make screenshots`` runs this under Xvfb. It starts the real QGIS desktop with a throw-away profile and the
 repository installed as the ``geofuse`` plugin, loads the bundled sample (resources/sample/optical.tif and
@@ -107,9 +107,7 @@ def check():
             return
         poll.stop()
         state["report"]["improve"] = dock.improve.progress.text()
-        dock.widget().ensureWidgetVisible(dock.improve)
-        QgsApplication.processEvents()
-        save(dock.improve, "dock_improve.png")
+        save(dock.widget().widget(), "dock_improved.png")  # the card line names the base and the polygons
     except Exception:
         state["report"]["error"] = traceback.format_exc()
     finish()
@@ -162,6 +160,8 @@ def start_improvement(dock):
     panel.polygon_combo.setLayer(layer)
     panel.overrides = {"STEPS": 4, "CROP_SIZE": 128, "BATCH_SIZE": 2}  # a short run: for the picture
     QgsApplication.processEvents()
+    dock.widget().ensureWidgetVisible(panel)
+    save(panel, "dock_improve.png")  # before the run: the class field guessed, the new classes listed
     if not panel.start():
         raise RuntimeError("the dock refused to improve the model: " + str(panel.problem()))
 

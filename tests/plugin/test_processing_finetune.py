@@ -83,6 +83,7 @@ def test_a_memory_layer_in_another_crs_gives_a_model_with_the_new_class_and_its_
     assert results["OUTPUT"] == str(output) and results["NEW_CLASSES"] == "pool"
     card = load_checkpoint(output).card
     assert [info.name for info in card.classes][-2:] == ["clutter", "pool"]
+    assert (card.training["crop_size"], card.training["batch_size"], card.training["steps"]) == (64, 1, 2)
     base = card.training["base_model"]
     assert base["file"] == DEMO_MODEL.name
     assert base["sha256"] == weights_sha256(load_checkpoint(DEMO_MODEL).state_dict)

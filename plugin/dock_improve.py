@@ -91,6 +91,16 @@ class ImprovePanel(QgsCollapsibleGroupBox):
         self.setTitle(self.tr("Improve with my polygons"))
         self.setObjectName("improveGroup")
         self.setCollapsed(True)
+        self._build()
+        self.polygon_combo.layerChanged.connect(self._layer_changed)
+        self.field_combo.fieldChanged.connect(self.update_classes)
+        self.dock.model_widget.fileChanged.connect(self.update_classes)
+        self.button.clicked.connect(self._clicked)
+        self.clock = QTimer(self)
+        self.clock.setInterval(1000)
+        self.clock.timeout.connect(self._tick)
+
+    def _build(self) -> None:
         form = QFormLayout(self)
         intro = QLabel(
             self.tr(
@@ -129,13 +139,6 @@ class ImprovePanel(QgsCollapsibleGroupBox):
         form.addRow(self.classes_label)
         form.addRow(self.progress)
         form.addRow(self.button)
-        self.polygon_combo.layerChanged.connect(self._layer_changed)
-        self.field_combo.fieldChanged.connect(self.update_classes)
-        self.dock.model_widget.fileChanged.connect(self.update_classes)
-        self.button.clicked.connect(self._clicked)
-        self.clock = QTimer(self)
-        self.clock.setInterval(1000)
-        self.clock.timeout.connect(self._tick)
 
     # ----------------------------------------------------------------------------------- layer, classes
 

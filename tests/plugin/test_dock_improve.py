@@ -126,3 +126,31 @@ def test_improve_model_from_a_geopackage_layer_becomes_the_dock_model(
     assert panel.progress.value() == 100 and panel.button.text() == "Improve model"
     assert dock.segment_button.isEnabled()
     assert sorted(path.name for path in project.iterdir()) == [model.name]  # no working folder left
+
+
+def test_cancel_keeps_the_model_and_leaves_no_file(
+    dock: GeoFuseDock, scene: Scene, runtime: None, tmp_path: Path
+) -> None:
+    QgsProject.instance().setFileName(str(tmp_path / "project.qgz"))
+    add_scene(scene)
+    panel = dock.improve
+    panel.polygon_combo.setLayer(memory_layer(scene))
+    panel.overrides = {**{key: value for key, value in TRAINING.items() if key != "DEVICE"}, "STEPS": 1000}
+    dock.device_combo.setCurrentIndex(dock.device_combo.findData("cpu"))
+
+    QTest.mouseClick(panel.button, Qt.MouseButton.LeftButton)
+    deadline = time.monotonic() + TIMEOUT_S
+    while not panel.stepping:  # training has started: its working folder exists
+        assert time.monotonic() < deadline and panel.run is not None, "no training step was reported"
+        QgsApplication.processEvents()
+        time.sleep(0.01)
+    QTest.mouseClick(panel.button, Qt.MouseButton.LeftButton)
+    assert panel.button.text() == "Cancelling…"
+    while panel.run is not None:
+        assert time.monotonic() < deadline, "the cancelled task did not finish"
+        QgsApplication.processEvents()
+        time.sleep(0.01)
+
+    assert panel.progress.format() == "Cancelled" and panel.button.text() == "Improve model"
+    assert dock.model_widget.filePath() == str(DEMO_MODEL) and dock.segment_button.isEnabled()
+    assert list(tmp_path.iterdir()) == []

@@ -51,6 +51,7 @@ from .algorithms.common import DEMO_MODEL, file_source
 from .dock_bands import BandMapping
 from .dock_card import CardCache, CardError, CardInfo
 from .dock_chart import ClassAreaSummary, class_shares
+from .dock_improve import ImprovePanel
 from .dock_runtime import RuntimePanel
 from .dock_task import AlgorithmRun, parse_progress
 from .runtime import RuntimeNotFoundError, find_runtime
@@ -198,6 +199,8 @@ class GeoFuseDock(QgsDockWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.segment_button)
         layout.addWidget(self.summary)
+        self.improve = ImprovePanel(self, body)
+        layout.addWidget(self.improve)
         layout.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -323,6 +326,7 @@ class GeoFuseDock(QgsDockWidget):
             self.tr("GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel<br>{}").format(
                 card.variant, card.width, "/".join(card.optical_bands), card.gsd_m, swatches
             )
+            + "".join(f"<br>{line}" for line in (self.improve.lineage_text(card),) if line)
         )
         self.bands.set_model_bands(card.optical_bands)
         self._update_hints()
@@ -521,8 +525,8 @@ class GeoFuseDock(QgsDockWidget):
         return True
 
     def is_running(self) -> bool:
-        """Whether a segmentation (or the runtime check) is under way."""
-        return self.run is not None or self.runtime.is_running()
+        """Whether a segmentation (or the runtime check, or an improvement of the model) is under way."""
+        return self.run is not None or self.runtime.is_running() or self.improve.is_running()
 
     def _progress(self, percent: float) -> None:
         self.progress.setValue(int(percent))
@@ -648,6 +652,7 @@ class GeoFuseDock(QgsDockWidget):
             self.setup_dialog = None
         if self.run is not None:
             self.run.cancel()
+        self.improve.cancel()
         self.runtime.cancel()
         deadline = time.monotonic() + timeout_s
         while self.is_running() and time.monotonic() < deadline:

@@ -39,7 +39,14 @@ from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_geom
 from torch.utils.data import Dataset
 
-from geofuse.backend.classes import IGNORE_INDEX, ClassInfo, validate_classes
+from geofuse.backend.classes import (
+    IGNORE_INDEX,
+    ClassInfo,
+    is_blank_class,
+    is_class_index,
+    new_class_names,
+    validate_classes,
+)
 from geofuse.backend.data.folder import Sample, TileInfo, dihedral, read_inputs
 from geofuse.backend.data.normalize import NormalizationConfig
 
@@ -163,20 +170,6 @@ def open_pair(optical_path: str | Path, elevation_path: str | Path) -> Iterator[
         yield optical, elevation
 
 
-def _is_index(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value) and value.is_integer()
-    return isinstance(value, str) and value.strip().isdigit()
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def _new_colour(used: set[tuple[int, int, int]], number: int) -> tuple[int, int, int]:
     for colour in NEW_CLASS_COLOURS:
         if colour not in used:
@@ -204,7 +197,7 @@ def match_classes(
         PolygonError: For an index that is not a class of the base model.
     """
     classes = list(validate_classes(base))
-    if all(_is_index(value) for value in values):
+    if all(is_class_index(value) for value in values):
         indices = [int(float(value)) if not isinstance(value, str) else int(value) for value in values]
         bad = sorted({index for index in indices if not 0 <= index < len(classes)})
         if bad:
@@ -213,20 +206,14 @@ def match_classes(
                 f"{', '.join(info.name for info in classes)}); use a class name to add a new class"
             )
         return tuple(classes), indices, ()
+    new = new_class_names(values, [info.name for info in classes])
+    for name in new:
+        classes.append(
+            ClassInfo(len(classes), name, _new_colour({info.colour for info in classes}, len(classes)))
+        )
     by_name = {info.name.casefold(): info.index for info in classes}
-    new: list[str] = []
-    indices = []
-    for value in values:
-        name = str(value).strip()
-        key = name.casefold()
-        if key not in by_name:
-            used = {info.colour for info in classes}
-            info = ClassInfo(len(classes), name, _new_colour(used, len(classes)))
-            classes.append(info)
-            by_name[key] = info.index
-            new.append(name)
-        indices.append(by_name[key])
-    return validate_classes(classes), indices, tuple(new)
+    indices = [by_name[str(value).strip().casefold()] for value in values]
+    return validate_classes(classes), indices, new
 
 
 def _read_features(source: PolygonSource) -> tuple[list[tuple[dict[str, Any], Any]], str, str, int]:
@@ -362,7 +349,7 @@ def load_polygon_labels(
     """
     features, crs_wkt, layer, count = _read_features(source)
     name = Path(source.path).name
-    kept = [(shape, value) for shape, value in features if not _blank(value)]
+    kept = [(shape, value) for shape, value in features if not is_blank_class(value)]
     if not kept:
         raise PolygonError(
             f"training polygons {name} (layer {layer!r}): the field {source.class_field!r} is empty "

@@ -52,6 +52,7 @@ FILE = _pick("ProcessingFileParameterBehavior", "File", QgsProcessingParameterFi
 FOLDER = _pick("ProcessingFileParameterBehavior", "Folder", QgsProcessingParameterFile, "Folder")
 ADVANCED = _pick("ProcessingParameterFlag", "Advanced", QgsProcessingParameterDefinition, "FlagAdvanced")
 NO_GEOMETRY = _pick("WkbType", "NoGeometry", QgsWkbTypes, "NoGeometry")
+POLYGON_GEOMETRY = _pick("GeometryType", "Polygon", QgsWkbTypes, "PolygonGeometry")
 SIZE_CAPABILITY = _pick("RasterInterfaceCapability", "Size", QgsRasterDataProvider, "Size")
 
 ICON_PATH = PLUGIN_DIR / "resources" / "icons" / "geofuse.svg"

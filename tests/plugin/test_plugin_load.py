@@ -91,6 +91,7 @@ def test_plugin_loads_adds_its_actions_and_unloads_cleanly(repo_root: Path, tmp_
     assert running["algorithms"] == [
         "geofuse:diagnostics",
         "geofuse:evaluate",
+        "geofuse:finetune",
         "geofuse:install_runtime",
         "geofuse:segment",
         "geofuse:train",

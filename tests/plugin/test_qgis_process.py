@@ -79,3 +79,30 @@ def test_qgis_process_reports_the_runtime(qgis_process) -> None:
     results = json.loads(done.stdout[done.stdout.index("{") :])["results"]
     assert results["RUNTIME"] == sys.executable
     assert "CUDA available" in results["REPORT"] and "torch:" in results["REPORT"]
+
+
+def test_qgis_process_runs_finetune_up_to_its_own_checks(
+    qgis_process, segment_inputs: SegmentInputs, tmp_path: Path
+) -> None:
+    """Registered, parameters parsed and checked in ``qgis_process`` (lines are refused before any worker)."""
+    lines = tmp_path / "lines.geojson"
+    lines.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [{
+            "type": "Feature", "properties": {"class": "building"},
+            "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},
+        }]}),
+        encoding="utf-8",
+    )  # fmt: skip
+
+    done = qgis_process(
+        "run", "geofuse:finetune", "--",
+        f"OPTICAL={segment_inputs.optical}", f"ELEVATION={segment_inputs.elevation}", f"POLYGONS={lines}",
+        "CLASS_FIELD=class", f"OUTPUT={tmp_path / 'improved.pt'}",
+    )  # fmt: skip
+
+    assert done.returncode != 0
+    assert (
+        "The training polygons must be polygons; lines holds LineString geometries."
+        in done.stdout + done.stderr
+    )
+    assert not (tmp_path / "improved.pt").exists()

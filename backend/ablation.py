@@ -99,7 +99,8 @@ def run_ablation(
             the output are replaced.
         variants: Arm names, e.g. ``["baseline", "a0", "a1", "a2", "a3", "a2+one-to-one"]``.
         seeds: Runs per variant.
-        output: Folder for the runs (``<variant>_seed<k>/``) and shared synthetic data.
+        output: Folder for the runs (``<variant>_seed<k>/``), shared synthetic data and the tables
+            (rewritten after every arm).
         tile: Sliding-window tile size of the evaluation.
         overlap: Sliding-window overlap.
         cost_size: Input side for the FLOPs and throughput measurement.
@@ -144,6 +145,7 @@ def run_ablation(
             if result.cost is None:
                 result.cost = measure_cost(GeoFuseNet(checkpoint.card.model), cost_size)
         results.append(result)
+        write_ablation(results, output)  # the table so far: a long ablation cut short keeps its arms
     return results
 
 

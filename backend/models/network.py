@@ -109,10 +109,11 @@ WIDTHS: dict[str, Width] = {
 STAGES = 4
 """Encoder stages, each with its own fusion block (strides 4, 8, 16, 32)."""
 
-STAGE_RULES: dict[str, Any] = {"scan_max_tokens": "width", "ot_global_max_tokens": 1024}
-"""Fusion settings that are rules, not block settings: evaluated once per stage on the token grid of a
-``reference_size`` input, they fix the stage's ``scan_pool`` and (for ``ot_mode = "auto"``) its OT mode.
-``scan_max_tokens`` defaults to the width's cap; ``None`` means full sequences everywhere."""
+STAGE_RULES: dict[str, Any] = {"scan_max_tokens": None, "ot_global_max_tokens": 1024}
+"""Fusion settings that are rules, not block settings, with their defaults: evaluated once per stage on the
+token grid of a ``reference_size`` input, they fix the stage's ``scan_pool`` and (for ``ot_mode = "auto"``)
+its OT mode. ``scan_max_tokens`` defaults to the width's cap instead (``Width.fusion_scan_max_tokens``);
+``None`` means full sequences everywhere."""
 
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},

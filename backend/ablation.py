@@ -1,7 +1,8 @@
 """The paper's §4.3 ablation: every variant trained and evaluated under one budget, several seeds each.
 
 An arm is a variant, optionally with options: ``a2+one-to-one`` (one-to-one OT), ``a2+full-scan``
-(full-sequence scans at every stage), ``a2+paper`` (the paper preset), see :data:`ARM_OPTIONS`. Each
+(full-sequence scans at every stage), ``a2+window-ot`` (8×8 window OT at every stage), ``a2+paper`` (the
+paper preset), see :data:`ARM_OPTIONS`. Each
 (arm, seed) run is an ordinary :func:`~geofuse.backend.training.train` run with only the model settings of
 the arm and ``train.seed`` changed, evaluated with sliding-window inference over the whole validation tiles.
 The table gives mIoU, OA, mF1 and the per-class IoU as mean ± sample standard deviation over seeds, the mIoU
@@ -30,6 +31,7 @@ ARM_OPTIONS: dict[str, dict[str, Any]] = {
     "one-to-one": {"fusion": {"ot_assignment": "one-to-one"}},
     "argmin": {"fusion": {"ot_assignment": "argmin"}},
     "full-scan": {"fusion": {"scan_max_tokens": None}},
+    "window-ot": {"fusion": {"ot_mode": "window"}},
     "paper": {"preset": "paper"},
 }
 """Options an arm may add to its variant (``a2+one-to-one+full-scan``): model settings they change."""

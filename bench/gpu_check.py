@@ -1,4 +1,4 @@
-"""One prepared GPU check for GeoFuse (about 5 minutes on one modern GPU; prints one Markdown table).
+"""One prepared GPU check for GeoFuse (sized for under 8 minutes on one modern GPU; prints one table).
 
 1. Selective scan: mamba-ssm's CUDA kernel against the PyTorch scan on the same CUDA tensors, outputs and
    the gradients of every input (float32; grouped and ungrouped B/C), as the largest relative difference.

@@ -44,12 +44,15 @@ Configuration file (every key optional; the values shown are the defaults)::
     [model]
     variant = "a2"              # baseline | a0 | a1 | a2 | a3
     width = "small"
+    preset = "default"          # default | paper (full scans, one-to-one OT, bare σ; λ in 0.05–0.2)
+    reference_size = 512        # input side at which the per-stage OT mode and scan pooling are fixed
     lambda_align = 0.1          # λ of L = CE + λ·L_align
     mmd_sigma = 1.0             # σ of the MMD kernel (per channel, see FusionConfig)
     vss_d_state = 4
     vss_ssm_ratio = 1.0
     vss_mlp_ratio = 2.0
-    [model.fusion]              # any other FusionConfig override, e.g. d_state = 4
+    [model.fusion]              # any other FusionConfig override, e.g. d_state = 4, scan_max_tokens = "none",
+                                # ot_assignment = "one-to-one", scan_pool = [8, 4, 2, 1] (one per stage)
 
     [optim]
     optimizer = "adamw"
@@ -90,7 +93,8 @@ classes.
 
 Command-line overrides are ``section.key=value`` with a TOML value (``train.steps=200``,
 ``model.variant=a1``, ``model.fusion.d_state=4``, ``data.optical_bands=["IR","R","G"]``); a value that is
-not valid TOML is taken as a string.
+not valid TOML is taken as a string. ``none`` (bare on the command line, or the string ``"none"`` in the
+file) sets an optional value to None, e.g. ``model.fusion.scan_max_tokens=none`` for full-sequence scans.
 """
 
 from __future__ import annotations
@@ -126,7 +130,7 @@ from .data.polygons import PolygonCropDataset, PolygonLabels, PolygonSource, loa
 from .data.synthetic import GENERATOR_VERSION, write_synthetic_folder
 from .finetune import lineage, set_encoders_frozen, start_from
 from .metrics import ConfusionMatrix, SegmentationMetrics, compute_metrics
-from .models.network import GeoFuseNet, ModelConfig
+from .models.network import PRESETS, GeoFuseNet, ModelConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -171,12 +175,20 @@ class DataSettings:
     normalization: dict[str, Any] = field(default_factory=dict)
 
 
+PAPER_LAMBDA = (0.05, 0.2)
+"""The range of λ the paper recommends (its §3.5); the ``paper`` preset refuses a λ outside it."""
+
+
 @dataclass
 class ModelSettings:
-    """The network and its loss weight λ."""
+    """The network and its loss weight λ; ``preset`` names fusion settings (``network.PRESETS``) under
+    the explicit ``fusion`` overrides, ``reference_size`` fixes the per-stage choices
+    (``ModelConfig.reference_size``)."""
 
     variant: str = "a2"
     width: str = "small"
+    preset: str = "default"
+    reference_size: int = 512
     lambda_align: float = 0.1
     mmd_sigma: float = 1.0
     vss_d_state: int = 4
@@ -280,8 +292,22 @@ class TrainConfig:
         return NormalizationConfig(**values)
 
     def model_config(self, num_classes: int = 6, optical_channels: int = 3) -> ModelConfig:
-        """The network's config for a dataset with these classes and bands."""
-        fusion = dict(self.model.fusion)
+        """The network's config for a dataset with these classes and bands, its per-stage choices pinned
+        (``ModelConfig.pinned``), so the card records them.
+
+        Raises:
+            ValueError: for an unknown preset, a λ outside the paper's range with the paper preset, or an
+                invalid model setting.
+        """
+        if self.model.preset not in PRESETS:
+            raise ValueError(f"model.preset must be one of {sorted(PRESETS)}, got {self.model.preset!r}")
+        low, high = PAPER_LAMBDA
+        if self.model.preset == "paper" and not low <= self.model.lambda_align <= high:
+            raise ValueError(
+                f"model.preset = 'paper' takes λ in the paper's range {low}–{high}, "
+                f"got model.lambda_align = {self.model.lambda_align}"
+            )
+        fusion = {**PRESETS[self.model.preset], **_none_strings(self.model.fusion)}
         fusion.setdefault("mmd_sigma", self.model.mmd_sigma)
         return ModelConfig(
             variant=self.model.variant,
@@ -292,7 +318,8 @@ class TrainConfig:
             vss_ssm_ratio=self.model.vss_ssm_ratio,
             vss_mlp_ratio=self.model.vss_mlp_ratio,
             fusion=fusion,
-        )
+            reference_size=self.model.reference_size,
+        ).pinned()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-types form (stored in resumable checkpoints and the card's training summary)."""
@@ -323,6 +350,11 @@ class TrainConfig:
                 raise ValueError(f"unknown keys in [{name}]: {sorted(bad)}; expected some of {sorted(known)}")
             parts[name] = settings_type(**values)
         return cls(**parts)
+
+
+def _none_strings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``"none"`` (any case) as None: TOML has no null, and a bare ``none`` override arrives as a string."""
+    return {k: None if isinstance(v, str) and v.lower() == "none" else v for k, v in values.items()}
 
 
 def _parse_value(text: str) -> Any:

@@ -29,6 +29,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 from qgis.gui import QgisInterface, QgsCollapsibleGroupBox, QgsDockWidget, QgsFileWidget, QgsMapLayerComboBox
+from qgis.PyQt import sip
 from qgis.PyQt.QtCore import Qt, QTimer, QUrl
 from qgis.PyQt.QtGui import QDesktopServices, QShowEvent
 from qgis.PyQt.QtWidgets import (
@@ -78,6 +79,7 @@ class GeoFuseDock(QgsDockWidget):
         """The last run, kept until the next one: it must not be freed inside its own ``finished`` signal."""
         self.started = 0.0
         self.setup_dialog: QWidget | None = None
+        self.shut_down = False
         self._build()
         self._restore_settings()
         self._restore_layers()
@@ -638,14 +640,20 @@ class GeoFuseDock(QgsDockWidget):
             self.runtime.check()
 
     def shutdown(self, timeout_s: float = 15.0) -> None:
-        """Cancel what runs and wait for it to end, so no task outlives its context (plugin unload)."""
-        project = QgsProject.instance()
-        project.legendLayersAdded.disconnect(self._guess_layers)
-        project.readProject.disconnect(self._restore_layers)
-        if self.setup_dialog is not None:
-            self.setup_dialog.close()
-            self.setup_dialog.deleteLater()
-            self.setup_dialog = None
+        """Cancel what runs and wait for it to end, so no task outlives its context (plugin unload).
+
+        Safe to call twice (QGIS unloads every active plugin again when it quits), and after the set-up
+        dialog was closed with its own Close button, which deletes it on the C++ side.
+        """
+        if not self.shut_down:
+            self.shut_down = True
+            project = QgsProject.instance()
+            project.legendLayersAdded.disconnect(self._guess_layers)
+            project.readProject.disconnect(self._restore_layers)
+        dialog, self.setup_dialog = self.setup_dialog, None
+        if dialog is not None and not sip.isdeleted(dialog):
+            dialog.close()
+            dialog.deleteLater()
         if self.run is not None:
             self.run.cancel()
         self.runtime.cancel()

@@ -80,6 +80,8 @@ class GeoFuseDock(QgsDockWidget):
         self.started = 0.0
         self.setup_dialog: QWidget | None = None
         self.shut_down = False
+        self.runtime_usable: bool | None = None
+        """What the last runtime check found; None before it has answered."""
         self._build()
         self._restore_settings()
         self._restore_layers()
@@ -109,6 +111,7 @@ class GeoFuseDock(QgsDockWidget):
         self.runtime = RuntimePanel(body)
         self.runtime.devices_found.connect(self._set_devices)
         self.runtime.setup_requested.connect(self.open_runtime_setup)
+        self.runtime.usable_changed.connect(self._runtime_usable)
 
         self.optical_combo = self._raster_combo(body, "opticalCombo")
         self.elevation_combo = self._raster_combo(body, "elevationCombo")
@@ -552,7 +555,7 @@ class GeoFuseDock(QgsDockWidget):
         assert run is not None
         self.finished_run = run
         self.clock.stop()
-        self.segment_button.setEnabled(True)
+        self.segment_button.setEnabled(self.runtime_usable is not False)
         self.segment_button.setText(self.tr("Segment"))
         elapsed = time.monotonic() - self.started
         if not ok:
@@ -608,8 +611,12 @@ class GeoFuseDock(QgsDockWidget):
                 detail.postProcessor().postProcessLayer(layer, run.context, run.feedback)
 
     def notify(self, text: str, level: Qgis.MessageLevel) -> None:
-        """Tell the user in the message bar and the GeoFuse log panel."""
-        duration = 10 if level in (Qgis.MessageLevel.Info, Qgis.MessageLevel.Success) else 0
+        """Tell the user in the message bar and the GeoFuse log panel.
+
+        Every message times out (errors after 30 s), so an old failure does not stay above later successes;
+        the log panel keeps them all.
+        """
+        duration = 10 if level in (Qgis.MessageLevel.Info, Qgis.MessageLevel.Success) else 30
         self.iface.messageBar().pushMessage(self.tr("GeoFuse"), text, level, duration)
         QgsMessageLog.logMessage(text, LOG_TAG, level)
 
@@ -629,6 +636,12 @@ class GeoFuseDock(QgsDockWidget):
             return
         self.setup_dialog.algorithmFinished.connect(self._runtime_set_up)  # bound method: no cycle
         self.setup_dialog.show()
+
+    def _runtime_usable(self, usable: bool) -> None:
+        """Segment stays disabled while the runtime is missing or fails its check (until set up again)."""
+        self.runtime_usable = usable
+        if self.run is None:
+            self.segment_button.setEnabled(usable)
 
     def _runtime_set_up(self, successful: bool, results: dict) -> None:
         self.runtime.check()

@@ -77,6 +77,10 @@ class RuntimeNotFoundError(Exception):
     """No usable GeoFuse runtime; the message tells the user how to get one."""
 
 
+class NoRuntimeError(RuntimeNotFoundError):
+    """Nothing is configured and nothing was found: the runtime has not been set up yet."""
+
+
 class RuntimeIncompleteError(RuntimeNotFoundError):
     """The runtime GeoFuse created is unfinished or broken; the message says to set it up again."""
 
@@ -195,12 +199,13 @@ def find_runtime() -> Runtime:
     own = qgis_python()
     if own is not None and has_runtime_packages(own):
         return Runtime(own, "QGIS's Python")
-    raise RuntimeNotFoundError(
+    raise NoRuntimeError(
         QCoreApplication.translate(
             "Runtime",
             "No GeoFuse runtime (a Python with PyTorch, numpy and rasterio) was found. Create one with "
-            "Processing ▸ GeoFuse ▸ Create GeoFuse runtime (geofuse:install_runtime), or set the "
-            "environment variable {variable} to such a Python."
+            "Set up runtime in the GeoFuse panel or the Processing Toolbox's GeoFuse ▸ Set-up ▸ Create "
+            "GeoFuse runtime (geofuse:install_runtime), or set the environment variable {variable} to such "
+            "a Python."
         ).format(variable=ENV_VAR)
     )  # fmt: skip
 

@@ -25,6 +25,7 @@ SCRIPT = r"""
 import json, os, time, traceback
 import qgis.utils
 from qgis.core import QgsApplication, QgsProject, QgsRasterLayer
+from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtWidgets import QProgressBar, QTextEdit
 
@@ -62,7 +63,7 @@ def start():
 
 
 def set_up_finished(ok, results):
-    state["set_up_ok"] = ok
+    state["set_up_ok"] = state["report"]["set_up_ok"] = ok
     state["log"] = state["dialog"].findChild(QTextEdit, "txtLog").toPlainText()
 
 
@@ -70,7 +71,8 @@ def check():
     dock, report = state["dock"], state["report"]
     try:
         if state["phase"] == "setup":
-            report["progress"].append(state["dialog"].findChild(QProgressBar).value())
+            if not sip.isdeleted(state["dialog"]):  # it closes itself after a successful run
+                report["progress"].append(state["dialog"].findChild(QProgressBar, "progressBar").value())
             if state.get("set_up_ok") is False:
                 raise RuntimeError("set-up failed:\n" + state["log"][-5000:])
             if "set_up_ok" not in state or dock.runtime.is_running() or dock.runtime.summary is None:

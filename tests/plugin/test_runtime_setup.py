@@ -138,7 +138,7 @@ def test_a_fresh_profile_sets_up_the_runtime_from_the_dock_and_segments(
     )
 
     assert "error" not in report, report.get("error")
-    runtime = profiles / "default" / "geofuse" / "runtime"
+    runtime = profiles / "profiles" / "default" / "geofuse" / "runtime"
     assert (runtime / "geofuse-runtime.json").is_file()
     assert [path.name for path in runtime.parent.iterdir()] == ["runtime"]  # no building folder left
     assert report["runtime"].startswith("GeoFuse runtime: Python")

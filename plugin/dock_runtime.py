@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from qgis.core import Qgis, QgsMessageLog
 from qgis.PyQt.QtCore import pyqtSignal
-from qgis.PyQt.QtWidgets import QApplication, QHBoxLayout, QLabel, QPushButton, QWidget
+from qgis.PyQt.QtWidgets import QApplication, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .dock_task import AlgorithmRun
 from .runtime import NoRuntimeError, RuntimeIncompleteError, RuntimeNotFoundError, find_runtime
@@ -72,11 +72,15 @@ class RuntimePanel(QWidget):
         self.copy_button.setObjectName("copyDiagnosticsButton")
         self.copy_button.setEnabled(False)
         self.copy_button.clicked.connect(self.copy_diagnostics)
-        layout = QHBoxLayout(self)
+        # The status on its own line above the buttons: side by side they need more than a default dock.
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.setup_button)
+        buttons.addWidget(self.copy_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.status, 1)
-        layout.addWidget(self.setup_button)
-        layout.addWidget(self.copy_button)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
 
     def check(self) -> None:
         """Start ``geofuse:diagnostics`` in the background (once at a time)."""

@@ -33,7 +33,7 @@ from qgis.core import (
 from qgis.gui import QgisInterface, QgsCollapsibleGroupBox, QgsDockWidget, QgsFileWidget, QgsMapLayerComboBox
 from qgis.PyQt import sip
 from qgis.PyQt.QtCore import Qt, QTimer, QUrl
-from qgis.PyQt.QtGui import QColor, QDesktopServices, QShowEvent
+from qgis.PyQt.QtGui import QColor, QDesktopServices, QResizeEvent, QShowEvent
 from qgis.PyQt.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -55,6 +55,7 @@ from .algorithms.common import DEMO_MODEL, file_source
 from .dock_bands import BandMapping
 from .dock_card import CardCache, CardError, CardInfo
 from .dock_chart import ClassAreaSummary, class_shares
+from .dock_path import show_path_elided
 from .dock_runtime import RuntimePanel
 from .dock_task import AlgorithmRun, parse_progress
 from .runtime import RuntimeNotFoundError, find_runtime
@@ -70,6 +71,8 @@ ELEVATION_NAME = re.compile(
     r"(?<![a-z])(n?dsm|dtm|dem|elev|elevation|height|hoehe|höhe|lidar)", re.IGNORECASE
 )
 """Layer names that say "elevation"; the elevation guess prefers them."""
+WIDE = 380
+"""From this dock width on, form labels sit beside their fields."""
 LIGHT = 200
 """Class colours lighter than this (HSL lightness, 0–255) get an outline: they vanish on a light panel."""
 RESOLUTION_TOLERANCE = 2.0
@@ -110,6 +113,7 @@ class GeoFuseDock(QgsDockWidget):
 
     def _build(self) -> None:
         body = QWidget(self)
+        self.forms: list[QFormLayout] = []
         form = self._form()
         self.help_button = QToolButton(body)
         self.help_button.setObjectName("helpButton")
@@ -141,6 +145,7 @@ class GeoFuseDock(QgsDockWidget):
         self.model_widget.setFilter(self.tr("GeoFuse checkpoints (*.pt)"))
         self.model_widget.setDialogTitle(self.tr("Choose a GeoFuse model"))
         self.model_widget.fileChanged.connect(self._model_changed)
+        self.model_path = show_path_elided(self.model_widget)
         self.card_label = QLabel(body)
         self.card_label.setObjectName("modelCard")
         self.card_label.setWordWrap(True)
@@ -240,13 +245,26 @@ class GeoFuseDock(QgsDockWidget):
         combo.setLayer(None)
         return self._shrinkable(combo)
 
-    @staticmethod
-    def _form() -> QFormLayout:
-        """A form whose labels go above their fields when the dock is too narrow for both on one line."""
+    def _form(self) -> QFormLayout:
+        """A form whose labels go above their fields when the dock is narrow (see :meth:`resizeEvent`)."""
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.forms.append(form)
         return form
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Below :data:`WIDE` every label sits above its field, so layer names, paths and choices get the
+        dock's whole width instead of being cut beside the labels."""
+        super().resizeEvent(event)
+        policy = (
+            QFormLayout.RowWrapPolicy.WrapLongRows
+            if event.size().width() >= WIDE
+            else QFormLayout.RowWrapPolicy.WrapAllRows
+        )
+        for form in self.forms:
+            if form.rowWrapPolicy() != policy:
+                form.setRowWrapPolicy(policy)
 
     @staticmethod
     def _shrinkable(combo: QComboBox) -> QComboBox:
@@ -366,8 +384,6 @@ class GeoFuseDock(QgsDockWidget):
         return self.cards.get(path)
 
     def _model_changed(self, path: str) -> None:
-        self.model_widget.lineEdit().setToolTip(path)
-        self.model_widget.lineEdit().setCursorPosition(0)
         try:
             card = self.card()
         except CardError as error:

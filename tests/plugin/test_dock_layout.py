@@ -94,8 +94,14 @@ def test_a_white_class_has_an_outline(dock: GeoFuseDock) -> None:
 def test_tile_size_zero_reads_auto_and_the_model_tooltip_is_the_whole_path(dock: GeoFuseDock) -> None:
     dock.tile_spin.setValue(0)
     assert dock.tile_spin.text() == "Auto"
-    path = dock.model_widget.filePath()
-    assert dock.model_widget.lineEdit().toolTip() == path
+    path = "/home/analyst/projects/2024 Musterstadt/models/fine-tuned/geofuse_musterstadt_v3.pt"
+    dock.model_widget.setFilePath(path)
+    dock.resize(300, 900)
+    dock.show()
+    settle()
+    shown = dock.model_path.text()
+    assert dock.model_path.toolTip() == path
+    assert shown.startswith("/home") and shown.endswith("_v3.pt") and "…" in shown
 
 
 def test_progress_text_is_the_workers_once_it_reports(dock: GeoFuseDock) -> None:

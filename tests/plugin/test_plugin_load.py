@@ -106,8 +106,8 @@ SETUP_DIALOG_SCRIPT = r"""
 import json, os, traceback
 import qgis.utils
 from qgis.core import QgsApplication
-from qgis.PyQt.QtCore import QCoreApplication, QEvent, QTimer
-from qgis.PyQt.QtWidgets import QDialogButtonBox, QToolBar
+from qgis.PyQt.QtCore import QCoreApplication, QEvent, QPoint, QTimer
+from qgis.PyQt.QtWidgets import QDialogButtonBox, QToolBar, QWidget
 
 messages = []
 QgsApplication.messageLog().messageReceived.connect(
@@ -134,8 +134,18 @@ def check():
             bar.objectName() for bar in iface.mainWindow().findChildren(QToolBar)
             if not bar.isHidden() and any(a.objectName() == "geofuseAction" for a in bar.actions())
         ]
+        iface.mainWindow().setGeometry(0, 0, 1600, 1000)  # Xvfb has no window manager to maximise it
         plugin.action.trigger()
         settle()
+        dock = plugin.dock
+        body = dock.widget().widget()
+        report["dock_width"] = dock.width()
+        report["clipped"] = [
+            w.objectName() or type(w).__name__ for w in body.findChildren(QWidget)
+            if w.isVisibleTo(body) and w.mapTo(body, QPoint(w.width(), 0)).x() > body.width()
+        ]
+        report["sideways_scroll"] = dock.widget().horizontalScrollBar().isVisible()
+        report["screenshot"] = dock.grab().save(os.path.join(os.environ["HOME"], "dock.png"))
         plugin.dock.open_runtime_setup()
         dialog = plugin.dock.setup_dialog
         settle()
@@ -170,12 +180,16 @@ timer.start(0)
 def test_fresh_profile_shows_the_button_and_unload_after_closing_the_setup_dialog_is_clean(
     repo_root: Path, tmp_path: Path
 ) -> None:
-    """A fresh profile shows GeoFuse's toolbar button; closing the set-up dialog with its own Close button
-    and then unloading leaves no error, no action, no provider, and QGIS quits (no hang behind an error)."""
+    """A fresh profile shows GeoFuse's toolbar button and opens the dock at QGIS's default dock width with
+    nothing clipped; closing the set-up dialog with its own Close button and then unloading leaves no error,
+    no action, no provider, and QGIS quits (no hang behind an error)."""
     report = run_in_qgis_desktop(SETUP_DIALOG_SCRIPT, tmp_path, plugin_dir=repo_root)
 
     assert "error" not in report, report.get("error")
     assert report["toolbars_with_button"] == ["GeoFuseToolbar"]
+    assert report["screenshot"] and (tmp_path / "dock.png").is_file()
+    assert report["dock_width"] < 400  # QGIS's width for a new dock, not one the dock forced
+    assert report["clipped"] == [] and not report["sideways_scroll"]
     assert report["dialog_shown"]
     assert report["unloaded"]
     assert not report["active_after"]

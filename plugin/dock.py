@@ -68,7 +68,7 @@ AREA_WHOLE, AREA_CANVAS, AREA_POLYGONS = "whole", "canvas", "polygons"
 MINIMUM_WIDTH = 240
 """Narrower than QGIS's default dock width (about 300 px): the dock fits there without sideways scrolling."""
 ELEVATION_NAME = re.compile(
-    r"(?<![a-z])(n?dsm|dtm|dem|elev|elevation|height|hoehe|höhe|lidar)", re.IGNORECASE
+    r"(?<![a-z])(n?dsm|dtm|dem|elev\w*|heights?|h(?:oe|ö)he|lidar)(?![a-z])", re.IGNORECASE
 )
 """Layer names that say "elevation"; the elevation guess prefers them."""
 WIDE = 380

@@ -486,10 +486,9 @@ def building_folder(target: Path) -> Path:
     if target.exists() and any(target.iterdir()) and not (target / "pyvenv.cfg").is_file():
         raise RuntimeInstallError(
             QCoreApplication.translate(
-                "Runtime",
-                "{folder} is not empty and not a venv; choose a new or empty folder for the runtime.",
+                "Runtime", "{folder} is not empty and not a venv; choose a new or empty folder for it."
             ).format(folder=target)
-        )
+        )  # fmt: skip
     target.parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
 

@@ -100,10 +100,11 @@ class ClassBarChart(QWidget):
         for row, share in enumerate(self.shares):
             top = BAR_GAP + row * (BAR_HEIGHT + BAR_GAP)
             painter.setPen(text_colour)
+            name_width = label_width - LABEL_GAP / 2
             painter.drawText(
-                QRectF(0, top, label_width - LABEL_GAP / 2, BAR_HEIGHT),
+                QRectF(0, top, name_width, BAR_HEIGHT),
                 int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                share.name,
+                self.fontMetrics().elidedText(share.name, Qt.TextElideMode.ElideRight, int(name_width)),
             )
             bar = QRectF(label_width, top, max(1.0, bar_space * share.percent / 100.0), BAR_HEIGHT)
             painter.setPen(QPen(QColor(90, 90, 90), 0.5))

@@ -22,7 +22,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication, QEvent
 from segment_inputs import SegmentInputs, build_inputs, geofuse_provider, segment_inputs
 
-from geofuse.plugin.dock import AREA_CANVAS, AREA_POLYGONS, GeoFuseDock
+from geofuse.plugin.dock import AREA_CANVAS, AREA_POLYGONS, AREA_WHOLE, GeoFuseDock
 
 __all__ = ["geofuse_provider", "segment_inputs"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider", "qgis_new_project")
@@ -130,6 +130,7 @@ def test_cancel_is_information_and_not_repeated_as_an_error(
     dock.tile_spin.setValue(32)
     dock.overlap_spin.setValue(8)
     dock.output_widget.setFilePath(str(tmp_path / "out.tif"))
+    dock.area_combo.setCurrentIndex(dock.area_combo.findData(AREA_WHOLE))
     logged: list[tuple[str, str, Qgis.MessageLevel]] = []
     QgsApplication.messageLog().messageReceived.connect(lambda *message: logged.append(message))
 

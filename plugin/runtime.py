@@ -535,7 +535,14 @@ def install_runtime(
     Raises:
         RuntimeInstallError: With :func:`explain_install_failure`'s explanation, or when cancelled.
     """
-    built = building_folder(venv)
+    try:
+        built = building_folder(venv)
+    except OSError as error:
+        raise RuntimeInstallError(
+            QCoreApplication.translate(
+                "Runtime", "Cannot create the runtime beside {folder}: {error}"
+            ).format(folder=venv, error=error)
+        ) from error
     try:
         for step in setup_steps(built, base_python):
             run_step(step, on_line, on_progress, cancelled)
@@ -549,6 +556,12 @@ def install_runtime(
             encoding="utf-8",
         )
         move_into_place(built, venv)
+    except OSError as error:
+        raise RuntimeInstallError(
+            QCoreApplication.translate(
+                "Runtime", "Cannot put the runtime in place at {folder}: {error}"
+            ).format(folder=venv, error=error)
+        ) from error
     finally:
         shutil.rmtree(built, ignore_errors=True)
     return venv_python(venv)

@@ -440,3 +440,15 @@ def test_install_runtime_algorithm_reports_the_failure(
             "geofuse:install_runtime",
             {"BUILD": "cpu", "BASE_PYTHON": str(offline_base_python), "TARGET": str(tmp_path / "runtime")},
         )
+
+
+def test_a_place_the_runtime_cannot_be_built_is_one_clear_error(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("a file where the runtime's folder should be")
+
+    with pytest.raises(RuntimeInstallError, match="Cannot create the runtime beside"):
+        install_runtime(
+            not_a_folder / "runtime", installing_base_python(tmp_path), print, lambda p, s: None, lambda: False,
+            lambda p: None,
+        )  # fmt: skip
+    assert not_a_folder.read_text().startswith("a file")

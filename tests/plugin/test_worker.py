@@ -448,7 +448,7 @@ def test_a_place_the_runtime_cannot_be_built_is_one_clear_error(tmp_path: Path) 
 
     with pytest.raises(RuntimeInstallError, match="Cannot create the runtime beside"):
         install_runtime(
-            not_a_folder / "runtime", installing_base_python(tmp_path), print, lambda p, s: None, lambda: False,
-            lambda p: None,
+            not_a_folder / "runtime", installing_base_python(tmp_path), print, lambda p, s: None,
+            lambda: False, lambda p: None,
         )  # fmt: skip
     assert not_a_folder.read_text().startswith("a file")

@@ -7,7 +7,7 @@ QGIS_PLUGINS := /usr/share/qgis/python/plugins
 
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup test test-backend test-plugin lint demo demo-model bench screenshots package install-plugin \
+.PHONY: setup test test-backend test-plugin test-setup lint demo demo-model bench screenshots package install-plugin \
 	uninstall-plugin translations
 
 setup:
@@ -23,6 +23,10 @@ test-backend:
 
 test-plugin:
 	@PYTHONPATH=$(QGIS_PLUGINS) $(PY) scripts/run_plugin_tests.py -q
+
+# Minutes: a fresh QGIS profile installs the runtime with real pip (PyTorch included), then segments.
+test-setup: setup
+	@GEOFUSE_TEST_SETUP=1 PYTHONPATH=$(QGIS_PLUGINS) $(PY) -m pytest -p no:cacheprovider -q tests/plugin/test_runtime_setup.py
 
 demo: setup
 	$(VENV)/bin/geofuse demo --output demo-output

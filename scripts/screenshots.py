@@ -1,6 +1,8 @@
 """Screenshots for the README: the GeoFuse dock with a finished result, the map with the styled result, and
 the dock's "Improve with my polygons" before and after improving the model.
 
+The dock keeps the width QGIS gives a new dock; the script fails if any control of it is clipped there.
+
 ``make screenshots`` runs this under Xvfb. It starts the real QGIS desktop with a throw-away profile and the
 repository installed as the ``geofuse`` plugin, loads the bundled sample (resources/sample/optical.tif and
 elevation.tif), opens the dock, runs Segment with the bundled demo model in the GeoFuse runtime (this venv's
@@ -26,8 +28,9 @@ IN_QGIS = r"""
 import json, os, time, traceback
 import qgis.utils
 from qgis.core import QgsApplication, QgsProject, QgsRasterLayer
-from qgis.PyQt.QtCore import QTimer
+from qgis.PyQt.QtCore import QPoint, QTimer
 from qgis.PyQt.QtGui import QImage
+from qgis.PyQt.QtWidgets import QWidget
 
 REPO, OUT, REPORT = os.environ["GEOFUSE_REPO"], os.environ["GEOFUSE_OUT"], os.environ["GEOFUSE_REPORT"]
 MAX_BYTES = int(os.environ["GEOFUSE_MAX_BYTES"])
@@ -70,8 +73,7 @@ def start():
         iface.mapCanvas().setExtent(layers[0].extent())
         plugin = qgis.utils.plugins["geofuse"]
         plugin.action.trigger()
-        dock = plugin.dock
-        dock.setMinimumWidth(440)
+        dock = plugin.dock  # at the width QGIS gives it: the README shows what a user sees
         dock.device_combo.setCurrentIndex(dock.device_combo.findData("cpu"))
         dock.output_widget.setFilePath("")
         dock.confidence_check.setChecked(False)
@@ -114,6 +116,14 @@ def check():
 
 
 def save_segmentation(dock):
+    body = dock.widget().widget()
+    clipped = [
+        w.objectName() or type(w).__name__ for w in body.findChildren(QWidget)
+        if w.isVisibleTo(body) and w.mapTo(body, QPoint(w.width(), 0)).x() > body.width()
+    ]
+    if clipped or dock.widget().horizontalScrollBar().isVisible():
+        raise RuntimeError(f"the dock ({dock.width()} px) clips {clipped}")
+    state["report"]["dock_width"] = dock.width()
     state["report"]["progress"] = dock.progress.text()
     state["report"]["runtime"] = dock.runtime.status.text()
     iface = qgis.utils.iface
@@ -223,7 +233,10 @@ def main() -> int:
         sys.exit(f"screenshots failed:\n{result['error']}")
     for name, width, height, size in result["images"]:
         print(f"{arguments.output / name}: {width}×{height}, {size / 1000:.0f} kB")
-    print(f"dock: {result['progress']}; {result['runtime']}; improve: {result['improve']}")
+    print(
+        f"dock ({result['dock_width']} px wide): {result['progress']}; {result['runtime']}; "
+        f"improve: {result['improve']}"
+    )
     return 0
 
 

@@ -21,13 +21,14 @@ from qgis.core import (
 
 from ..worker_client import run_worker
 from .common import (
-    DEVICES,
     DOUBLE,
     FOLDER,
     INTEGER,
     TYPE_RASTER,
+    DeviceParameter,
     GeoFuseAlgorithm,
     advanced,
+    device_name,
     raster_input_path,
 )
 
@@ -213,11 +214,7 @@ class TrainAlgorithm(GeoFuseAlgorithm):
                 )
             )
         )
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.DEVICE, self.tr("Device"), list(DEVICES), defaultValue="auto", usesStaticStrings=True
-            )
-        )
+        self.addParameter(DeviceParameter(self.DEVICE, self.tr("Device")))
         self.addParameter(
             advanced(QgsProcessingParameterNumber(self.SEED, self.tr("Random seed"), INTEGER, 0))
         )
@@ -257,7 +254,9 @@ class TrainAlgorithm(GeoFuseAlgorithm):
                 "steps": steps,
                 "batch_size": self.parameterAsInt(parameters, self.BATCH_SIZE, context),
                 "crop_size": self.parameterAsInt(parameters, self.CROP_SIZE, context),
-                "device": self.parameterAsEnumString(parameters, self.DEVICE, context) or "auto",
+                "device": device_name(parameters.get(self.DEVICE))
+                or self.parameterAsEnumString(parameters, self.DEVICE, context)
+                or "auto",
                 "seed": self.parameterAsInt(parameters, self.SEED, context),
                 "output": output,
             },

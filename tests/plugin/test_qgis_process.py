@@ -55,12 +55,14 @@ def qgis_process(tmp_path: Path, repo_root: Path, segment_inputs: SegmentInputs)
 
 
 def test_qgis_process_runs_segment(qgis_process, segment_inputs: SegmentInputs, tmp_path: Path) -> None:
+    """With DEVICE and OPTICAL_BANDS written as ``qgis_process help`` lists them (a number, a comma list)."""
     output = tmp_path / "landcover.tif"
 
     done = qgis_process(
         "run", "geofuse:segment", "--json", "--",
         f"OPTICAL={segment_inputs.optical}", f"ELEVATION={segment_inputs.elevation}",
-        f"MODEL={segment_inputs.model}", "DEVICE=cpu", "TILE_SIZE=64", "OVERLAP=16", f"OUTPUT={output}",
+        f"MODEL={segment_inputs.model}", "DEVICE=1", "OPTICAL_BANDS=1,2,3", "TILE_SIZE=64", "OVERLAP=16",
+        f"OUTPUT={output}",
     )  # fmt: skip
 
     assert done.returncode == 0, done.stdout + done.stderr

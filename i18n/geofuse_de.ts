@@ -75,90 +75,275 @@
 <context>
     <name>EvaluateAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="97"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="49"/>
         <source>Evaluate land cover against ground truth</source>
         <translation>Landbedeckung mit Referenzdaten vergleichen</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="101"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="53"/>
         <source>Compares a classified raster (e.g. the output of &apos;Segment land cover&apos;) with a ground-truth raster of the same classes, pixel by pixel, and reports the overall accuracy, precision, recall, F1 and IoU of each class, their means (mF1, mIoU) and the confusion matrix. Ground truth may be class indices or the class colours; nodata pixels are not counted.</source>
         <translation>Vergleicht ein klassifiziertes Raster (z. B. das Ergebnis von „Landbedeckung segmentieren“) Pixel für Pixel mit einem Referenzraster derselben Klassen und berichtet die Gesamtgenauigkeit, Precision, Recall, F1 und IoU jeder Klasse, deren Mittelwerte (mF1, mIoU) und die Konfusionsmatrix. Die Referenz darf Klassenindizes oder Klassenfarben enthalten; NoData-Pixel werden nicht gezählt.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="110"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="62"/>
         <source>Classified raster</source>
         <translation>Klassifiziertes Raster</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="111"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="63"/>
         <source>Ground-truth raster</source>
         <translation>Referenzraster (Ground Truth)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="112"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="64"/>
         <source>Class table (CSV index,name,r,g,b; empty: ISPRS classes)</source>
         <translation>Klassentabelle (CSV index,name,r,g,b; leer: ISPRS-Klassen)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="123"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="75"/>
         <source>Leave out pixels this close to a class boundary (ISPRS: 3; 0 = none)</source>
         <translation>Pixel so nah an einer Klassengrenze auslassen (ISPRS: 3; 0 = keine)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="135"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="87"/>
         <source>Evaluation report</source>
         <translation>Auswertungsbericht</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="135"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="87"/>
         <source>HTML files (*.html)</source>
         <translation>HTML-Dateien (*.html)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="140"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="92"/>
         <source>Scores per class</source>
         <translation>Kennzahlen je Klasse</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="145"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="97"/>
         <source>Overall accuracy</source>
         <translation>Gesamtgenauigkeit</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="146"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="98"/>
         <source>Mean F1</source>
         <translation>Mittlerer F1</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="147"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="99"/>
         <source>Mean IoU</source>
         <translation>Mittlere IoU</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="196"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="152"/>
         <source>Overall accuracy {}, mean F1 {}, mean IoU {}</source>
         <translation>Gesamtgenauigkeit {}, mittlerer F1 {}, mittlere IoU {}</translation>
     </message>
 </context>
 <context>
+    <name>FinetuneAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="116"/>
+        <source>Improve model with training polygons</source>
+        <translation>Modell mit Trainingspolygonen verbessern</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="120"/>
+        <source>Adapts a GeoFuse model to your own imagery from a few polygons you digitised on it, each with a class in the class field (a class name such as building or tree, or a class number of the model). Pixels outside the polygons are not used. A class name the model does not know (for example pool) becomes a new class of the improved model.
+
+The polygons may be in any CRS and any vector format; a layer that is not a file (a memory layer, a selection) is exported for the run. Draw a few polygons per class, inside objects of that class, over the optical layer.
+
+Model: the model to start from (empty: the bundled demo model). Time budget: the run stops after this many minutes or after the given number of steps, whichever comes first. The improved model (.pt) records which model and which polygons it came from; use it in &apos;Segment land cover&apos;. A cancelled or failed run leaves no file behind.
+
+Training runs in the GeoFuse runtime, a separate Python with PyTorch; a GPU helps a lot.</source>
+        <translation>Passt ein GeoFuse-Modell an Ihre eigenen Bilddaten an, anhand einiger Polygone, die Sie darauf digitalisiert haben, jedes mit einer Klasse im Klassenfeld (ein Klassenname wie building oder tree oder eine Klassennummer des Modells). Pixel außerhalb der Polygone werden nicht verwendet. Ein Klassenname, den das Modell nicht kennt (zum Beispiel pool), wird zu einer neuen Klasse des verbesserten Modells.
+
+Die Polygone dürfen in jedem KBS und jedem Vektorformat vorliegen; ein Layer, der keine Datei ist (ein temporärer Layer, eine Auswahl), wird für den Lauf exportiert. Zeichnen Sie einige Polygone pro Klasse, innerhalb von Objekten dieser Klasse, über dem optischen Layer.
+
+Modell: das Ausgangsmodell (leer: das mitgelieferte Demo-Modell). Zeitbudget: Der Lauf endet nach so vielen Minuten oder nach der angegebenen Zahl von Schritten, je nachdem, was zuerst eintritt. Das verbesserte Modell (.pt) hält fest, aus welchem Modell und welchen Polygonen es entstanden ist; verwenden Sie es in „Landbedeckung segmentieren“. Ein abgebrochener oder fehlgeschlagener Lauf hinterlässt keine Datei.
+
+Das Training läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit PyTorch; eine GPU hilft sehr.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="137"/>
+        <source>Optical layer (RGB or IRRG)</source>
+        <translation>Optischer Layer (RGB oder IRRG)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="140"/>
+        <source>Elevation layer (DSM or nDSM)</source>
+        <translation>Höhenlayer (DSM oder nDSM)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="143"/>
+        <source>Training polygons</source>
+        <translation>Trainingspolygone</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="146"/>
+        <source>Class field (class names or class numbers)</source>
+        <translation>Klassenfeld (Klassennamen oder Klassennummern)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="154"/>
+        <source>Model to improve (GeoFuse checkpoint; empty: bundled demo model)</source>
+        <translation>Zu verbesserndes Modell (GeoFuse-Checkpoint; leer: mitgeliefertes Demo-Modell)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="163"/>
+        <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
+        <translation>Optische Kanäle in der Reihenfolge des Modells (leer: die ersten Kanäle)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="172"/>
+        <source>Time budget (minutes; 0 = only the step count)</source>
+        <translation>Zeitbudget (Minuten; 0 = nur die Schrittzahl)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="181"/>
+        <source>Training steps (at most)</source>
+        <translation>Trainingsschritte (höchstens)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="188"/>
+        <source>First steps with the encoders frozen</source>
+        <translation>Anfangsschritte mit eingefrorenen Encodern</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="199"/>
+        <source>Crops per step</source>
+        <translation>Ausschnitte pro Schritt</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="206"/>
+        <source>Crop size (pixels)</source>
+        <translation>Ausschnittgröße (Pixel)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="213"/>
+        <source>Device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="218"/>
+        <source>Random seed</source>
+        <translation>Zufallsstartwert (Seed)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="221"/>
+        <source>Improved model</source>
+        <translation>Verbessertes Modell</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="221"/>
+        <source>GeoFuse checkpoints (*.pt)</source>
+        <translation>GeoFuse-Checkpoints (*.pt)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="226"/>
+        <source>New classes (comma-separated)</source>
+        <translation>Neue Klassen (kommagetrennt)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="243"/>
+        <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
+        <translation>Optischer Layer und Höhenlayer sind derselbe Layer; wählen Sie zwei verschiedene Layer.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="253"/>
+        <source>The improved model would replace the model it starts from; choose another file.</source>
+        <translation>Das verbesserte Modell würde das Ausgangsmodell ersetzen; wählen Sie eine andere Datei.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="297"/>
+        <source>The model cannot be used: {}</source>
+        <translation>Das Modell kann nicht verwendet werden: {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="301"/>
+        <source>{} optical bands are chosen, but the model {} needs {} ({}).</source>
+        <translation>{} optische Kanäle sind gewählt, aber das Modell {} braucht {} ({}).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="307"/>
+        <source>The optical layer {} has {} band(s), but the model {} needs {} ({}).</source>
+        <translation>Der optische Layer {} hat {} Kanal/Kanäle, aber das Modell {} braucht {} ({}).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="327"/>
+        <source>The training polygons must be polygons; {} holds {} geometries.</source>
+        <translation>Die Trainingspolygone müssen Polygone sein; {} enthält {}-Geometrien.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="335"/>
+        <source>The training polygons have no field {}; their fields are: {}.</source>
+        <translation>Die Trainingspolygone haben kein Feld {}; ihre Felder sind: {}.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="351"/>
+        <source>The training polygons ({}) have no features; digitise some first.</source>
+        <translation>Die Trainingspolygone ({}) enthalten keine Objekte; digitalisieren Sie zuerst einige.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="357"/>
+        <source>The class field {} is empty in every training polygon; fill in a class for each.</source>
+        <translation>Das Klassenfeld {} ist in allen Trainingspolygonen leer; tragen Sie für jedes eine Klasse ein.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="363"/>
+        <source>None of the {} training polygons overlaps the optical layer {}.</source>
+        <translation>Keines der {} Trainingspolygone überschneidet sich mit dem optischen Layer {}.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="382"/>
+        <source>{} is being written by another run; choose another file.</source>
+        <translation>{} wird gerade von einem anderen Lauf geschrieben; wählen Sie eine andere Datei.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="409"/>
+        <source>Labelled pixels per class: {}</source>
+        <translation>Beschriftete Pixel je Klasse: {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="415"/>
+        <source>{:,} pixels where polygons of different classes overlap were ignored.</source>
+        <translation>{:,} Pixel, in denen sich Polygone verschiedener Klassen überlappen, wurden ignoriert.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="422"/>
+        <source>New classes: {}</source>
+        <translation>Neue Klassen: {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="424"/>
+        <source>All classes are known to the base model.</source>
+        <translation>Alle Klassen sind dem Ausgangsmodell bekannt.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="425"/>
+        <source>Improved model written to {} ({} steps).</source>
+        <translation>Verbessertes Modell geschrieben nach {} ({} Schritte).</translation>
+    </message>
+</context>
+<context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="89"/>
+        <location filename="../plugin/algorithms/common.py" line="90"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="137"/>
+        <location filename="../plugin/algorithms/common.py" line="138"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>{} wird in ein temporäres GeoTIFF exportiert</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="205"/>
+        <location filename="../plugin/algorithms/common.py" line="206"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>{} konnte nicht als GeoTIFF exportiert werden (Fehler {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="192"/>
+        <location filename="../plugin/algorithms/common.py" line="193"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} hat keine eigene Auflösung; exportieren Sie den Layer zuerst als GeoTIFF in der gewünschten Auflösung.</translation>
     </message>
@@ -166,297 +351,297 @@
 <context>
     <name>GeoFuseDock</name>
     <message>
-        <location filename="../plugin/dock.py" line="611"/>
+        <location filename="../plugin/dock.py" line="615"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="99"/>
+        <location filename="../plugin/dock.py" line="100"/>
         <source>Open the GeoFuse guide</source>
         <translation>GeoFuse-Anleitung öffnen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="101"/>
+        <location filename="../plugin/dock.py" line="102"/>
         <source>Segment land cover from an optical and an elevation layer.</source>
         <translation>Landbedeckung aus einem optischen Layer und einem Höhenlayer segmentieren.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="116"/>
+        <location filename="../plugin/dock.py" line="117"/>
         <source>Optical layer</source>
         <translation>Optischer Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="117"/>
+        <location filename="../plugin/dock.py" line="118"/>
         <source>Band order</source>
         <translation>Kanalreihenfolge</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="118"/>
+        <location filename="../plugin/dock.py" line="119"/>
         <source>Elevation layer</source>
         <translation>Höhenlayer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="122"/>
+        <location filename="../plugin/dock.py" line="123"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>GeoFuse-Checkpoints (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="123"/>
+        <location filename="../plugin/dock.py" line="124"/>
         <source>Choose a GeoFuse model</source>
         <translation>GeoFuse-Modell wählen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="133"/>
+        <location filename="../plugin/dock.py" line="134"/>
         <source>Model</source>
         <translation>Modell</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="139"/>
+        <location filename="../plugin/dock.py" line="140"/>
         <source>Whole intersection of the layers</source>
         <translation>Gesamte Überschneidung der Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="140"/>
+        <location filename="../plugin/dock.py" line="141"/>
         <source>Current map canvas extent</source>
         <translation>Aktuelle Kartenausdehnung</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="141"/>
+        <location filename="../plugin/dock.py" line="142"/>
         <source>Features of a polygon layer</source>
         <translation>Objekte eines Polygonlayers</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="147"/>
+        <location filename="../plugin/dock.py" line="148"/>
         <source>Area</source>
         <translation>Gebiet</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="148"/>
+        <location filename="../plugin/dock.py" line="149"/>
         <source>Polygons</source>
         <translation>Polygone</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="153"/>
+        <location filename="../plugin/dock.py" line="154"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="155"/>
+        <location filename="../plugin/dock.py" line="156"/>
         <source>Advanced</source>
         <translation>Erweitert</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="164"/>
+        <location filename="../plugin/dock.py" line="165"/>
         <source>Tile size (pixels)</source>
         <translation>Kachelgröße (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="165"/>
+        <location filename="../plugin/dock.py" line="166"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="166"/>
+        <location filename="../plugin/dock.py" line="167"/>
         <source>Tiles per batch</source>
         <translation>Kacheln pro Stapel</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="172"/>
+        <location filename="../plugin/dock.py" line="173"/>
         <source>GeoTIFF (*.tif *.tiff)</source>
         <translation>GeoTIFF (*.tif *.tiff)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="173"/>
+        <location filename="../plugin/dock.py" line="174"/>
         <source>[Save to temporary file]</source>
         <translation>[In temporäre Datei speichern]</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="174"/>
+        <location filename="../plugin/dock.py" line="175"/>
         <source>Also add a confidence layer</source>
         <translation>Auch einen Konfidenzlayer hinzufügen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="177"/>
+        <location filename="../plugin/dock.py" line="178"/>
         <source>Output</source>
         <translation>Ausgabe</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="184"/>
+        <location filename="../plugin/dock.py" line="185"/>
         <source>Ready</source>
         <translation>Bereit</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="554"/>
+        <location filename="../plugin/dock.py" line="558"/>
         <source>Segment</source>
         <translation>Segmentieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="294"/>
+        <location filename="../plugin/dock.py" line="297"/>
         <source>Auto (GPU when available)</source>
         <translation>Automatisch (GPU, wenn verfügbar)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="295"/>
+        <location filename="../plugin/dock.py" line="298"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="315"/>
+        <location filename="../plugin/dock.py" line="318"/>
         <source>This model cannot be used: {}</source>
         <translation>Dieses Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="322"/>
+        <location filename="../plugin/dock.py" line="325"/>
         <source>GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel&lt;br&gt;{}</source>
         <translation>GeoFuse {} ({}), Kanäle {} + Höhe, trainiert mit {:g} m/Pixel&lt;br&gt;{}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="414"/>
+        <location filename="../plugin/dock.py" line="418"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Die Überlappung muss kleiner als die halbe Kachelgröße sein.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="352"/>
+        <location filename="../plugin/dock.py" line="356"/>
         <source>About {} tiles of {} × {} pixels ({} × {} pixels in all)</source>
         <translation>Etwa {} Kacheln zu {} × {} Pixeln (insgesamt {} × {} Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="366"/>
+        <location filename="../plugin/dock.py" line="370"/>
         <source>The optical layer has {:.3g} m pixels but the model was trained at {:g} m: expect poor results; resample the layer to the model&apos;s resolution first.</source>
         <translation>Der optische Layer hat {:.3g}-m-Pixel, das Modell wurde aber mit {:g} m trainiert: Rechnen Sie mit schlechten Ergebnissen; resampeln Sie den Layer zuerst auf die Auflösung des Modells.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="393"/>
+        <location filename="../plugin/dock.py" line="397"/>
         <source>Choose an optical layer and an elevation layer.</source>
         <translation>Wählen Sie einen optischen Layer und einen Höhenlayer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="395"/>
+        <location filename="../plugin/dock.py" line="399"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>Optischer Layer und Höhenlayer sind derselbe Layer; wählen Sie zwei verschiedene Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="403"/>
+        <location filename="../plugin/dock.py" line="407"/>
         <source>The optical layer and the elevation layer do not overlap.</source>
         <translation>Der optische Layer und der Höhenlayer überschneiden sich nicht.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="407"/>
+        <location filename="../plugin/dock.py" line="411"/>
         <source>The model cannot be used: {}</source>
         <translation>Das Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="409"/>
+        <location filename="../plugin/dock.py" line="413"/>
         <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
         <translation>Die Kanalreihenfolge liefert nicht die Kanäle, die das Modell braucht ({}); wählen Sie „Benutzerdefiniert“.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="417"/>
+        <location filename="../plugin/dock.py" line="421"/>
         <source>Choose the polygon layer whose features limit the area.</source>
         <translation>Wählen Sie den Polygonlayer, dessen Objekte das Gebiet begrenzen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="421"/>
+        <location filename="../plugin/dock.py" line="425"/>
         <source>The chosen area does not overlap the optical layer.</source>
         <translation>Das gewählte Gebiet überschneidet sich nicht mit dem optischen Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="436"/>
+        <location filename="../plugin/dock.py" line="440"/>
         <source>Land cover ({})</source>
         <translation>Landbedeckung ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="451"/>
+        <location filename="../plugin/dock.py" line="455"/>
         <source>Confidence ({})</source>
         <translation>Konfidenz ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="492"/>
+        <location filename="../plugin/dock.py" line="496"/>
         <source>Cancelling…</source>
         <translation>Wird abgebrochen…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="507"/>
+        <location filename="../plugin/dock.py" line="511"/>
         <source>GeoFuse: segmenting land cover</source>
         <translation>GeoFuse: Landbedeckung wird segmentiert</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="517"/>
+        <location filename="../plugin/dock.py" line="521"/>
         <source>Starting the GeoFuse runtime…</source>
         <translation>GeoFuse-Laufzeitumgebung wird gestartet…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="518"/>
+        <location filename="../plugin/dock.py" line="522"/>
         <source>Cancel</source>
         <translation>Abbrechen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="535"/>
+        <location filename="../plugin/dock.py" line="539"/>
         <source>, about {} left</source>
         <translation>, noch etwa {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="536"/>
+        <location filename="../plugin/dock.py" line="540"/>
         <source>{} / {} tiles</source>
         <translation>{} / {} Kacheln</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="541"/>
+        <location filename="../plugin/dock.py" line="545"/>
         <source>Starting the GeoFuse runtime… ({})</source>
         <translation>GeoFuse-Laufzeitumgebung wird gestartet… ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="545"/>
+        <location filename="../plugin/dock.py" line="549"/>
         <source>{:.0f} s</source>
         <translation>{:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="546"/>
+        <location filename="../plugin/dock.py" line="550"/>
         <source>{:.0f} min {:.0f} s</source>
         <translation>{:.0f} min {:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="559"/>
+        <location filename="../plugin/dock.py" line="563"/>
         <source>Cancelled</source>
         <translation>Abgebrochen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="560"/>
+        <location filename="../plugin/dock.py" line="564"/>
         <source>Segmentation cancelled.</source>
         <translation>Segmentierung abgebrochen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="562"/>
+        <location filename="../plugin/dock.py" line="566"/>
         <source>Failed</source>
         <translation>Fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="563"/>
+        <location filename="../plugin/dock.py" line="567"/>
         <source>unknown error</source>
         <translation>unbekannter Fehler</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="564"/>
+        <location filename="../plugin/dock.py" line="568"/>
         <source>Segmentation failed: {}</source>
         <translation>Segmentierung fehlgeschlagen: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="568"/>
+        <location filename="../plugin/dock.py" line="572"/>
         <source>Done in {}</source>
         <translation>Fertig in {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="572"/>
+        <location filename="../plugin/dock.py" line="576"/>
         <source>Land cover segmented in {} ({} tiles).</source>
         <translation>Landbedeckung in {} segmentiert ({} Kacheln).</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="598"/>
+        <location filename="../plugin/dock.py" line="602"/>
         <source>The output {} could not be loaded.</source>
         <translation>Die Ausgabe {} konnte nicht geladen werden.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="626"/>
+        <location filename="../plugin/dock.py" line="630"/>
         <source>The GeoFuse Processing provider is not loaded.</source>
         <translation>Der GeoFuse-Processing-Provider ist nicht geladen.</translation>
     </message>
@@ -482,14 +667,182 @@
 <context>
     <name>GeoFuseProvider</name>
     <message>
-        <location filename="../plugin/provider.py" line="26"/>
+        <location filename="../plugin/provider.py" line="27"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/provider.py" line="30"/>
+        <location filename="../plugin/provider.py" line="31"/>
         <source>GeoFuse land-cover segmentation</source>
         <translation>GeoFuse-Landbedeckungssegmentierung</translation>
+    </message>
+</context>
+<context>
+    <name>ImprovePanel</name>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="91"/>
+        <source>Improve with my polygons</source>
+        <translation>Mit meinen Polygonen verbessern</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="105"/>
+        <source>Digitise a few polygons per class over the optical layer, with a class field, to adapt the model to your imagery. A class name the model does not know becomes a new class.</source>
+        <translation>Digitalisieren Sie einige Polygone pro Klasse über dem optischen Layer, mit einem Klassenfeld, um das Modell an Ihre Bilddaten anzupassen. Ein Klassenname, den das Modell nicht kennt, wird zu einer neuen Klasse.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="124"/>
+        <source> min</source>
+        <translation> min</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="133"/>
+        <source>Ready</source>
+        <translation>Bereit</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="331"/>
+        <source>Improve model</source>
+        <translation>Modell verbessern</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="136"/>
+        <source>Training polygons</source>
+        <translation>Trainingspolygone</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="137"/>
+        <source>Class field</source>
+        <translation>Klassenfeld</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="138"/>
+        <source>Time budget</source>
+        <translation>Zeitbudget</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="192"/>
+        <source>New classes: {}</source>
+        <translation>Neue Klassen: {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="194"/>
+        <source>All classes known to the model</source>
+        <translation>Alle Klassen sind dem Modell bekannt</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="200"/>
+        <source>Fine-tuned from {} on {} polygons of {}</source>
+        <translation>Nachtrainiert ausgehend von {} mit {} Polygonen aus {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="214"/>
+        <source>Choose an optical layer and an elevation layer.</source>
+        <translation>Wählen Sie einen optischen Layer und einen Höhenlayer.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="216"/>
+        <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
+        <translation>Optischer Layer und Höhenlayer sind derselbe Layer; wählen Sie zwei verschiedene Layer.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="221"/>
+        <source>Choose the layer with your training polygons.</source>
+        <translation>Wählen Sie den Layer mit Ihren Trainingspolygonen.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="223"/>
+        <source>The layer {} has no polygons yet; digitise a few per class first.</source>
+        <translation>Der Layer {} enthält noch keine Polygone; digitalisieren Sie zuerst einige pro Klasse.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="227"/>
+        <source>Choose the field that holds the class of each polygon.</source>
+        <translation>Wählen Sie das Feld, das die Klasse jedes Polygons enthält.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="231"/>
+        <source>The model cannot be used: {}</source>
+        <translation>Das Modell kann nicht verwendet werden: {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="233"/>
+        <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
+        <translation>Die Kanalreihenfolge liefert nicht die Kanäle, die das Modell braucht ({}); wählen Sie „Benutzerdefiniert“.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="237"/>
+        <source>Wait until the segmentation has finished.</source>
+        <translation>Warten Sie, bis die Segmentierung abgeschlossen ist.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="262"/>
+        <source>Cancelling…</source>
+        <translation>Wird abgebrochen…</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="280"/>
+        <source>GeoFuse: improving the model</source>
+        <translation>GeoFuse: Modell wird verbessert</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="295"/>
+        <source>Starting the GeoFuse runtime…</source>
+        <translation>GeoFuse-Laufzeitumgebung wird gestartet…</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="296"/>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="315"/>
+        <source>, about {} left</source>
+        <translation>, noch etwa {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="318"/>
+        <source>Step {}</source>
+        <translation>Schritt {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="323"/>
+        <source>Starting the GeoFuse runtime… ({})</source>
+        <translation>GeoFuse-Laufzeitumgebung wird gestartet… ({})</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="337"/>
+        <source>Cancelled</source>
+        <translation>Abgebrochen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="338"/>
+        <source>Improving the model was cancelled.</source>
+        <translation>Die Verbesserung des Modells wurde abgebrochen.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="340"/>
+        <source>Failed</source>
+        <translation>Fehlgeschlagen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="341"/>
+        <source>unknown error</source>
+        <translation>unbekannter Fehler</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="342"/>
+        <source>Improving the model failed: {}</source>
+        <translation>Die Verbesserung des Modells ist fehlgeschlagen: {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="348"/>
+        <source>Done in {}</source>
+        <translation>Fertig in {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="350"/>
+        <source>Model improved in {}: {} is now the dock&apos;s model; press Segment.</source>
+        <translation>Modell in {} verbessert: {} ist jetzt das Modell des Bedienfelds; klicken Sie auf „Segmentieren“.</translation>
     </message>
 </context>
 <context>
@@ -860,7 +1213,7 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
 <context>
     <name>SetupAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="113"/>
+        <location filename="../plugin/algorithms/common.py" line="114"/>
         <source>Set-up</source>
         <translation>Einrichtung</translation>
     </message>
@@ -868,108 +1221,162 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
 <context>
     <name>TrainAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="61"/>
+        <location filename="../plugin/algorithms/train.py" line="76"/>
         <source>Train land-cover model</source>
         <translation>Landbedeckungsmodell trainieren</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="65"/>
-        <source>Trains a GeoFuse model from optical, elevation and label rasters and writes the checkpoint model.pt (usable by &apos;Segment land cover&apos;) into the output folder, with last.pt to resume and metrics.csv.
-
-Give either the three lists of layers (the n-th optical, elevation and label layers belong together and share one pixel grid) or a folder with optical/, elevation/ and labels/ subfolders of same-named GeoTIFFs (and optionally classes.csv). Labels are class indices (255 = ignore) or class colours. Training runs in the GeoFuse runtime; a GPU helps a lot.</source>
-        <translation>Trainiert ein GeoFuse-Modell aus optischen Rastern, Höhenrastern und Labelrastern und schreibt den Checkpoint model.pt (nutzbar mit „Landbedeckung segmentieren“) in den Ausgabeordner, dazu last.pt zum Fortsetzen und metrics.csv.
-
-Geben Sie entweder die drei Layerlisten an (der n-te optische, Höhen- und Label-Layer gehören zusammen und teilen ein Pixelraster) oder einen Ordner mit den Unterordnern optical/, elevation/ und labels/ mit gleichnamigen GeoTIFFs (und optional classes.csv). Labels sind Klassenindizes (255 = ignorieren) oder Klassenfarben. Das Training läuft in der GeoFuse-Laufzeitumgebung; eine GPU beschleunigt es erheblich.</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/train.py" line="77"/>
+        <location filename="../plugin/algorithms/train.py" line="106"/>
         <source>Optical layers</source>
         <translation>Optische Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="77"/>
+        <location filename="../plugin/algorithms/train.py" line="106"/>
         <source>Elevation layers (same order)</source>
         <translation>Höhenlayer (gleiche Reihenfolge)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="77"/>
+        <location filename="../plugin/algorithms/train.py" line="106"/>
         <source>Label layers (same order)</source>
         <translation>Label-Layer (gleiche Reihenfolge)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="83"/>
+        <location filename="../plugin/algorithms/train.py" line="112"/>
         <source>…or a training folder (optical/, elevation/, labels/)</source>
         <translation>…oder ein Trainingsordner (optical/, elevation/, labels/)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="91"/>
+        <location filename="../plugin/algorithms/train.py" line="120"/>
         <source>Validation folder (same layout)</source>
         <translation>Validierungsordner (gleicher Aufbau)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="96"/>
+        <location filename="../plugin/algorithms/train.py" line="182"/>
         <source>Model variant</source>
         <translation>Modellvariante</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="105"/>
+        <location filename="../plugin/algorithms/train.py" line="191"/>
         <source>Model width</source>
         <translation>Modellbreite</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="110"/>
+        <location filename="../plugin/algorithms/train.py" line="196"/>
         <source>Training steps</source>
         <translation>Trainingsschritte</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="113"/>
+        <location filename="../plugin/algorithms/train.py" line="199"/>
         <source>Crops per step</source>
         <translation>Ausschnitte pro Schritt</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="116"/>
+        <location filename="../plugin/algorithms/train.py" line="202"/>
         <source>Crop size (pixels)</source>
         <translation>Ausschnittgröße (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="123"/>
+        <location filename="../plugin/algorithms/train.py" line="209"/>
         <source>Learning rate</source>
         <translation>Lernrate</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="130"/>
+        <location filename="../plugin/algorithms/train.py" line="216"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="135"/>
+        <location filename="../plugin/algorithms/train.py" line="221"/>
         <source>Random seed</source>
         <translation>Zufallsstartwert (Seed)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="138"/>
+        <location filename="../plugin/algorithms/train.py" line="224"/>
         <source>Training folder</source>
         <translation>Trainingsordner</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="141"/>
+        <location filename="../plugin/algorithms/train.py" line="227"/>
         <source>Trained model</source>
         <translation>Trainiertes Modell</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="154"/>
+        <location filename="../plugin/algorithms/train.py" line="283"/>
         <source>Give either the layer lists or a training folder, not both.</source>
         <translation>Geben Sie entweder die Layerlisten oder einen Trainingsordner an, nicht beides.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="158"/>
+        <location filename="../plugin/algorithms/train.py" line="287"/>
         <source>Give a training folder, or as many optical as elevation and label layers (at least one).</source>
         <translation>Geben Sie einen Trainingsordner an oder gleich viele optische, Höhen- und Label-Layer (mindestens je einen).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="198"/>
+        <location filename="../plugin/algorithms/train.py" line="274"/>
         <source>Model written to {}</source>
         <translation>Modell geschrieben nach {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="80"/>
+        <source>Trains a GeoFuse model from optical, elevation and label rasters and writes the checkpoint model.pt (usable by &apos;Segment land cover&apos;) into the output folder, with last.pt to resume and metrics.csv.
+
+Give either the three lists of layers (the n-th optical, elevation and label layers belong together and share one pixel grid) or a folder with optical/, elevation/ and labels/ subfolders of same-named GeoTIFFs (and optionally classes.csv). Labels are class indices (255 = ignore) or class colours. Training runs in the GeoFuse runtime; a GPU helps a lot.
+
+ISPRS Vaihingen or Potsdam: choose the dataset and give the folder holding the downloaded archives, as downloaded (zips, read in place) or unpacked in any way. The training tiles of the chosen split are used (benchmark: the contest&apos;s; fusion-papers: the split of the DSM-fusion papers), minus a few validation tiles; the test tiles are left for evaluation. Archives and every label colour are checked before the first step.</source>
+        <translation>Trainiert ein GeoFuse-Modell aus optischen, Höhen- und Label-Rastern und schreibt den Checkpoint model.pt (verwendbar in „Landbedeckung segmentieren“) in den Ausgabeordner, dazu last.pt zum Fortsetzen und metrics.csv.
+
+Geben Sie entweder die drei Layerlisten an (der n-te optische, Höhen- und Label-Layer gehören zusammen und teilen sich ein Pixelraster) oder einen Ordner mit den Unterordnern optical/, elevation/ und labels/ mit gleichnamigen GeoTIFFs (und optional classes.csv). Labels sind Klassenindizes (255 = ignorieren) oder Klassenfarben. Das Training läuft in der GeoFuse-Laufzeitumgebung; eine GPU hilft sehr.
+
+ISPRS Vaihingen oder Potsdam: Wählen Sie den Datensatz und geben Sie den Ordner mit den heruntergeladenen Archiven an, so wie heruntergeladen (ZIP-Dateien, direkt gelesen) oder beliebig entpackt. Verwendet werden die Trainingskacheln der gewählten Aufteilung (benchmark: die des Wettbewerbs; fusion-papers: die Aufteilung der Veröffentlichungen zur DSM-Fusion), abzüglich einiger Validierungskacheln; die Testkacheln bleiben für die Auswertung. Die Archive und jede Labelfarbe werden vor dem ersten Schritt geprüft.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="97"/>
+        <source>Dataset</source>
+        <translation>Datensatz</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="125"/>
+        <source>ISPRS download folder (zips or unpacked)</source>
+        <translation>ISPRS-Downloadordner (ZIP-Dateien oder entpackt)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="130"/>
+        <source>ISPRS split</source>
+        <translation>ISPRS-Aufteilung</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="139"/>
+        <source>Potsdam optical bands</source>
+        <translation>Optische Kanäle (Potsdam)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="148"/>
+        <source>Potsdam elevation (DSM or normalised nDSM)</source>
+        <translation>Höhe (Potsdam; DSM oder normalisiertes nDSM)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="157"/>
+        <source>ISPRS validation tiles, comma-separated (empty: a fixed few)</source>
+        <translation>ISPRS-Validierungskacheln, kommagetrennt (leer: einige feste)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="166"/>
+        <source>Validate on the eroded ISPRS references</source>
+        <translation>Mit den erodierten ISPRS-Referenzen validieren</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="173"/>
+        <source>Check archives and every label before training</source>
+        <translation>Archive und jedes Label vor dem Training prüfen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="305"/>
+        <source>Give the folder holding the ISPRS download.</source>
+        <translation>Geben Sie den Ordner mit dem ISPRS-Download an.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="307"/>
+        <source>Give either an ISPRS download or your own rasters (layer lists or folder), not both.</source>
+        <translation>Geben Sie entweder einen ISPRS-Download oder eigene Raster (Layerlisten oder Ordner) an, nicht beides.</translation>
     </message>
 </context>
 <context>

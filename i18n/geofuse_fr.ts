@@ -75,90 +75,275 @@
 <context>
     <name>EvaluateAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="97"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="49"/>
         <source>Evaluate land cover against ground truth</source>
         <translation>Évaluer l’occupation du sol par rapport à la vérité terrain</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="101"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="53"/>
         <source>Compares a classified raster (e.g. the output of &apos;Segment land cover&apos;) with a ground-truth raster of the same classes, pixel by pixel, and reports the overall accuracy, precision, recall, F1 and IoU of each class, their means (mF1, mIoU) and the confusion matrix. Ground truth may be class indices or the class colours; nodata pixels are not counted.</source>
         <translation>Compare pixel par pixel un raster classifié (par exemple le résultat de « Segmenter l’occupation du sol ») avec un raster de vérité terrain des mêmes classes, et indique la précision globale, la précision, le rappel, le F1 et l’IoU de chaque classe, leurs moyennes (mF1, mIoU) et la matrice de confusion. La vérité terrain peut contenir des indices de classe ou les couleurs des classes ; les pixels sans donnée (nodata) ne sont pas comptés.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="110"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="62"/>
         <source>Classified raster</source>
         <translation>Raster classifié</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="111"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="63"/>
         <source>Ground-truth raster</source>
         <translation>Raster de vérité terrain</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="112"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="64"/>
         <source>Class table (CSV index,name,r,g,b; empty: ISPRS classes)</source>
         <translation>Table des classes (CSV index,name,r,g,b ; vide : classes ISPRS)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="123"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="75"/>
         <source>Leave out pixels this close to a class boundary (ISPRS: 3; 0 = none)</source>
         <translation>Exclure les pixels à cette distance d’une limite de classe (ISPRS : 3 ; 0 = aucun)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="135"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="87"/>
         <source>Evaluation report</source>
         <translation>Rapport d'évaluation</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="135"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="87"/>
         <source>HTML files (*.html)</source>
         <translation>Fichiers HTML (*.html)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="140"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="92"/>
         <source>Scores per class</source>
         <translation>Scores par classe</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="145"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="97"/>
         <source>Overall accuracy</source>
         <translation>Précision globale</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="146"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="98"/>
         <source>Mean F1</source>
         <translation>F1 moyen</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="147"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="99"/>
         <source>Mean IoU</source>
         <translation>IoU moyenne</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="196"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="152"/>
         <source>Overall accuracy {}, mean F1 {}, mean IoU {}</source>
         <translation>Précision globale {}, F1 moyen {}, IoU moyenne {}</translation>
     </message>
 </context>
 <context>
+    <name>FinetuneAlgorithm</name>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="116"/>
+        <source>Improve model with training polygons</source>
+        <translation>Améliorer le modèle avec des polygones d’entraînement</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="120"/>
+        <source>Adapts a GeoFuse model to your own imagery from a few polygons you digitised on it, each with a class in the class field (a class name such as building or tree, or a class number of the model). Pixels outside the polygons are not used. A class name the model does not know (for example pool) becomes a new class of the improved model.
+
+The polygons may be in any CRS and any vector format; a layer that is not a file (a memory layer, a selection) is exported for the run. Draw a few polygons per class, inside objects of that class, over the optical layer.
+
+Model: the model to start from (empty: the bundled demo model). Time budget: the run stops after this many minutes or after the given number of steps, whichever comes first. The improved model (.pt) records which model and which polygons it came from; use it in &apos;Segment land cover&apos;. A cancelled or failed run leaves no file behind.
+
+Training runs in the GeoFuse runtime, a separate Python with PyTorch; a GPU helps a lot.</source>
+        <translation>Adapte un modèle GeoFuse à vos propres images à partir de quelques polygones que vous y avez numérisés, chacun avec une classe dans le champ de classe (un nom de classe comme building ou tree, ou un numéro de classe du modèle). Les pixels en dehors des polygones ne sont pas utilisés. Un nom de classe que le modèle ne connaît pas (par exemple pool) devient une nouvelle classe du modèle amélioré.
+
+Les polygones peuvent être dans n'importe quel SCR et n'importe quel format vecteur ; une couche qui n'est pas un fichier (une couche temporaire, une sélection) est exportée pour l'exécution. Dessinez quelques polygones par classe, à l'intérieur d'objets de cette classe, sur la couche optique.
+
+Modèle : le modèle de départ (vide : le modèle de démonstration fourni). Budget de temps : l'exécution s'arrête après ce nombre de minutes ou après le nombre de pas indiqué, selon ce qui arrive en premier. Le modèle amélioré (.pt) enregistre de quel modèle et de quels polygones il provient ; utilisez-le dans « Segmenter l’occupation du sol ». Une exécution annulée ou en échec ne laisse aucun fichier.
+
+L'entraînement s'exécute dans l'environnement d'exécution GeoFuse, un Python séparé avec PyTorch ; un GPU aide beaucoup.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="137"/>
+        <source>Optical layer (RGB or IRRG)</source>
+        <translation>Couche optique (RVB ou IRRG)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="140"/>
+        <source>Elevation layer (DSM or nDSM)</source>
+        <translation>Couche d'altitude (MNS ou nMNS)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="143"/>
+        <source>Training polygons</source>
+        <translation>Polygones d’entraînement</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="146"/>
+        <source>Class field (class names or class numbers)</source>
+        <translation>Champ de classe (noms ou numéros de classe)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="154"/>
+        <source>Model to improve (GeoFuse checkpoint; empty: bundled demo model)</source>
+        <translation>Modèle à améliorer (point de contrôle GeoFuse ; vide : modèle de démonstration fourni)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="163"/>
+        <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
+        <translation>Bandes optiques, dans l'ordre du modèle (vide : les premières bandes)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="172"/>
+        <source>Time budget (minutes; 0 = only the step count)</source>
+        <translation>Budget de temps (minutes ; 0 = seulement le nombre de pas)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="181"/>
+        <source>Training steps (at most)</source>
+        <translation>Pas d'entraînement (au maximum)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="188"/>
+        <source>First steps with the encoders frozen</source>
+        <translation>Pas initiaux avec les encodeurs gelés</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="199"/>
+        <source>Crops per step</source>
+        <translation>Extraits par pas</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="206"/>
+        <source>Crop size (pixels)</source>
+        <translation>Taille des extraits (pixels)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="213"/>
+        <source>Device</source>
+        <translation>Périphérique</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="218"/>
+        <source>Random seed</source>
+        <translation>Graine aléatoire</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="221"/>
+        <source>Improved model</source>
+        <translation>Modèle amélioré</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="221"/>
+        <source>GeoFuse checkpoints (*.pt)</source>
+        <translation>Points de contrôle GeoFuse (*.pt)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="226"/>
+        <source>New classes (comma-separated)</source>
+        <translation>Nouvelles classes (séparées par des virgules)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="243"/>
+        <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
+        <translation>La couche optique et la couche d'altitude sont la même couche ; choisissez deux couches différentes.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="253"/>
+        <source>The improved model would replace the model it starts from; choose another file.</source>
+        <translation>Le modèle amélioré remplacerait le modèle de départ ; choisissez un autre fichier.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="297"/>
+        <source>The model cannot be used: {}</source>
+        <translation>Le modèle ne peut pas être utilisé : {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="301"/>
+        <source>{} optical bands are chosen, but the model {} needs {} ({}).</source>
+        <translation>{} bandes optiques sont choisies, mais le modèle {} en demande {} ({}).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="307"/>
+        <source>The optical layer {} has {} band(s), but the model {} needs {} ({}).</source>
+        <translation>La couche optique {} a {} bande(s), mais le modèle {} en demande {} ({}).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="327"/>
+        <source>The training polygons must be polygons; {} holds {} geometries.</source>
+        <translation>Les polygones d’entraînement doivent être des polygones ; {} contient des géométries {}.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="335"/>
+        <source>The training polygons have no field {}; their fields are: {}.</source>
+        <translation>Les polygones d’entraînement n’ont pas de champ {} ; leurs champs sont : {}.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="351"/>
+        <source>The training polygons ({}) have no features; digitise some first.</source>
+        <translation>Les polygones d’entraînement ({}) ne contiennent aucune entité ; numérisez-en d’abord quelques-uns.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="357"/>
+        <source>The class field {} is empty in every training polygon; fill in a class for each.</source>
+        <translation>Le champ de classe {} est vide dans tous les polygones d’entraînement ; renseignez une classe pour chacun.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="363"/>
+        <source>None of the {} training polygons overlaps the optical layer {}.</source>
+        <translation>Aucun des {} polygones d’entraînement ne recoupe la couche optique {}.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="382"/>
+        <source>{} is being written by another run; choose another file.</source>
+        <translation>{} est en cours d’écriture par une autre exécution ; choisissez un autre fichier.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="409"/>
+        <source>Labelled pixels per class: {}</source>
+        <translation>Pixels étiquetés par classe : {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="415"/>
+        <source>{:,} pixels where polygons of different classes overlap were ignored.</source>
+        <translation>{:,} pixels où se chevauchent des polygones de classes différentes ont été ignorés.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="422"/>
+        <source>New classes: {}</source>
+        <translation>Nouvelles classes : {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="424"/>
+        <source>All classes are known to the base model.</source>
+        <translation>Toutes les classes sont connues du modèle de départ.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="425"/>
+        <source>Improved model written to {} ({} steps).</source>
+        <translation>Modèle amélioré écrit dans {} ({} pas).</translation>
+    </message>
+</context>
+<context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="89"/>
+        <location filename="../plugin/algorithms/common.py" line="90"/>
         <source>Land cover</source>
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="137"/>
+        <location filename="../plugin/algorithms/common.py" line="138"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>Export de {} vers un GeoTIFF temporaire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="205"/>
+        <location filename="../plugin/algorithms/common.py" line="206"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>Impossible d'exporter {} en GeoTIFF (erreur {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="192"/>
+        <location filename="../plugin/algorithms/common.py" line="193"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} n'a pas de résolution propre ; exportez-la d'abord en GeoTIFF à la résolution voulue.</translation>
     </message>
@@ -166,297 +351,297 @@
 <context>
     <name>GeoFuseDock</name>
     <message>
-        <location filename="../plugin/dock.py" line="611"/>
+        <location filename="../plugin/dock.py" line="615"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="99"/>
+        <location filename="../plugin/dock.py" line="100"/>
         <source>Open the GeoFuse guide</source>
         <translation>Ouvrir le guide GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="101"/>
+        <location filename="../plugin/dock.py" line="102"/>
         <source>Segment land cover from an optical and an elevation layer.</source>
         <translation>Segmenter l’occupation du sol à partir d'une couche optique et d'une couche d'altitude.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="116"/>
+        <location filename="../plugin/dock.py" line="117"/>
         <source>Optical layer</source>
         <translation>Couche optique</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="117"/>
+        <location filename="../plugin/dock.py" line="118"/>
         <source>Band order</source>
         <translation>Ordre des bandes</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="118"/>
+        <location filename="../plugin/dock.py" line="119"/>
         <source>Elevation layer</source>
         <translation>Couche d'altitude</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="122"/>
+        <location filename="../plugin/dock.py" line="123"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>Points de contrôle GeoFuse (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="123"/>
+        <location filename="../plugin/dock.py" line="124"/>
         <source>Choose a GeoFuse model</source>
         <translation>Choisir un modèle GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="133"/>
+        <location filename="../plugin/dock.py" line="134"/>
         <source>Model</source>
         <translation>Modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="139"/>
+        <location filename="../plugin/dock.py" line="140"/>
         <source>Whole intersection of the layers</source>
         <translation>Toute l’intersection des couches</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="140"/>
+        <location filename="../plugin/dock.py" line="141"/>
         <source>Current map canvas extent</source>
         <translation>Emprise actuelle du canevas de carte</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="141"/>
+        <location filename="../plugin/dock.py" line="142"/>
         <source>Features of a polygon layer</source>
         <translation>Entités d'une couche de polygones</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="147"/>
+        <location filename="../plugin/dock.py" line="148"/>
         <source>Area</source>
         <translation>Zone</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="148"/>
+        <location filename="../plugin/dock.py" line="149"/>
         <source>Polygons</source>
         <translation>Polygones</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="153"/>
+        <location filename="../plugin/dock.py" line="154"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="155"/>
+        <location filename="../plugin/dock.py" line="156"/>
         <source>Advanced</source>
         <translation>Avancé</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="164"/>
+        <location filename="../plugin/dock.py" line="165"/>
         <source>Tile size (pixels)</source>
         <translation>Taille des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="165"/>
+        <location filename="../plugin/dock.py" line="166"/>
         <source>Tile overlap (pixels)</source>
         <translation>Recouvrement des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="166"/>
+        <location filename="../plugin/dock.py" line="167"/>
         <source>Tiles per batch</source>
         <translation>Tuiles par lot</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="172"/>
+        <location filename="../plugin/dock.py" line="173"/>
         <source>GeoTIFF (*.tif *.tiff)</source>
         <translation>GeoTIFF (*.tif *.tiff)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="173"/>
+        <location filename="../plugin/dock.py" line="174"/>
         <source>[Save to temporary file]</source>
         <translation>[Enregistrer dans un fichier temporaire]</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="174"/>
+        <location filename="../plugin/dock.py" line="175"/>
         <source>Also add a confidence layer</source>
         <translation>Ajouter aussi une couche de confiance</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="177"/>
+        <location filename="../plugin/dock.py" line="178"/>
         <source>Output</source>
         <translation>Sortie</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="184"/>
+        <location filename="../plugin/dock.py" line="185"/>
         <source>Ready</source>
         <translation>Prêt</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="554"/>
+        <location filename="../plugin/dock.py" line="558"/>
         <source>Segment</source>
         <translation>Segmenter</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="294"/>
+        <location filename="../plugin/dock.py" line="297"/>
         <source>Auto (GPU when available)</source>
         <translation>Automatique (GPU si disponible)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="295"/>
+        <location filename="../plugin/dock.py" line="298"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="315"/>
+        <location filename="../plugin/dock.py" line="318"/>
         <source>This model cannot be used: {}</source>
         <translation>Ce modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="322"/>
+        <location filename="../plugin/dock.py" line="325"/>
         <source>GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel&lt;br&gt;{}</source>
         <translation>GeoFuse {} ({}), bandes {} + altitude, entraîné à {:g} m/pixel&lt;br&gt;{}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="414"/>
+        <location filename="../plugin/dock.py" line="418"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Le recouvrement doit être inférieur à la moitié de la taille des tuiles.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="352"/>
+        <location filename="../plugin/dock.py" line="356"/>
         <source>About {} tiles of {} × {} pixels ({} × {} pixels in all)</source>
         <translation>Environ {} tuiles de {} × {} pixels ({} × {} pixels au total)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="366"/>
+        <location filename="../plugin/dock.py" line="370"/>
         <source>The optical layer has {:.3g} m pixels but the model was trained at {:g} m: expect poor results; resample the layer to the model&apos;s resolution first.</source>
         <translation>La couche optique a des pixels de {:.3g} m mais le modèle a été entraîné à {:g} m : attendez-vous à de mauvais résultats ; rééchantillonnez d'abord la couche à la résolution du modèle.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="393"/>
+        <location filename="../plugin/dock.py" line="397"/>
         <source>Choose an optical layer and an elevation layer.</source>
         <translation>Choisissez une couche optique et une couche d'altitude.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="395"/>
+        <location filename="../plugin/dock.py" line="399"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>La couche optique et la couche d'altitude sont la même couche ; choisissez deux couches différentes.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="403"/>
+        <location filename="../plugin/dock.py" line="407"/>
         <source>The optical layer and the elevation layer do not overlap.</source>
         <translation>La couche optique et la couche d'altitude ne se recouvrent pas.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="407"/>
+        <location filename="../plugin/dock.py" line="411"/>
         <source>The model cannot be used: {}</source>
         <translation>Le modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="409"/>
+        <location filename="../plugin/dock.py" line="413"/>
         <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
         <translation>L'ordre des bandes ne fournit pas les bandes dont le modèle a besoin ({}) ; choisissez « Personnalisé ».</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="417"/>
+        <location filename="../plugin/dock.py" line="421"/>
         <source>Choose the polygon layer whose features limit the area.</source>
         <translation>Choisissez la couche de polygones dont les entités délimitent la zone.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="421"/>
+        <location filename="../plugin/dock.py" line="425"/>
         <source>The chosen area does not overlap the optical layer.</source>
         <translation>La zone choisie ne recoupe pas la couche optique.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="436"/>
+        <location filename="../plugin/dock.py" line="440"/>
         <source>Land cover ({})</source>
         <translation>Occupation du sol ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="451"/>
+        <location filename="../plugin/dock.py" line="455"/>
         <source>Confidence ({})</source>
         <translation>Confiance ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="492"/>
+        <location filename="../plugin/dock.py" line="496"/>
         <source>Cancelling…</source>
         <translation>Annulation…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="507"/>
+        <location filename="../plugin/dock.py" line="511"/>
         <source>GeoFuse: segmenting land cover</source>
         <translation>GeoFuse : segmentation de l’occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="517"/>
+        <location filename="../plugin/dock.py" line="521"/>
         <source>Starting the GeoFuse runtime…</source>
         <translation>Démarrage de l'environnement d'exécution GeoFuse…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="518"/>
+        <location filename="../plugin/dock.py" line="522"/>
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="535"/>
+        <location filename="../plugin/dock.py" line="539"/>
         <source>, about {} left</source>
         <translation>, encore environ {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="536"/>
+        <location filename="../plugin/dock.py" line="540"/>
         <source>{} / {} tiles</source>
         <translation>{} / {} tuiles</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="541"/>
+        <location filename="../plugin/dock.py" line="545"/>
         <source>Starting the GeoFuse runtime… ({})</source>
         <translation>Démarrage de l'environnement d'exécution GeoFuse… ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="545"/>
+        <location filename="../plugin/dock.py" line="549"/>
         <source>{:.0f} s</source>
         <translation>{:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="546"/>
+        <location filename="../plugin/dock.py" line="550"/>
         <source>{:.0f} min {:.0f} s</source>
         <translation>{:.0f} min {:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="559"/>
+        <location filename="../plugin/dock.py" line="563"/>
         <source>Cancelled</source>
         <translation>Annulé</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="560"/>
+        <location filename="../plugin/dock.py" line="564"/>
         <source>Segmentation cancelled.</source>
         <translation>Segmentation annulée.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="562"/>
+        <location filename="../plugin/dock.py" line="566"/>
         <source>Failed</source>
         <translation>Échec</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="563"/>
+        <location filename="../plugin/dock.py" line="567"/>
         <source>unknown error</source>
         <translation>erreur inconnue</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="564"/>
+        <location filename="../plugin/dock.py" line="568"/>
         <source>Segmentation failed: {}</source>
         <translation>La segmentation a échoué : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="568"/>
+        <location filename="../plugin/dock.py" line="572"/>
         <source>Done in {}</source>
         <translation>Terminé en {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="572"/>
+        <location filename="../plugin/dock.py" line="576"/>
         <source>Land cover segmented in {} ({} tiles).</source>
         <translation>Occupation du sol segmentée en {} ({} tuiles).</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="598"/>
+        <location filename="../plugin/dock.py" line="602"/>
         <source>The output {} could not be loaded.</source>
         <translation>La sortie {} n'a pas pu être chargée.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="626"/>
+        <location filename="../plugin/dock.py" line="630"/>
         <source>The GeoFuse Processing provider is not loaded.</source>
         <translation>Le fournisseur de traitements GeoFuse n'est pas chargé.</translation>
     </message>
@@ -482,14 +667,182 @@
 <context>
     <name>GeoFuseProvider</name>
     <message>
-        <location filename="../plugin/provider.py" line="26"/>
+        <location filename="../plugin/provider.py" line="27"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/provider.py" line="30"/>
+        <location filename="../plugin/provider.py" line="31"/>
         <source>GeoFuse land-cover segmentation</source>
         <translation>GeoFuse : segmentation de l’occupation du sol</translation>
+    </message>
+</context>
+<context>
+    <name>ImprovePanel</name>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="91"/>
+        <source>Improve with my polygons</source>
+        <translation>Améliorer avec mes polygones</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="105"/>
+        <source>Digitise a few polygons per class over the optical layer, with a class field, to adapt the model to your imagery. A class name the model does not know becomes a new class.</source>
+        <translation>Numérisez quelques polygones par classe sur la couche optique, avec un champ de classe, pour adapter le modèle à vos images. Un nom de classe que le modèle ne connaît pas devient une nouvelle classe.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="124"/>
+        <source> min</source>
+        <translation> min</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="133"/>
+        <source>Ready</source>
+        <translation>Prêt</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="331"/>
+        <source>Improve model</source>
+        <translation>Améliorer le modèle</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="136"/>
+        <source>Training polygons</source>
+        <translation>Polygones d’entraînement</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="137"/>
+        <source>Class field</source>
+        <translation>Champ de classe</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="138"/>
+        <source>Time budget</source>
+        <translation>Budget de temps</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="192"/>
+        <source>New classes: {}</source>
+        <translation>Nouvelles classes : {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="194"/>
+        <source>All classes known to the model</source>
+        <translation>Toutes les classes sont connues du modèle</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="200"/>
+        <source>Fine-tuned from {} on {} polygons of {}</source>
+        <translation>Affiné à partir de {} sur {} polygones de {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="214"/>
+        <source>Choose an optical layer and an elevation layer.</source>
+        <translation>Choisissez une couche optique et une couche d'altitude.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="216"/>
+        <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
+        <translation>La couche optique et la couche d'altitude sont la même couche ; choisissez deux couches différentes.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="221"/>
+        <source>Choose the layer with your training polygons.</source>
+        <translation>Choisissez la couche contenant vos polygones d’entraînement.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="223"/>
+        <source>The layer {} has no polygons yet; digitise a few per class first.</source>
+        <translation>La couche {} ne contient encore aucun polygone ; numérisez-en d’abord quelques-uns par classe.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="227"/>
+        <source>Choose the field that holds the class of each polygon.</source>
+        <translation>Choisissez le champ qui contient la classe de chaque polygone.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="231"/>
+        <source>The model cannot be used: {}</source>
+        <translation>Le modèle ne peut pas être utilisé : {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="233"/>
+        <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
+        <translation>L'ordre des bandes ne fournit pas les bandes dont le modèle a besoin ({}) ; choisissez « Personnalisé ».</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="237"/>
+        <source>Wait until the segmentation has finished.</source>
+        <translation>Attendez la fin de la segmentation.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="262"/>
+        <source>Cancelling…</source>
+        <translation>Annulation…</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="280"/>
+        <source>GeoFuse: improving the model</source>
+        <translation>GeoFuse : amélioration du modèle</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="295"/>
+        <source>Starting the GeoFuse runtime…</source>
+        <translation>Démarrage de l'environnement d'exécution GeoFuse…</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="296"/>
+        <source>Cancel</source>
+        <translation>Annuler</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="315"/>
+        <source>, about {} left</source>
+        <translation>, encore environ {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="318"/>
+        <source>Step {}</source>
+        <translation>Pas {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="323"/>
+        <source>Starting the GeoFuse runtime… ({})</source>
+        <translation>Démarrage de l'environnement d'exécution GeoFuse… ({})</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="337"/>
+        <source>Cancelled</source>
+        <translation>Annulé</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="338"/>
+        <source>Improving the model was cancelled.</source>
+        <translation>L'amélioration du modèle a été annulée.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="340"/>
+        <source>Failed</source>
+        <translation>Échec</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="341"/>
+        <source>unknown error</source>
+        <translation>erreur inconnue</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="342"/>
+        <source>Improving the model failed: {}</source>
+        <translation>L'amélioration du modèle a échoué : {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="348"/>
+        <source>Done in {}</source>
+        <translation>Terminé en {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_improve.py" line="350"/>
+        <source>Model improved in {}: {} is now the dock&apos;s model; press Segment.</source>
+        <translation>Modèle amélioré en {} : {} est désormais le modèle du panneau ; cliquez sur « Segmenter ».</translation>
     </message>
 </context>
 <context>
@@ -860,7 +1213,7 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
 <context>
     <name>SetupAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="113"/>
+        <location filename="../plugin/algorithms/common.py" line="114"/>
         <source>Set-up</source>
         <translation>Configuration</translation>
     </message>
@@ -868,108 +1221,162 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
 <context>
     <name>TrainAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="61"/>
+        <location filename="../plugin/algorithms/train.py" line="76"/>
         <source>Train land-cover model</source>
         <translation>Entraîner un modèle d’occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="65"/>
-        <source>Trains a GeoFuse model from optical, elevation and label rasters and writes the checkpoint model.pt (usable by &apos;Segment land cover&apos;) into the output folder, with last.pt to resume and metrics.csv.
-
-Give either the three lists of layers (the n-th optical, elevation and label layers belong together and share one pixel grid) or a folder with optical/, elevation/ and labels/ subfolders of same-named GeoTIFFs (and optionally classes.csv). Labels are class indices (255 = ignore) or class colours. Training runs in the GeoFuse runtime; a GPU helps a lot.</source>
-        <translation>Entraîne un modèle GeoFuse à partir de rasters optiques, d'altitude et d'étiquettes, et écrit le point de contrôle model.pt (utilisable par « Segmenter l’occupation du sol ») dans le dossier de sortie, avec last.pt pour reprendre et metrics.csv.
-
-Indiquez soit les trois listes de couches (les n-ièmes couches optique, d'altitude et d'étiquettes vont ensemble et partagent une même grille de pixels), soit un dossier avec les sous-dossiers optical/, elevation/ et labels/ contenant des GeoTIFF de mêmes noms (et éventuellement classes.csv). Les étiquettes sont des indices de classe (255 = ignorer) ou les couleurs des classes. L'entraînement s'exécute dans l'environnement d'exécution GeoFuse ; un GPU l'accélère beaucoup.</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/train.py" line="77"/>
+        <location filename="../plugin/algorithms/train.py" line="106"/>
         <source>Optical layers</source>
         <translation>Couches optiques</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="77"/>
+        <location filename="../plugin/algorithms/train.py" line="106"/>
         <source>Elevation layers (same order)</source>
         <translation>Couches d'altitude (même ordre)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="77"/>
+        <location filename="../plugin/algorithms/train.py" line="106"/>
         <source>Label layers (same order)</source>
         <translation>Couches d'étiquettes (même ordre)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="83"/>
+        <location filename="../plugin/algorithms/train.py" line="112"/>
         <source>…or a training folder (optical/, elevation/, labels/)</source>
         <translation>…ou un dossier d’entraînement (optical/, elevation/, labels/)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="91"/>
+        <location filename="../plugin/algorithms/train.py" line="120"/>
         <source>Validation folder (same layout)</source>
         <translation>Dossier de validation (même structure)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="96"/>
+        <location filename="../plugin/algorithms/train.py" line="182"/>
         <source>Model variant</source>
         <translation>Variante du modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="105"/>
+        <location filename="../plugin/algorithms/train.py" line="191"/>
         <source>Model width</source>
         <translation>Largeur du modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="110"/>
+        <location filename="../plugin/algorithms/train.py" line="196"/>
         <source>Training steps</source>
         <translation>Pas d'entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="113"/>
+        <location filename="../plugin/algorithms/train.py" line="199"/>
         <source>Crops per step</source>
         <translation>Extraits par pas</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="116"/>
+        <location filename="../plugin/algorithms/train.py" line="202"/>
         <source>Crop size (pixels)</source>
         <translation>Taille des extraits (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="123"/>
+        <location filename="../plugin/algorithms/train.py" line="209"/>
         <source>Learning rate</source>
         <translation>Taux d'apprentissage</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="130"/>
+        <location filename="../plugin/algorithms/train.py" line="216"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="135"/>
+        <location filename="../plugin/algorithms/train.py" line="221"/>
         <source>Random seed</source>
         <translation>Graine aléatoire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="138"/>
+        <location filename="../plugin/algorithms/train.py" line="224"/>
         <source>Training folder</source>
         <translation>Dossier d'entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="141"/>
+        <location filename="../plugin/algorithms/train.py" line="227"/>
         <source>Trained model</source>
         <translation>Modèle entraîné</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="154"/>
+        <location filename="../plugin/algorithms/train.py" line="283"/>
         <source>Give either the layer lists or a training folder, not both.</source>
         <translation>Indiquez soit les listes de couches, soit un dossier d'entraînement, pas les deux.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="158"/>
+        <location filename="../plugin/algorithms/train.py" line="287"/>
         <source>Give a training folder, or as many optical as elevation and label layers (at least one).</source>
         <translation>Indiquez un dossier d'entraînement, ou autant de couches optiques que de couches d'altitude et d'étiquettes (au moins une).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="198"/>
+        <location filename="../plugin/algorithms/train.py" line="274"/>
         <source>Model written to {}</source>
         <translation>Modèle écrit dans {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="80"/>
+        <source>Trains a GeoFuse model from optical, elevation and label rasters and writes the checkpoint model.pt (usable by &apos;Segment land cover&apos;) into the output folder, with last.pt to resume and metrics.csv.
+
+Give either the three lists of layers (the n-th optical, elevation and label layers belong together and share one pixel grid) or a folder with optical/, elevation/ and labels/ subfolders of same-named GeoTIFFs (and optionally classes.csv). Labels are class indices (255 = ignore) or class colours. Training runs in the GeoFuse runtime; a GPU helps a lot.
+
+ISPRS Vaihingen or Potsdam: choose the dataset and give the folder holding the downloaded archives, as downloaded (zips, read in place) or unpacked in any way. The training tiles of the chosen split are used (benchmark: the contest&apos;s; fusion-papers: the split of the DSM-fusion papers), minus a few validation tiles; the test tiles are left for evaluation. Archives and every label colour are checked before the first step.</source>
+        <translation>Entraîne un modèle GeoFuse à partir de rasters optiques, d'altitude et d'étiquettes et écrit le point de contrôle model.pt (utilisable dans « Segmenter l’occupation du sol ») dans le dossier de sortie, avec last.pt pour reprendre et metrics.csv.
+
+Indiquez soit les trois listes de couches (les n-ièmes couches optique, d'altitude et d'étiquettes vont ensemble et partagent une même grille de pixels), soit un dossier avec les sous-dossiers optical/, elevation/ et labels/ contenant des GeoTIFF de mêmes noms (et éventuellement classes.csv). Les étiquettes sont des indices de classe (255 = ignorer) ou des couleurs de classe. L'entraînement s'exécute dans l'environnement d'exécution GeoFuse ; un GPU aide beaucoup.
+
+ISPRS Vaihingen ou Potsdam : choisissez le jeu de données et indiquez le dossier contenant les archives téléchargées, telles quelles (zips, lus sur place) ou décompressées de n'importe quelle manière. Les tuiles d'entraînement de la répartition choisie sont utilisées (benchmark : celle du concours ; fusion-papers : celle des articles sur la fusion avec le MNS), moins quelques tuiles de validation ; les tuiles de test sont réservées à l'évaluation. Les archives et chaque couleur d'étiquette sont vérifiées avant le premier pas.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="97"/>
+        <source>Dataset</source>
+        <translation>Jeu de données</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="125"/>
+        <source>ISPRS download folder (zips or unpacked)</source>
+        <translation>Dossier du téléchargement ISPRS (zips ou décompressé)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="130"/>
+        <source>ISPRS split</source>
+        <translation>Répartition ISPRS</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="139"/>
+        <source>Potsdam optical bands</source>
+        <translation>Bandes optiques (Potsdam)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="148"/>
+        <source>Potsdam elevation (DSM or normalised nDSM)</source>
+        <translation>Altitude (Potsdam ; MNS ou nMNS normalisé)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="157"/>
+        <source>ISPRS validation tiles, comma-separated (empty: a fixed few)</source>
+        <translation>Tuiles de validation ISPRS, séparées par des virgules (vide : quelques tuiles fixes)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="166"/>
+        <source>Validate on the eroded ISPRS references</source>
+        <translation>Valider sur les références ISPRS érodées</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="173"/>
+        <source>Check archives and every label before training</source>
+        <translation>Vérifier les archives et chaque étiquette avant l'entraînement</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="305"/>
+        <source>Give the folder holding the ISPRS download.</source>
+        <translation>Indiquez le dossier contenant le téléchargement ISPRS.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/train.py" line="307"/>
+        <source>Give either an ISPRS download or your own rasters (layer lists or folder), not both.</source>
+        <translation>Indiquez soit un téléchargement ISPRS, soit vos propres rasters (listes de couches ou dossier), pas les deux.</translation>
     </message>
 </context>
 <context>

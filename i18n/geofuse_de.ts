@@ -17,22 +17,22 @@
 <context>
     <name>ClassAreaSummary</name>
     <message>
-        <location filename="../plugin/dock_chart.py" line="112"/>
+        <location filename="../plugin/dock_chart.py" line="129"/>
         <source>Class</source>
         <translation>Klasse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="112"/>
+        <location filename="../plugin/dock_chart.py" line="129"/>
         <source>Area (m²)</source>
         <translation>Fläche (m²)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="112"/>
+        <location filename="../plugin/dock_chart.py" line="129"/>
         <source>Share</source>
         <translation>Anteil</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="129"/>
+        <location filename="../plugin/dock_chart.py" line="155"/>
         <source>{} px</source>
         <translation>{} px</translation>
     </message>
@@ -328,22 +328,22 @@ Das Training läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit 
 <context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="90"/>
+        <location filename="../plugin/algorithms/common.py" line="138"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="138"/>
+        <location filename="../plugin/algorithms/common.py" line="186"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>{} wird in ein temporäres GeoTIFF exportiert</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="206"/>
+        <location filename="../plugin/algorithms/common.py" line="254"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>{} konnte nicht als GeoTIFF exportiert werden (Fehler {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="193"/>
+        <location filename="../plugin/algorithms/common.py" line="241"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} hat keine eigene Auflösung; exportieren Sie den Layer zuerst als GeoTIFF in der gewünschten Auflösung.</translation>
     </message>
@@ -351,315 +351,320 @@ Das Training läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit 
 <context>
     <name>GeoFuseDock</name>
     <message>
-        <location filename="../plugin/dock.py" line="615"/>
+        <location filename="../plugin/dock.py" line="731"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="100"/>
+        <location filename="../plugin/dock.py" line="122"/>
         <source>Open the GeoFuse guide</source>
         <translation>GeoFuse-Anleitung öffnen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="102"/>
+        <location filename="../plugin/dock.py" line="124"/>
         <source>Segment land cover from an optical and an elevation layer.</source>
         <translation>Landbedeckung aus einem optischen Layer und einem Höhenlayer segmentieren.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="117"/>
+        <location filename="../plugin/dock.py" line="140"/>
         <source>Optical layer</source>
         <translation>Optischer Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="118"/>
+        <location filename="../plugin/dock.py" line="141"/>
         <source>Band order</source>
         <translation>Kanalreihenfolge</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="119"/>
+        <location filename="../plugin/dock.py" line="142"/>
         <source>Elevation layer</source>
         <translation>Höhenlayer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="123"/>
+        <location filename="../plugin/dock.py" line="146"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>GeoFuse-Checkpoints (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="124"/>
+        <location filename="../plugin/dock.py" line="147"/>
         <source>Choose a GeoFuse model</source>
         <translation>GeoFuse-Modell wählen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="134"/>
+        <location filename="../plugin/dock.py" line="158"/>
         <source>Model</source>
         <translation>Modell</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="140"/>
+        <location filename="../plugin/dock.py" line="164"/>
         <source>Whole intersection of the layers</source>
         <translation>Gesamte Überschneidung der Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="141"/>
+        <location filename="../plugin/dock.py" line="165"/>
         <source>Current map canvas extent</source>
         <translation>Aktuelle Kartenausdehnung</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="142"/>
+        <location filename="../plugin/dock.py" line="166"/>
         <source>Features of a polygon layer</source>
         <translation>Objekte eines Polygonlayers</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="148"/>
+        <location filename="../plugin/dock.py" line="172"/>
         <source>Area</source>
         <translation>Gebiet</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="149"/>
+        <location filename="../plugin/dock.py" line="173"/>
         <source>Polygons</source>
         <translation>Polygone</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="154"/>
+        <location filename="../plugin/dock.py" line="178"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="156"/>
+        <location filename="../plugin/dock.py" line="180"/>
         <source>Advanced</source>
         <translation>Erweitert</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="165"/>
+        <location filename="../plugin/dock.py" line="191"/>
         <source>Tile size (pixels)</source>
         <translation>Kachelgröße (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="166"/>
+        <location filename="../plugin/dock.py" line="192"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="167"/>
+        <location filename="../plugin/dock.py" line="193"/>
         <source>Tiles per batch</source>
         <translation>Kacheln pro Stapel</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="173"/>
+        <location filename="../plugin/dock.py" line="199"/>
         <source>GeoTIFF (*.tif *.tiff)</source>
         <translation>GeoTIFF (*.tif *.tiff)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="174"/>
+        <location filename="../plugin/dock.py" line="200"/>
         <source>[Save to temporary file]</source>
         <translation>[In temporäre Datei speichern]</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="175"/>
+        <location filename="../plugin/dock.py" line="201"/>
         <source>Also add a confidence layer</source>
         <translation>Auch einen Konfidenzlayer hinzufügen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="178"/>
+        <location filename="../plugin/dock.py" line="204"/>
         <source>Output</source>
         <translation>Ausgabe</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="185"/>
+        <location filename="../plugin/dock.py" line="211"/>
         <source>Ready</source>
         <translation>Bereit</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="558"/>
+        <location filename="../plugin/dock.py" line="646"/>
         <source>Segment</source>
         <translation>Segmentieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="297"/>
+        <location filename="../plugin/dock.py" line="372"/>
         <source>Auto (GPU when available)</source>
         <translation>Automatisch (GPU, wenn verfügbar)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="298"/>
+        <location filename="../plugin/dock.py" line="373"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="318"/>
+        <location filename="../plugin/dock.py" line="393"/>
         <source>This model cannot be used: {}</source>
         <translation>Dieses Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="325"/>
+        <location filename="../plugin/dock.py" line="398"/>
         <source>GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel&lt;br&gt;{}</source>
         <translation>GeoFuse {} ({}), Kanäle {} + Höhe, trainiert mit {:g} m/Pixel&lt;br&gt;{}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="418"/>
+        <location filename="../plugin/dock.py" line="503"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Die Überlappung muss kleiner als die halbe Kachelgröße sein.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="356"/>
+        <location filename="../plugin/dock.py" line="436"/>
         <source>About {} tiles of {} × {} pixels ({} × {} pixels in all)</source>
         <translation>Etwa {} Kacheln zu {} × {} Pixeln (insgesamt {} × {} Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="370"/>
+        <location filename="../plugin/dock.py" line="455"/>
         <source>The optical layer has {:.3g} m pixels but the model was trained at {:g} m: expect poor results; resample the layer to the model&apos;s resolution first.</source>
         <translation>Der optische Layer hat {:.3g}-m-Pixel, das Modell wurde aber mit {:g} m trainiert: Rechnen Sie mit schlechten Ergebnissen; resampeln Sie den Layer zuerst auf die Auflösung des Modells.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="397"/>
+        <location filename="../plugin/dock.py" line="482"/>
         <source>Choose an optical layer and an elevation layer.</source>
         <translation>Wählen Sie einen optischen Layer und einen Höhenlayer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="399"/>
+        <location filename="../plugin/dock.py" line="484"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>Optischer Layer und Höhenlayer sind derselbe Layer; wählen Sie zwei verschiedene Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="407"/>
+        <location filename="../plugin/dock.py" line="492"/>
         <source>The optical layer and the elevation layer do not overlap.</source>
         <translation>Der optische Layer und der Höhenlayer überschneiden sich nicht.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="411"/>
+        <location filename="../plugin/dock.py" line="496"/>
         <source>The model cannot be used: {}</source>
         <translation>Das Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="413"/>
+        <location filename="../plugin/dock.py" line="498"/>
         <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
         <translation>Die Kanalreihenfolge liefert nicht die Kanäle, die das Modell braucht ({}); wählen Sie „Benutzerdefiniert“.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="421"/>
+        <location filename="../plugin/dock.py" line="506"/>
         <source>Choose the polygon layer whose features limit the area.</source>
         <translation>Wählen Sie den Polygonlayer, dessen Objekte das Gebiet begrenzen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="425"/>
+        <location filename="../plugin/dock.py" line="510"/>
         <source>The chosen area does not overlap the optical layer.</source>
         <translation>Das gewählte Gebiet überschneidet sich nicht mit dem optischen Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="440"/>
+        <location filename="../plugin/dock.py" line="525"/>
         <source>Land cover ({})</source>
         <translation>Landbedeckung ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="455"/>
+        <location filename="../plugin/dock.py" line="540"/>
         <source>Confidence ({})</source>
         <translation>Konfidenz ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="496"/>
+        <location filename="../plugin/dock.py" line="581"/>
         <source>Cancelling…</source>
         <translation>Wird abgebrochen…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="511"/>
+        <location filename="../plugin/dock.py" line="596"/>
         <source>GeoFuse: segmenting land cover</source>
         <translation>GeoFuse: Landbedeckung wird segmentiert</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="521"/>
+        <location filename="../plugin/dock.py" line="607"/>
         <source>Starting the GeoFuse runtime…</source>
         <translation>GeoFuse-Laufzeitumgebung wird gestartet…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="522"/>
+        <location filename="../plugin/dock.py" line="608"/>
         <source>Cancel</source>
         <translation>Abbrechen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="539"/>
+        <location filename="../plugin/dock.py" line="626"/>
         <source>, about {} left</source>
         <translation>, noch etwa {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="540"/>
+        <location filename="../plugin/dock.py" line="627"/>
         <source>{} / {} tiles</source>
         <translation>{} / {} Kacheln</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="545"/>
+        <location filename="../plugin/dock.py" line="633"/>
         <source>Starting the GeoFuse runtime… ({})</source>
         <translation>GeoFuse-Laufzeitumgebung wird gestartet… ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="549"/>
+        <location filename="../plugin/dock.py" line="637"/>
         <source>{:.0f} s</source>
         <translation>{:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="550"/>
+        <location filename="../plugin/dock.py" line="638"/>
         <source>{:.0f} min {:.0f} s</source>
         <translation>{:.0f} min {:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="563"/>
+        <location filename="../plugin/dock.py" line="651"/>
         <source>Cancelled</source>
         <translation>Abgebrochen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="564"/>
+        <location filename="../plugin/dock.py" line="652"/>
         <source>Segmentation cancelled.</source>
         <translation>Segmentierung abgebrochen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="566"/>
+        <location filename="../plugin/dock.py" line="654"/>
         <source>Failed</source>
         <translation>Fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="567"/>
+        <location filename="../plugin/dock.py" line="655"/>
         <source>unknown error</source>
         <translation>unbekannter Fehler</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="568"/>
+        <location filename="../plugin/dock.py" line="656"/>
         <source>Segmentation failed: {}</source>
         <translation>Segmentierung fehlgeschlagen: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="572"/>
+        <location filename="../plugin/dock.py" line="660"/>
         <source>Done in {}</source>
         <translation>Fertig in {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="576"/>
+        <location filename="../plugin/dock.py" line="664"/>
         <source>Land cover segmented in {} ({} tiles).</source>
         <translation>Landbedeckung in {} segmentiert ({} Kacheln).</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="602"/>
+        <location filename="../plugin/dock.py" line="682"/>
         <source>The output {} could not be loaded.</source>
         <translation>Die Ausgabe {} konnte nicht geladen werden.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="630"/>
+        <location filename="../plugin/dock.py" line="746"/>
         <source>The GeoFuse Processing provider is not loaded.</source>
         <translation>Der GeoFuse-Processing-Provider ist nicht geladen.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="186"/>
+        <source>Auto</source>
+        <translation>Automatisch</translation>
     </message>
 </context>
 <context>
     <name>GeoFusePlugin</name>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="51"/>
+        <location filename="../plugin/geofuse_plugin.py" line="58"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="53"/>
+        <location filename="../plugin/geofuse_plugin.py" line="54"/>
         <source>Segment land cover from an optical and an elevation layer</source>
         <translation>Landbedeckung aus einem optischen Layer und einem Höhenlayer segmentieren</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="61"/>
+        <location filename="../plugin/geofuse_plugin.py" line="65"/>
         <source>&amp;GeoFuse</source>
         <translation>&amp;GeoFuse</translation>
     </message>
@@ -853,247 +858,297 @@ Das Training läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit 
         <translation>GeoFuse-Laufzeitumgebung erstellen</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="53"/>
-        <source>Creates the GeoFuse runtime: a separate Python environment (venv) in your QGIS profile with PyTorch, numpy and rasterio, so that QGIS&apos;s own Python is never modified. Needs internet access and a few GB of disk space.
-
-PyTorch build: &apos;auto&apos; installs the CUDA build when nvidia-smi reports an NVIDIA GPU, otherwise the CPU build. At the end the runtime checks itself and reports whether CUDA works.</source>
-        <translation>Erstellt die GeoFuse-Laufzeitumgebung: eine separate Python-Umgebung (venv) in Ihrem QGIS-Profil mit PyTorch, numpy und rasterio, sodass das Python von QGIS selbst nie verändert wird. Benötigt Internetzugang und einige GB Speicherplatz.
-
-PyTorch-Variante: „auto“ installiert die CUDA-Variante, wenn nvidia-smi eine NVIDIA-GPU meldet, sonst die CPU-Variante. Am Ende prüft sich die Laufzeitumgebung selbst und meldet, ob CUDA funktioniert.</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="63"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="66"/>
         <source>PyTorch build</source>
         <translation>PyTorch-Variante</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="73"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="76"/>
         <source>Python to create the venv from</source>
         <translation>Python, aus dem das venv erstellt wird</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="73"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="76"/>
         <source>All files (*)</source>
         <translation>Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="85"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="88"/>
         <source>Runtime folder (empty: in the QGIS profile)</source>
         <translation>Ordner der Laufzeitumgebung (leer: im QGIS-Profil)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="95"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="98"/>
         <source>Runtime Python</source>
         <translation>Python der Laufzeitumgebung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="96"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="99"/>
         <source>CUDA available</source>
         <translation>CUDA verfügbar</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="97"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="100"/>
         <source>Diagnostics report</source>
         <translation>Diagnosebericht</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="105"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="108"/>
         <source>No Python to create the runtime from; set &apos;Python to create the venv from&apos;.</source>
         <translation>Kein Python gefunden, aus dem die Laufzeitumgebung erstellt werden kann; setzen Sie „Python, aus dem das venv erstellt wird“.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="112"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="115"/>
         <source>The CUDA build was asked for, but nvidia-smi reports no NVIDIA GPU.</source>
         <translation>Die CUDA-Variante wurde angefordert, aber nvidia-smi meldet keine NVIDIA-GPU.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="115"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="118"/>
         <source>NVIDIA driver supports CUDA {}</source>
         <translation>Der NVIDIA-Treiber unterstützt CUDA {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="115"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="118"/>
         <source>No NVIDIA GPU found: CPU build</source>
         <translation>Keine NVIDIA-GPU gefunden: CPU-Variante</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="136"/>
-        <source>The runtime was created but does not work:
-{}</source>
-        <translation>Die Laufzeitumgebung wurde erstellt, funktioniert aber nicht:
-{}</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="142"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="151"/>
         <source>PyTorch&apos;s CUDA build is installed but CUDA is not available in it.</source>
         <translation>Die CUDA-Variante von PyTorch ist installiert, aber CUDA ist darin nicht verfügbar.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="53"/>
+        <source>Creates the GeoFuse runtime: a separate Python environment (venv) in your QGIS profile with PyTorch, numpy and rasterio, so that QGIS&apos;s own Python is never modified. Needs internet access and a few GB of disk space. pip&apos;s own configuration (index, extra index, proxy, certificates: pip.conf and PIP_* variables) is used; the PyTorch download index is added as an extra index when it is reachable. The runtime is built in a temporary folder and replaces the old one only once it has passed its self-check.
+
+PyTorch build: &apos;auto&apos; installs the CUDA build when nvidia-smi reports an NVIDIA GPU, otherwise the CPU build. At the end the runtime checks itself and reports whether CUDA works.</source>
+        <translation>Erstellt die GeoFuse-Laufzeitumgebung: eine separate Python-Umgebung (venv) in Ihrem QGIS-Profil mit PyTorch, numpy und rasterio, sodass das Python von QGIS selbst nie verändert wird. Benötigt Internetzugang und einige GB Speicherplatz. Die eigene Konfiguration von pip (Index, zusätzlicher Index, Proxy, Zertifikate: pip.conf und PIP_*-Variablen) wird verwendet; der Download-Index von PyTorch wird als zusätzlicher Index hinzugefügt, wenn er erreichbar ist. Die Laufzeitumgebung wird in einem temporären Ordner aufgebaut und ersetzt die alte erst, wenn sie ihre Selbstprüfung bestanden hat.
+
+PyTorch-Variante: „auto“ installiert die CUDA-Variante, wenn nvidia-smi eine NVIDIA-GPU meldet, sonst die CPU-Variante. Am Ende prüft sich die Laufzeitumgebung selbst und meldet, ob CUDA funktioniert.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="134"/>
+        <source>The runtime was built but does not work, so it was not installed:
+{}</source>
+        <translation>Die Laufzeitumgebung wurde aufgebaut, funktioniert aber nicht und wurde daher nicht installiert:
+{}</translation>
     </message>
 </context>
 <context>
     <name>Runtime</name>
     <message>
-        <location filename="../plugin/runtime.py" line="235"/>
+        <location filename="../plugin/runtime.py" line="268"/>
         <source>Creating the runtime venv</source>
         <translation>Erstellen des venv der Laufzeitumgebung</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="240"/>
+        <location filename="../plugin/runtime.py" line="274"/>
         <source>Updating pip</source>
         <translation>Aktualisieren von pip</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="245"/>
+        <location filename="../plugin/runtime.py" line="294"/>
         <source>Installing PyTorch {version} ({build} build)</source>
         <translation>Installieren von PyTorch {version} ({build}-Build)</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="252"/>
+        <location filename="../plugin/runtime.py" line="302"/>
         <source>Installing numpy, rasterio and friends</source>
         <translation>Installieren von numpy, rasterio und weiteren Paketen</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="265"/>
+        <location filename="../plugin/runtime.py" line="316"/>
         <source>The disk is full. Free some space (PyTorch needs several GB) and try again.</source>
         <translation>Der Datenträger ist voll. Geben Sie Speicherplatz frei (PyTorch braucht mehrere GB) und versuchen Sie es erneut.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="285"/>
+        <location filename="../plugin/runtime.py" line="344"/>
         <source>No PyTorch {version} build exists for this Python ({python}) or this platform.</source>
         <translation>Für dieses Python ({python}) oder diese Plattform gibt es keinen Build von PyTorch {version}.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="289"/>
+        <location filename="../plugin/runtime.py" line="348"/>
         <source>This Python cannot create venvs; on Debian/Ubuntu install the package python3-venv.</source>
         <translation>Dieses Python kann keine venvs erstellen; installieren Sie unter Debian/Ubuntu das Paket python3-venv.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="293"/>
+        <location filename="../plugin/runtime.py" line="352"/>
         <source>The command exited with code {code}.</source>
         <translation>Der Befehl wurde mit Code {code} beendet.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="296"/>
+        <location filename="../plugin/runtime.py" line="355"/>
         <source>{step} failed. {reason}</source>
         <translation>Fehlgeschlagen: {step}. {reason}</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="297"/>
+        <location filename="../plugin/runtime.py" line="356"/>
         <source>Last output:</source>
         <translation>Letzte Ausgabe:</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="365"/>
-        <source>{step}: {program} is missing; the venv is incomplete.</source>
-        <translation>{step}: {program} fehlt; das venv ist unvollständig.</translation>
-    </message>
-    <message>
-        <location filename="../plugin/runtime.py" line="374"/>
+        <location filename="../plugin/runtime.py" line="442"/>
         <source>{step} failed: cannot run {program} ({error}).</source>
         <translation>Fehlgeschlagen: {step}; {program} kann nicht ausgeführt werden ({error}).</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="380"/>
+        <location filename="../plugin/runtime.py" line="448"/>
         <source>Creating the GeoFuse runtime was cancelled.</source>
         <translation>Das Erstellen der GeoFuse-Laufzeitumgebung wurde abgebrochen.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="155"/>
+        <location filename="../plugin/runtime.py" line="175"/>
         <source>{variable} is set to &apos;{path}&apos;, which is not a file. Point it at a Python that has torch, numpy and rasterio, or unset it.</source>
         <translation>{variable} ist auf „{path}“ gesetzt, aber das ist keine Datei. Setzen Sie die Variable auf ein Python mit torch, numpy und rasterio, oder entfernen Sie sie.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="166"/>
+        <location filename="../plugin/runtime.py" line="186"/>
         <source>The GeoFuse runtime set in the plugin settings, &apos;{path}&apos;, does not exist. Choose another Python or clear the setting.</source>
         <translation>Die in den Plugin-Einstellungen gewählte GeoFuse-Laufzeitumgebung „{path}“ existiert nicht. Wählen Sie ein anderes Python, oder leeren Sie die Einstellung.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="180"/>
-        <source>No GeoFuse runtime (a Python with PyTorch, numpy and rasterio) was found. Create one with Processing ▸ GeoFuse ▸ Create GeoFuse runtime (geofuse:install_runtime), or set the environment variable {variable} to such a Python.</source>
-        <translation>Es wurde keine GeoFuse-Laufzeitumgebung (ein Python mit PyTorch, numpy und rasterio) gefunden. Erstellen Sie eine mit Verarbeitung ▸ GeoFuse ▸ GeoFuse-Laufzeitumgebung erstellen (geofuse:install_runtime), oder setzen Sie die Umgebungsvariable {variable} auf ein solches Python.</translation>
+        <location filename="../plugin/runtime.py" line="202"/>
+        <source>No GeoFuse runtime (a Python with PyTorch, numpy and rasterio) was found. Create one with Set up runtime in the GeoFuse panel or the Processing Toolbox's GeoFuse ▸ Set-up ▸ Create GeoFuse runtime (geofuse:install_runtime), or set the environment variable {variable} to such a Python.</source>
+        <translation>Es wurde keine GeoFuse-Laufzeitumgebung (ein Python mit PyTorch, numpy und rasterio) gefunden. Erstellen Sie eine mit „Laufzeitumgebung einrichten“ im GeoFuse-Bedienfeld oder in den Verarbeitungswerkzeugen unter GeoFuse ▸ Einrichtung ▸ GeoFuse-Laufzeitumgebung erstellen (geofuse:install_runtime), oder setzen Sie die Umgebungsvariable {variable} auf ein solches Python.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="269"/>
-        <source>The secure connection to the package index failed (SSL certificate). Behind a company proxy, set PIP_CERT to your organisation&apos;s certificate bundle, or ask your IT department.</source>
-        <translation>Die sichere Verbindung zum Paketindex ist fehlgeschlagen (SSL-Zertifikat). Setzen Sie hinter einem Firmen-Proxy PIP_CERT auf das Zertifikatsbündel Ihrer Organisation, oder fragen Sie Ihre IT-Abteilung.</translation>
+        <location filename="../plugin/runtime.py" line="215"/>
+        <source>The GeoFuse runtime in {folder} is incomplete — Set up runtime again.</source>
+        <translation>Die GeoFuse-Laufzeitumgebung in {folder} ist unvollständig — Laufzeitumgebung erneut einrichten.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="279"/>
-        <source>The package index could not be reached: check the internet connection, or set HTTPS_PROXY if you are behind a proxy.</source>
-        <translation>Der Paketindex ist nicht erreichbar: Prüfen Sie die Internetverbindung, oder setzen Sie HTTPS_PROXY, wenn Sie hinter einem Proxy sind.</translation>
+        <location filename="../plugin/runtime.py" line="320"/>
+        <source>The secure connection to {hosts} failed (SSL certificate). Behind a company proxy, set PIP_CERT (or cert in pip.conf) to your organisation&apos;s certificate bundle, or ask your IT department.</source>
+        <translation>Die sichere Verbindung zu {hosts} ist fehlgeschlagen (SSL-Zertifikat). Setzen Sie hinter einem Firmen-Proxy PIP_CERT (oder cert in pip.conf) auf das Zertifikatsbündel Ihrer Organisation, oder fragen Sie Ihre IT-Abteilung.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="339"/>
+        <source>the package index</source>
+        <translation>dem Paketindex</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="335"/>
+        <source>Could not reach {failed} (reachable: {reachable}). Check the internet connection, or pip&apos;s proxy setting (HTTPS_PROXY, PIP_PROXY or proxy in pip.conf) if you are behind a proxy.</source>
+        <translation>Keine Verbindung zu {failed} (erreichbar: {reachable}). Prüfen Sie die Internetverbindung oder, wenn Sie hinter einem Proxy sind, die Proxy-Einstellung von pip (HTTPS_PROXY, PIP_PROXY oder proxy in pip.conf).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="339"/>
+        <source>none</source>
+        <translation>keiner</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="419"/>
+        <source>{step}: {done} of {total} MB downloaded</source>
+        <translation>{step}: {done} von {total} MB heruntergeladen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="464"/>
+        <source>Adding the PyTorch index {index} as an extra index.</source>
+        <translation>Der PyTorch-Index {index} wird als zusätzlicher Index hinzugefügt.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="470"/>
+        <source>The PyTorch index is not reachable ({problem}); looking for torch {version} in pip&apos;s configured indexes only.</source>
+        <translation>Der PyTorch-Index ist nicht erreichbar ({problem}); torch {version} wird nur in den für pip konfigurierten Indizes gesucht.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="487"/>
+        <source>{folder} is not empty and not a venv; choose a new or empty folder for it.</source>
+        <translation>{folder} ist weder leer noch ein venv; wählen Sie dafür einen neuen oder leeren Ordner.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="541"/>
+        <source>Cannot create the runtime beside {folder}: {error}</source>
+        <translation>Die Laufzeitumgebung kann nicht neben {folder} erstellt werden: {error}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="552"/>
+        <source>Checking the new runtime</source>
+        <translation>Neue Laufzeitumgebung wird geprüft</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="560"/>
+        <source>Cannot put the runtime in place at {folder}: {error}</source>
+        <translation>Die Laufzeitumgebung kann nicht nach {folder} verschoben werden: {error}</translation>
     </message>
 </context>
 <context>
     <name>RuntimePanel</name>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="82"/>
+        <location filename="../plugin/dock_runtime.py" line="89"/>
         <source>GeoFuse runtime: checking…</source>
         <translation>GeoFuse-Laufzeitumgebung: wird geprüft…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="65"/>
+        <location filename="../plugin/dock_runtime.py" line="68"/>
         <source>Set up / repair runtime</source>
         <translation>Laufzeitumgebung einrichten / reparieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="68"/>
+        <location filename="../plugin/dock_runtime.py" line="71"/>
         <source>Copy diagnostics</source>
         <translation>Diagnose kopieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="84"/>
+        <location filename="../plugin/dock_runtime.py" line="104"/>
         <source>Checking the GeoFuse runtime</source>
         <translation>GeoFuse-Laufzeitumgebung wird geprüft</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="86"/>
+        <location filename="../plugin/dock_runtime.py" line="106"/>
         <source>GeoFuse runtime: cannot check ({})</source>
         <translation>GeoFuse-Laufzeitumgebung: Prüfung nicht möglich ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="108"/>
+        <location filename="../plugin/dock_runtime.py" line="128"/>
         <source>GeoFuse runtime: Python {}, torch {}, CUDA: {}</source>
         <translation>GeoFuse-Laufzeitumgebung: Python {}, torch {}, CUDA: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="108"/>
+        <location filename="../plugin/dock_runtime.py" line="128"/>
         <source>yes</source>
         <translation>ja</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="108"/>
+        <location filename="../plugin/dock_runtime.py" line="128"/>
         <source>no</source>
         <translation>nein</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="115"/>
+        <location filename="../plugin/dock_runtime.py" line="136"/>
         <source>Repair runtime</source>
         <translation>Laufzeitumgebung reparieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="119"/>
+        <location filename="../plugin/dock_runtime.py" line="140"/>
         <source>the check failed</source>
         <translation>die Prüfung ist fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="120"/>
-        <source>GeoFuse runtime: not usable. {}</source>
-        <translation>GeoFuse-Laufzeitumgebung: nicht nutzbar. {}</translation>
-    </message>
-    <message>
-        <location filename="../plugin/dock_runtime.py" line="122"/>
+        <location filename="../plugin/dock_runtime.py" line="141"/>
         <source>Set up runtime</source>
         <translation>Laufzeitumgebung einrichten</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="95"/>
+        <source>No GeoFuse runtime yet.</source>
+        <translation>Noch keine GeoFuse-Laufzeitumgebung.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="144"/>
+        <source>GeoFuse runtime: incomplete — Set up runtime again.</source>
+        <translation>GeoFuse-Laufzeitumgebung: unvollständig — Laufzeitumgebung erneut einrichten.</translation>
     </message>
 </context>
 <context>
     <name>SegmentAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="97"/>
+        <location filename="../plugin/algorithms/segment.py" line="99"/>
         <source>Segment land cover (optical + elevation)</source>
         <translation>Landbedeckung segmentieren (optisch + Höhe)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="101"/>
+        <location filename="../plugin/algorithms/segment.py" line="103"/>
         <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
 
 The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
@@ -1110,62 +1165,62 @@ Modell: ein GeoFuse-Checkpoint (.pt); leer verwendet das mitgelieferte Demo-Mode
 Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit PyTorch (siehe „GeoFuse-Laufzeitumgebung erstellen“); QGIS selbst lädt PyTorch nie.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="117"/>
+        <location filename="../plugin/algorithms/segment.py" line="119"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Optischer Layer (RGB oder IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="120"/>
+        <location filename="../plugin/algorithms/segment.py" line="122"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Höhenlayer (DSM oder nDSM)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="123"/>
+        <location filename="../plugin/algorithms/segment.py" line="125"/>
         <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modell (GeoFuse-Checkpoint; leer: mitgeliefertes Demo-Modell)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="133"/>
+        <location filename="../plugin/algorithms/segment.py" line="134"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Optische Kanäle in der Reihenfolge des Modells (leer: die ersten Kanäle)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="142"/>
+        <location filename="../plugin/algorithms/segment.py" line="143"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="156"/>
+        <location filename="../plugin/algorithms/segment.py" line="154"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="166"/>
+        <location filename="../plugin/algorithms/segment.py" line="164"/>
         <source>Tiles per batch</source>
         <translation>Kacheln pro Stapel</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="178"/>
+        <location filename="../plugin/algorithms/segment.py" line="176"/>
         <source>Extent (empty: the whole optical layer)</source>
         <translation>Ausdehnung (leer: der gesamte optische Layer)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="193"/>
+        <location filename="../plugin/algorithms/segment.py" line="191"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="194"/>
+        <location filename="../plugin/algorithms/segment.py" line="192"/>
         <source>Confidence</source>
         <translation>Konfidenz</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="199"/>
+        <location filename="../plugin/algorithms/segment.py" line="197"/>
         <source>Tiles processed</source>
         <translation>Verarbeitete Kacheln</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="200"/>
+        <location filename="../plugin/algorithms/segment.py" line="198"/>
         <source>Seconds taken</source>
         <translation>Benötigte Sekunden</translation>
     </message>
@@ -1175,45 +1230,75 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
         <translation>Die Überlappung muss kleiner als die halbe Kachelgröße sein.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="227"/>
+        <location filename="../plugin/algorithms/segment.py" line="277"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Kein Modell angegeben, und das mitgelieferte Demo-Modell fehlt ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="310"/>
+        <location filename="../plugin/algorithms/segment.py" line="362"/>
         <source>{}: {:,.1f} m²</source>
         <translation>{}: {:,.1f} m²</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="312"/>
+        <location filename="../plugin/algorithms/segment.py" line="364"/>
         <source>{}: {} pixels</source>
         <translation>{}: {} Pixel</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="183"/>
+        <location filename="../plugin/algorithms/segment.py" line="181"/>
         <source>Area: polygons (pixels outside become nodata; empty: no mask)</source>
         <translation>Gebiet: Polygone (Pixel außerhalb werden NoData; leer: keine Maske)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="201"/>
+        <location filename="../plugin/algorithms/segment.py" line="199"/>
         <source>Class areas and class table (JSON)</source>
         <translation>Klassenflächen und Klassentabelle (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="288"/>
+        <location filename="../plugin/algorithms/segment.py" line="340"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Die Maskenpolygone überschneiden sich nicht mit dem optischen Layer (oder der Ausdehnung).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="146"/>
+        <location filename="../plugin/algorithms/segment.py" line="144"/>
         <source>Tile size (pixels; 0 = the model&apos;s default: 512 or its training crop if larger)</source>
         <translation>Kachelgröße (Pixel; 0 = Vorgabe des Modells: 512 oder seine Trainingsausschnittgröße, falls größer)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="226"/>
+        <source>The optical and the elevation layer are the same layer ({}); choose two different layers.</source>
+        <translation>Optischer Layer und Höhenlayer sind derselbe Layer ({}); wählen Sie zwei verschiedene Layer.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="233"/>
+        <source>The model cannot be used: {}</source>
+        <translation>Das Modell kann nicht verwendet werden: {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="237"/>
+        <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
+        <translation>Optische Kanäle müssen durch Kommas getrennte Kanalnummern sein, etwa 3,2,1.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="240"/>
+        <source>{} has {} band(s); the model needs {} optical bands ({}).</source>
+        <translation>{} hat {} Kanal/Kanäle; das Modell braucht {} optische Kanäle ({}).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="244"/>
+        <source>{} optical band(s) were given; the model needs {} ({}).</source>
+        <translation>{} optische(r) Kanal/Kanäle angegeben; das Modell braucht {} ({}).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="249"/>
+        <source>{} has no band {}; it has {} band(s).</source>
+        <translation>{} hat keinen Kanal {}; er hat {} Kanal/Kanäle.</translation>
     </message>
 </context>
 <context>
     <name>SetupAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="114"/>
+        <location filename="../plugin/algorithms/common.py" line="162"/>
         <source>Set-up</source>
         <translation>Einrichtung</translation>
     </message>
@@ -1221,102 +1306,102 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
 <context>
     <name>TrainAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="76"/>
+        <location filename="../plugin/algorithms/train.py" line="77"/>
         <source>Train land-cover model</source>
         <translation>Landbedeckungsmodell trainieren</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="106"/>
+        <location filename="../plugin/algorithms/train.py" line="107"/>
         <source>Optical layers</source>
         <translation>Optische Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="106"/>
+        <location filename="../plugin/algorithms/train.py" line="107"/>
         <source>Elevation layers (same order)</source>
         <translation>Höhenlayer (gleiche Reihenfolge)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="106"/>
+        <location filename="../plugin/algorithms/train.py" line="107"/>
         <source>Label layers (same order)</source>
         <translation>Label-Layer (gleiche Reihenfolge)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="112"/>
+        <location filename="../plugin/algorithms/train.py" line="113"/>
         <source>…or a training folder (optical/, elevation/, labels/)</source>
         <translation>…oder ein Trainingsordner (optical/, elevation/, labels/)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="120"/>
+        <location filename="../plugin/algorithms/train.py" line="121"/>
         <source>Validation folder (same layout)</source>
         <translation>Validierungsordner (gleicher Aufbau)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="182"/>
+        <location filename="../plugin/algorithms/train.py" line="183"/>
         <source>Model variant</source>
         <translation>Modellvariante</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="191"/>
+        <location filename="../plugin/algorithms/train.py" line="192"/>
         <source>Model width</source>
         <translation>Modellbreite</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="196"/>
+        <location filename="../plugin/algorithms/train.py" line="197"/>
         <source>Training steps</source>
         <translation>Trainingsschritte</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="199"/>
+        <location filename="../plugin/algorithms/train.py" line="200"/>
         <source>Crops per step</source>
         <translation>Ausschnitte pro Schritt</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="202"/>
+        <location filename="../plugin/algorithms/train.py" line="203"/>
         <source>Crop size (pixels)</source>
         <translation>Ausschnittgröße (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="209"/>
+        <location filename="../plugin/algorithms/train.py" line="210"/>
         <source>Learning rate</source>
         <translation>Lernrate</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="216"/>
+        <location filename="../plugin/algorithms/train.py" line="217"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="221"/>
+        <location filename="../plugin/algorithms/train.py" line="218"/>
         <source>Random seed</source>
         <translation>Zufallsstartwert (Seed)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="224"/>
+        <location filename="../plugin/algorithms/train.py" line="221"/>
         <source>Training folder</source>
         <translation>Trainingsordner</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="227"/>
+        <location filename="../plugin/algorithms/train.py" line="224"/>
         <source>Trained model</source>
         <translation>Trainiertes Modell</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="283"/>
+        <location filename="../plugin/algorithms/train.py" line="282"/>
         <source>Give either the layer lists or a training folder, not both.</source>
         <translation>Geben Sie entweder die Layerlisten oder einen Trainingsordner an, nicht beides.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="287"/>
+        <location filename="../plugin/algorithms/train.py" line="286"/>
         <source>Give a training folder, or as many optical as elevation and label layers (at least one).</source>
         <translation>Geben Sie einen Trainingsordner an oder gleich viele optische, Höhen- und Label-Layer (mindestens je einen).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="274"/>
+        <location filename="../plugin/algorithms/train.py" line="273"/>
         <source>Model written to {}</source>
         <translation>Modell geschrieben nach {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="80"/>
+        <location filename="../plugin/algorithms/train.py" line="81"/>
         <source>Trains a GeoFuse model from optical, elevation and label rasters and writes the checkpoint model.pt (usable by &apos;Segment land cover&apos;) into the output folder, with last.pt to resume and metrics.csv.
 
 Give either the three lists of layers (the n-th optical, elevation and label layers belong together and share one pixel grid) or a folder with optical/, elevation/ and labels/ subfolders of same-named GeoTIFFs (and optionally classes.csv). Labels are class indices (255 = ignore) or class colours. Training runs in the GeoFuse runtime; a GPU helps a lot.
@@ -1329,52 +1414,52 @@ Geben Sie entweder die drei Layerlisten an (der n-te optische, Höhen- und Label
 ISPRS Vaihingen oder Potsdam: Wählen Sie den Datensatz und geben Sie den Ordner mit den heruntergeladenen Archiven an, so wie heruntergeladen (ZIP-Dateien, direkt gelesen) oder beliebig entpackt. Verwendet werden die Trainingskacheln der gewählten Aufteilung (benchmark: die des Wettbewerbs; fusion-papers: die Aufteilung der Veröffentlichungen zur DSM-Fusion), abzüglich einiger Validierungskacheln; die Testkacheln bleiben für die Auswertung. Die Archive und jede Labelfarbe werden vor dem ersten Schritt geprüft.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="97"/>
+        <location filename="../plugin/algorithms/train.py" line="98"/>
         <source>Dataset</source>
         <translation>Datensatz</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="125"/>
+        <location filename="../plugin/algorithms/train.py" line="126"/>
         <source>ISPRS download folder (zips or unpacked)</source>
         <translation>ISPRS-Downloadordner (ZIP-Dateien oder entpackt)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="130"/>
+        <location filename="../plugin/algorithms/train.py" line="131"/>
         <source>ISPRS split</source>
         <translation>ISPRS-Aufteilung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="139"/>
+        <location filename="../plugin/algorithms/train.py" line="140"/>
         <source>Potsdam optical bands</source>
         <translation>Optische Kanäle (Potsdam)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="148"/>
+        <location filename="../plugin/algorithms/train.py" line="149"/>
         <source>Potsdam elevation (DSM or normalised nDSM)</source>
         <translation>Höhe (Potsdam; DSM oder normalisiertes nDSM)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="157"/>
+        <location filename="../plugin/algorithms/train.py" line="158"/>
         <source>ISPRS validation tiles, comma-separated (empty: a fixed few)</source>
         <translation>ISPRS-Validierungskacheln, kommagetrennt (leer: einige feste)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="166"/>
+        <location filename="../plugin/algorithms/train.py" line="167"/>
         <source>Validate on the eroded ISPRS references</source>
         <translation>Mit den erodierten ISPRS-Referenzen validieren</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="173"/>
+        <location filename="../plugin/algorithms/train.py" line="174"/>
         <source>Check archives and every label before training</source>
         <translation>Archive und jedes Label vor dem Training prüfen</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="305"/>
+        <location filename="../plugin/algorithms/train.py" line="304"/>
         <source>Give the folder holding the ISPRS download.</source>
         <translation>Geben Sie den Ordner mit dem ISPRS-Download an.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="307"/>
+        <location filename="../plugin/algorithms/train.py" line="306"/>
         <source>Give either an ISPRS download or your own rasters (layer lists or folder), not both.</source>
         <translation>Geben Sie entweder einen ISPRS-Download oder eigene Raster (Layerlisten oder Ordner) an, nicht beides.</translation>
     </message>

@@ -17,22 +17,22 @@
 <context>
     <name>ClassAreaSummary</name>
     <message>
-        <location filename="../plugin/dock_chart.py" line="112"/>
+        <location filename="../plugin/dock_chart.py" line="129"/>
         <source>Class</source>
         <translation>Classe</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="112"/>
+        <location filename="../plugin/dock_chart.py" line="129"/>
         <source>Area (m²)</source>
         <translation>Surface (m²)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="112"/>
+        <location filename="../plugin/dock_chart.py" line="129"/>
         <source>Share</source>
         <translation>Part</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="129"/>
+        <location filename="../plugin/dock_chart.py" line="155"/>
         <source>{} px</source>
         <translation>{} px</translation>
     </message>
@@ -328,22 +328,22 @@ L'entraînement s'exécute dans l'environnement d'exécution GeoFuse, un Python 
 <context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="90"/>
+        <location filename="../plugin/algorithms/common.py" line="138"/>
         <source>Land cover</source>
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="138"/>
+        <location filename="../plugin/algorithms/common.py" line="186"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>Export de {} vers un GeoTIFF temporaire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="206"/>
+        <location filename="../plugin/algorithms/common.py" line="254"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>Impossible d'exporter {} en GeoTIFF (erreur {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="193"/>
+        <location filename="../plugin/algorithms/common.py" line="241"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} n'a pas de résolution propre ; exportez-la d'abord en GeoTIFF à la résolution voulue.</translation>
     </message>
@@ -351,315 +351,320 @@ L'entraînement s'exécute dans l'environnement d'exécution GeoFuse, un Python 
 <context>
     <name>GeoFuseDock</name>
     <message>
-        <location filename="../plugin/dock.py" line="615"/>
+        <location filename="../plugin/dock.py" line="731"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="100"/>
+        <location filename="../plugin/dock.py" line="122"/>
         <source>Open the GeoFuse guide</source>
         <translation>Ouvrir le guide GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="102"/>
+        <location filename="../plugin/dock.py" line="124"/>
         <source>Segment land cover from an optical and an elevation layer.</source>
         <translation>Segmenter l’occupation du sol à partir d'une couche optique et d'une couche d'altitude.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="117"/>
+        <location filename="../plugin/dock.py" line="140"/>
         <source>Optical layer</source>
         <translation>Couche optique</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="118"/>
+        <location filename="../plugin/dock.py" line="141"/>
         <source>Band order</source>
         <translation>Ordre des bandes</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="119"/>
+        <location filename="../plugin/dock.py" line="142"/>
         <source>Elevation layer</source>
         <translation>Couche d'altitude</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="123"/>
+        <location filename="../plugin/dock.py" line="146"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>Points de contrôle GeoFuse (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="124"/>
+        <location filename="../plugin/dock.py" line="147"/>
         <source>Choose a GeoFuse model</source>
         <translation>Choisir un modèle GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="134"/>
+        <location filename="../plugin/dock.py" line="158"/>
         <source>Model</source>
         <translation>Modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="140"/>
+        <location filename="../plugin/dock.py" line="164"/>
         <source>Whole intersection of the layers</source>
         <translation>Toute l’intersection des couches</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="141"/>
+        <location filename="../plugin/dock.py" line="165"/>
         <source>Current map canvas extent</source>
         <translation>Emprise actuelle du canevas de carte</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="142"/>
+        <location filename="../plugin/dock.py" line="166"/>
         <source>Features of a polygon layer</source>
         <translation>Entités d'une couche de polygones</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="148"/>
+        <location filename="../plugin/dock.py" line="172"/>
         <source>Area</source>
         <translation>Zone</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="149"/>
+        <location filename="../plugin/dock.py" line="173"/>
         <source>Polygons</source>
         <translation>Polygones</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="154"/>
+        <location filename="../plugin/dock.py" line="178"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="156"/>
+        <location filename="../plugin/dock.py" line="180"/>
         <source>Advanced</source>
         <translation>Avancé</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="165"/>
+        <location filename="../plugin/dock.py" line="191"/>
         <source>Tile size (pixels)</source>
         <translation>Taille des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="166"/>
+        <location filename="../plugin/dock.py" line="192"/>
         <source>Tile overlap (pixels)</source>
         <translation>Recouvrement des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="167"/>
+        <location filename="../plugin/dock.py" line="193"/>
         <source>Tiles per batch</source>
         <translation>Tuiles par lot</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="173"/>
+        <location filename="../plugin/dock.py" line="199"/>
         <source>GeoTIFF (*.tif *.tiff)</source>
         <translation>GeoTIFF (*.tif *.tiff)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="174"/>
+        <location filename="../plugin/dock.py" line="200"/>
         <source>[Save to temporary file]</source>
         <translation>[Enregistrer dans un fichier temporaire]</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="175"/>
+        <location filename="../plugin/dock.py" line="201"/>
         <source>Also add a confidence layer</source>
         <translation>Ajouter aussi une couche de confiance</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="178"/>
+        <location filename="../plugin/dock.py" line="204"/>
         <source>Output</source>
         <translation>Sortie</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="185"/>
+        <location filename="../plugin/dock.py" line="211"/>
         <source>Ready</source>
         <translation>Prêt</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="558"/>
+        <location filename="../plugin/dock.py" line="646"/>
         <source>Segment</source>
         <translation>Segmenter</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="297"/>
+        <location filename="../plugin/dock.py" line="372"/>
         <source>Auto (GPU when available)</source>
         <translation>Automatique (GPU si disponible)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="298"/>
+        <location filename="../plugin/dock.py" line="373"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="318"/>
+        <location filename="../plugin/dock.py" line="393"/>
         <source>This model cannot be used: {}</source>
         <translation>Ce modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="325"/>
+        <location filename="../plugin/dock.py" line="398"/>
         <source>GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel&lt;br&gt;{}</source>
         <translation>GeoFuse {} ({}), bandes {} + altitude, entraîné à {:g} m/pixel&lt;br&gt;{}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="418"/>
+        <location filename="../plugin/dock.py" line="503"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Le recouvrement doit être inférieur à la moitié de la taille des tuiles.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="356"/>
+        <location filename="../plugin/dock.py" line="436"/>
         <source>About {} tiles of {} × {} pixels ({} × {} pixels in all)</source>
         <translation>Environ {} tuiles de {} × {} pixels ({} × {} pixels au total)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="370"/>
+        <location filename="../plugin/dock.py" line="455"/>
         <source>The optical layer has {:.3g} m pixels but the model was trained at {:g} m: expect poor results; resample the layer to the model&apos;s resolution first.</source>
         <translation>La couche optique a des pixels de {:.3g} m mais le modèle a été entraîné à {:g} m : attendez-vous à de mauvais résultats ; rééchantillonnez d'abord la couche à la résolution du modèle.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="397"/>
+        <location filename="../plugin/dock.py" line="482"/>
         <source>Choose an optical layer and an elevation layer.</source>
         <translation>Choisissez une couche optique et une couche d'altitude.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="399"/>
+        <location filename="../plugin/dock.py" line="484"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>La couche optique et la couche d'altitude sont la même couche ; choisissez deux couches différentes.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="407"/>
+        <location filename="../plugin/dock.py" line="492"/>
         <source>The optical layer and the elevation layer do not overlap.</source>
         <translation>La couche optique et la couche d'altitude ne se recouvrent pas.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="411"/>
+        <location filename="../plugin/dock.py" line="496"/>
         <source>The model cannot be used: {}</source>
         <translation>Le modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="413"/>
+        <location filename="../plugin/dock.py" line="498"/>
         <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
         <translation>L'ordre des bandes ne fournit pas les bandes dont le modèle a besoin ({}) ; choisissez « Personnalisé ».</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="421"/>
+        <location filename="../plugin/dock.py" line="506"/>
         <source>Choose the polygon layer whose features limit the area.</source>
         <translation>Choisissez la couche de polygones dont les entités délimitent la zone.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="425"/>
+        <location filename="../plugin/dock.py" line="510"/>
         <source>The chosen area does not overlap the optical layer.</source>
         <translation>La zone choisie ne recoupe pas la couche optique.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="440"/>
+        <location filename="../plugin/dock.py" line="525"/>
         <source>Land cover ({})</source>
         <translation>Occupation du sol ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="455"/>
+        <location filename="../plugin/dock.py" line="540"/>
         <source>Confidence ({})</source>
         <translation>Confiance ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="496"/>
+        <location filename="../plugin/dock.py" line="581"/>
         <source>Cancelling…</source>
         <translation>Annulation…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="511"/>
+        <location filename="../plugin/dock.py" line="596"/>
         <source>GeoFuse: segmenting land cover</source>
         <translation>GeoFuse : segmentation de l’occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="521"/>
+        <location filename="../plugin/dock.py" line="607"/>
         <source>Starting the GeoFuse runtime…</source>
         <translation>Démarrage de l'environnement d'exécution GeoFuse…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="522"/>
+        <location filename="../plugin/dock.py" line="608"/>
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="539"/>
+        <location filename="../plugin/dock.py" line="626"/>
         <source>, about {} left</source>
         <translation>, encore environ {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="540"/>
+        <location filename="../plugin/dock.py" line="627"/>
         <source>{} / {} tiles</source>
         <translation>{} / {} tuiles</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="545"/>
+        <location filename="../plugin/dock.py" line="633"/>
         <source>Starting the GeoFuse runtime… ({})</source>
         <translation>Démarrage de l'environnement d'exécution GeoFuse… ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="549"/>
+        <location filename="../plugin/dock.py" line="637"/>
         <source>{:.0f} s</source>
         <translation>{:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="550"/>
+        <location filename="../plugin/dock.py" line="638"/>
         <source>{:.0f} min {:.0f} s</source>
         <translation>{:.0f} min {:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="563"/>
+        <location filename="../plugin/dock.py" line="651"/>
         <source>Cancelled</source>
         <translation>Annulé</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="564"/>
+        <location filename="../plugin/dock.py" line="652"/>
         <source>Segmentation cancelled.</source>
         <translation>Segmentation annulée.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="566"/>
+        <location filename="../plugin/dock.py" line="654"/>
         <source>Failed</source>
         <translation>Échec</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="567"/>
+        <location filename="../plugin/dock.py" line="655"/>
         <source>unknown error</source>
         <translation>erreur inconnue</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="568"/>
+        <location filename="../plugin/dock.py" line="656"/>
         <source>Segmentation failed: {}</source>
         <translation>La segmentation a échoué : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="572"/>
+        <location filename="../plugin/dock.py" line="660"/>
         <source>Done in {}</source>
         <translation>Terminé en {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="576"/>
+        <location filename="../plugin/dock.py" line="664"/>
         <source>Land cover segmented in {} ({} tiles).</source>
         <translation>Occupation du sol segmentée en {} ({} tuiles).</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="602"/>
+        <location filename="../plugin/dock.py" line="682"/>
         <source>The output {} could not be loaded.</source>
         <translation>La sortie {} n'a pas pu être chargée.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="630"/>
+        <location filename="../plugin/dock.py" line="746"/>
         <source>The GeoFuse Processing provider is not loaded.</source>
         <translation>Le fournisseur de traitements GeoFuse n'est pas chargé.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="186"/>
+        <source>Auto</source>
+        <translation>Automatique</translation>
     </message>
 </context>
 <context>
     <name>GeoFusePlugin</name>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="51"/>
+        <location filename="../plugin/geofuse_plugin.py" line="58"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="53"/>
+        <location filename="../plugin/geofuse_plugin.py" line="54"/>
         <source>Segment land cover from an optical and an elevation layer</source>
         <translation>Segmenter l’occupation du sol à partir d'une couche optique et d'une couche d'altitude</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="61"/>
+        <location filename="../plugin/geofuse_plugin.py" line="65"/>
         <source>&amp;GeoFuse</source>
         <translation>&amp;GeoFuse</translation>
     </message>
@@ -853,247 +858,297 @@ L'entraînement s'exécute dans l'environnement d'exécution GeoFuse, un Python 
         <translation>Créer l'environnement d'exécution GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="53"/>
-        <source>Creates the GeoFuse runtime: a separate Python environment (venv) in your QGIS profile with PyTorch, numpy and rasterio, so that QGIS&apos;s own Python is never modified. Needs internet access and a few GB of disk space.
-
-PyTorch build: &apos;auto&apos; installs the CUDA build when nvidia-smi reports an NVIDIA GPU, otherwise the CPU build. At the end the runtime checks itself and reports whether CUDA works.</source>
-        <translation>Crée l'environnement d'exécution GeoFuse : un environnement Python séparé (venv) dans votre profil QGIS avec PyTorch, numpy et rasterio, afin que le Python de QGIS ne soit jamais modifié. Nécessite un accès à Internet et quelques Go d'espace disque.
-
-Version de PyTorch : « auto » installe la version CUDA lorsque nvidia-smi signale un GPU NVIDIA, sinon la version CPU. À la fin, l'environnement se vérifie lui-même et indique si CUDA fonctionne.</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="63"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="66"/>
         <source>PyTorch build</source>
         <translation>Version de PyTorch</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="73"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="76"/>
         <source>Python to create the venv from</source>
         <translation>Python à partir duquel créer le venv</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="73"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="76"/>
         <source>All files (*)</source>
         <translation>Tous les fichiers (*)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="85"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="88"/>
         <source>Runtime folder (empty: in the QGIS profile)</source>
         <translation>Dossier de l'environnement d'exécution (vide : dans le profil QGIS)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="95"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="98"/>
         <source>Runtime Python</source>
         <translation>Python de l'environnement d'exécution</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="96"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="99"/>
         <source>CUDA available</source>
         <translation>CUDA disponible</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="97"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="100"/>
         <source>Diagnostics report</source>
         <translation>Rapport de diagnostic</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="105"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="108"/>
         <source>No Python to create the runtime from; set &apos;Python to create the venv from&apos;.</source>
         <translation>Aucun Python à partir duquel créer l'environnement d'exécution ; renseignez « Python à partir duquel créer le venv ».</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="112"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="115"/>
         <source>The CUDA build was asked for, but nvidia-smi reports no NVIDIA GPU.</source>
         <translation>La version CUDA a été demandée, mais nvidia-smi ne signale aucun GPU NVIDIA.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="115"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="118"/>
         <source>NVIDIA driver supports CUDA {}</source>
         <translation>Le pilote NVIDIA prend en charge CUDA {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="115"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="118"/>
         <source>No NVIDIA GPU found: CPU build</source>
         <translation>Aucun GPU NVIDIA trouvé : version CPU</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="136"/>
-        <source>The runtime was created but does not work:
-{}</source>
-        <translation>L'environnement d'exécution a été créé mais ne fonctionne pas :
-{}</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/install_runtime.py" line="142"/>
+        <location filename="../plugin/algorithms/install_runtime.py" line="151"/>
         <source>PyTorch&apos;s CUDA build is installed but CUDA is not available in it.</source>
         <translation>La version CUDA de PyTorch est installée, mais CUDA n'y est pas disponible.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="53"/>
+        <source>Creates the GeoFuse runtime: a separate Python environment (venv) in your QGIS profile with PyTorch, numpy and rasterio, so that QGIS&apos;s own Python is never modified. Needs internet access and a few GB of disk space. pip&apos;s own configuration (index, extra index, proxy, certificates: pip.conf and PIP_* variables) is used; the PyTorch download index is added as an extra index when it is reachable. The runtime is built in a temporary folder and replaces the old one only once it has passed its self-check.
+
+PyTorch build: &apos;auto&apos; installs the CUDA build when nvidia-smi reports an NVIDIA GPU, otherwise the CPU build. At the end the runtime checks itself and reports whether CUDA works.</source>
+        <translation>Crée l'environnement d'exécution GeoFuse : un environnement Python séparé (venv) dans votre profil QGIS avec PyTorch, numpy et rasterio, afin que le Python de QGIS ne soit jamais modifié. Nécessite un accès à Internet et quelques Go d'espace disque. La configuration propre de pip (index, index supplémentaire, proxy, certificats : pip.conf et variables PIP_*) est utilisée ; l'index de téléchargement de PyTorch est ajouté comme index supplémentaire lorsqu'il est joignable. L'environnement est construit dans un dossier temporaire et ne remplace l'ancien qu'une fois son autovérification réussie.
+
+Version de PyTorch : « auto » installe la version CUDA lorsque nvidia-smi signale un GPU NVIDIA, sinon la version CPU. À la fin, l'environnement se vérifie lui-même et indique si CUDA fonctionne.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/install_runtime.py" line="134"/>
+        <source>The runtime was built but does not work, so it was not installed:
+{}</source>
+        <translation>L'environnement d'exécution a été construit mais ne fonctionne pas ; il n'a donc pas été installé :
+{}</translation>
     </message>
 </context>
 <context>
     <name>Runtime</name>
     <message>
-        <location filename="../plugin/runtime.py" line="235"/>
+        <location filename="../plugin/runtime.py" line="268"/>
         <source>Creating the runtime venv</source>
         <translation>Création du venv de l'environnement d'exécution</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="240"/>
+        <location filename="../plugin/runtime.py" line="274"/>
         <source>Updating pip</source>
         <translation>Mise à jour de pip</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="245"/>
+        <location filename="../plugin/runtime.py" line="294"/>
         <source>Installing PyTorch {version} ({build} build)</source>
         <translation>Installation de PyTorch {version} (build {build})</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="252"/>
+        <location filename="../plugin/runtime.py" line="302"/>
         <source>Installing numpy, rasterio and friends</source>
         <translation>Installation de numpy, rasterio et des autres paquets</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="265"/>
+        <location filename="../plugin/runtime.py" line="316"/>
         <source>The disk is full. Free some space (PyTorch needs several GB) and try again.</source>
         <translation>Le disque est plein. Libérez de l'espace (PyTorch a besoin de plusieurs Go) et réessayez.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="285"/>
+        <location filename="../plugin/runtime.py" line="344"/>
         <source>No PyTorch {version} build exists for this Python ({python}) or this platform.</source>
         <translation>Il n'existe pas de build de PyTorch {version} pour ce Python ({python}) ou pour cette plateforme.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="289"/>
+        <location filename="../plugin/runtime.py" line="348"/>
         <source>This Python cannot create venvs; on Debian/Ubuntu install the package python3-venv.</source>
         <translation>Ce Python ne peut pas créer de venv ; sous Debian/Ubuntu, installez le paquet python3-venv.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="293"/>
+        <location filename="../plugin/runtime.py" line="352"/>
         <source>The command exited with code {code}.</source>
         <translation>La commande s'est terminée avec le code {code}.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="296"/>
+        <location filename="../plugin/runtime.py" line="355"/>
         <source>{step} failed. {reason}</source>
         <translation>Échec : {step}. {reason}</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="297"/>
+        <location filename="../plugin/runtime.py" line="356"/>
         <source>Last output:</source>
         <translation>Dernière sortie :</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="365"/>
-        <source>{step}: {program} is missing; the venv is incomplete.</source>
-        <translation>{step} : {program} est absent ; le venv est incomplet.</translation>
-    </message>
-    <message>
-        <location filename="../plugin/runtime.py" line="374"/>
+        <location filename="../plugin/runtime.py" line="442"/>
         <source>{step} failed: cannot run {program} ({error}).</source>
         <translation>Échec : {step} ; impossible d'exécuter {program} ({error}).</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="380"/>
+        <location filename="../plugin/runtime.py" line="448"/>
         <source>Creating the GeoFuse runtime was cancelled.</source>
         <translation>La création de l'environnement d'exécution GeoFuse a été annulée.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="155"/>
+        <location filename="../plugin/runtime.py" line="175"/>
         <source>{variable} is set to &apos;{path}&apos;, which is not a file. Point it at a Python that has torch, numpy and rasterio, or unset it.</source>
         <translation>{variable} vaut « {path} », qui n'est pas un fichier. Faites-la pointer vers un Python disposant de torch, numpy et rasterio, ou supprimez-la.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="166"/>
+        <location filename="../plugin/runtime.py" line="186"/>
         <source>The GeoFuse runtime set in the plugin settings, &apos;{path}&apos;, does not exist. Choose another Python or clear the setting.</source>
         <translation>L'environnement d'exécution GeoFuse défini dans les paramètres de l'extension, « {path} », n'existe pas. Choisissez un autre Python ou videz ce paramètre.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="180"/>
-        <source>No GeoFuse runtime (a Python with PyTorch, numpy and rasterio) was found. Create one with Processing ▸ GeoFuse ▸ Create GeoFuse runtime (geofuse:install_runtime), or set the environment variable {variable} to such a Python.</source>
-        <translation>Aucun environnement d'exécution GeoFuse (un Python avec PyTorch, numpy et rasterio) n'a été trouvé. Créez-en un avec Traitement ▸ GeoFuse ▸ Créer l'environnement d'exécution GeoFuse (geofuse:install_runtime), ou faites pointer la variable d'environnement {variable} vers un tel Python.</translation>
+        <location filename="../plugin/runtime.py" line="202"/>
+        <source>No GeoFuse runtime (a Python with PyTorch, numpy and rasterio) was found. Create one with Set up runtime in the GeoFuse panel or the Processing Toolbox's GeoFuse ▸ Set-up ▸ Create GeoFuse runtime (geofuse:install_runtime), or set the environment variable {variable} to such a Python.</source>
+        <translation>Aucun environnement d'exécution GeoFuse (un Python avec PyTorch, numpy et rasterio) n'a été trouvé. Créez-en un avec « Installer l'environnement d'exécution » dans le panneau GeoFuse ou, dans la boîte à outils de traitements, avec GeoFuse ▸ Configuration ▸ Créer l'environnement d'exécution GeoFuse (geofuse:install_runtime), ou faites pointer la variable d'environnement {variable} vers un tel Python.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="269"/>
-        <source>The secure connection to the package index failed (SSL certificate). Behind a company proxy, set PIP_CERT to your organisation&apos;s certificate bundle, or ask your IT department.</source>
-        <translation>La connexion sécurisée à l'index des paquets a échoué (certificat SSL). Derrière un proxy d'entreprise, faites pointer PIP_CERT vers le fichier de certificats de votre organisation, ou contactez votre service informatique.</translation>
+        <location filename="../plugin/runtime.py" line="215"/>
+        <source>The GeoFuse runtime in {folder} is incomplete — Set up runtime again.</source>
+        <translation>L'environnement d'exécution GeoFuse dans {folder} est incomplet — installez à nouveau l'environnement d'exécution.</translation>
     </message>
     <message>
-        <location filename="../plugin/runtime.py" line="279"/>
-        <source>The package index could not be reached: check the internet connection, or set HTTPS_PROXY if you are behind a proxy.</source>
-        <translation>L'index des paquets est injoignable : vérifiez la connexion Internet, ou définissez HTTPS_PROXY si vous êtes derrière un proxy.</translation>
+        <location filename="../plugin/runtime.py" line="320"/>
+        <source>The secure connection to {hosts} failed (SSL certificate). Behind a company proxy, set PIP_CERT (or cert in pip.conf) to your organisation&apos;s certificate bundle, or ask your IT department.</source>
+        <translation>La connexion sécurisée à {hosts} a échoué (certificat SSL). Derrière un proxy d'entreprise, faites pointer PIP_CERT (ou cert dans pip.conf) vers le fichier de certificats de votre organisation, ou contactez votre service informatique.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="339"/>
+        <source>the package index</source>
+        <translation>l'index des paquets</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="335"/>
+        <source>Could not reach {failed} (reachable: {reachable}). Check the internet connection, or pip&apos;s proxy setting (HTTPS_PROXY, PIP_PROXY or proxy in pip.conf) if you are behind a proxy.</source>
+        <translation>Impossible de joindre {failed} (joignables : {reachable}). Vérifiez la connexion Internet ou, si vous êtes derrière un proxy, le réglage de proxy de pip (HTTPS_PROXY, PIP_PROXY ou proxy dans pip.conf).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="339"/>
+        <source>none</source>
+        <translation>aucun</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="419"/>
+        <source>{step}: {done} of {total} MB downloaded</source>
+        <translation>{step} : {done} sur {total} Mo téléchargés</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="464"/>
+        <source>Adding the PyTorch index {index} as an extra index.</source>
+        <translation>Ajout de l'index PyTorch {index} comme index supplémentaire.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="470"/>
+        <source>The PyTorch index is not reachable ({problem}); looking for torch {version} in pip&apos;s configured indexes only.</source>
+        <translation>L'index PyTorch est injoignable ({problem}) ; recherche de torch {version} uniquement dans les index configurés pour pip.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="487"/>
+        <source>{folder} is not empty and not a venv; choose a new or empty folder for it.</source>
+        <translation>{folder} n'est ni vide ni un venv ; choisissez pour cela un dossier nouveau ou vide.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="541"/>
+        <source>Cannot create the runtime beside {folder}: {error}</source>
+        <translation>Impossible de créer l'environnement d'exécution à côté de {folder} : {error}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="552"/>
+        <source>Checking the new runtime</source>
+        <translation>Vérification du nouvel environnement d'exécution</translation>
+    </message>
+    <message>
+        <location filename="../plugin/runtime.py" line="560"/>
+        <source>Cannot put the runtime in place at {folder}: {error}</source>
+        <translation>Impossible de mettre l'environnement d'exécution en place dans {folder} : {error}</translation>
     </message>
 </context>
 <context>
     <name>RuntimePanel</name>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="82"/>
+        <location filename="../plugin/dock_runtime.py" line="89"/>
         <source>GeoFuse runtime: checking…</source>
         <translation>Environnement d'exécution GeoFuse : vérification…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="65"/>
+        <location filename="../plugin/dock_runtime.py" line="68"/>
         <source>Set up / repair runtime</source>
         <translation>Installer / réparer l'environnement d'exécution</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="68"/>
+        <location filename="../plugin/dock_runtime.py" line="71"/>
         <source>Copy diagnostics</source>
         <translation>Copier le diagnostic</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="84"/>
+        <location filename="../plugin/dock_runtime.py" line="104"/>
         <source>Checking the GeoFuse runtime</source>
         <translation>Vérification de l'environnement d'exécution GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="86"/>
+        <location filename="../plugin/dock_runtime.py" line="106"/>
         <source>GeoFuse runtime: cannot check ({})</source>
         <translation>Environnement d'exécution GeoFuse : vérification impossible ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="108"/>
+        <location filename="../plugin/dock_runtime.py" line="128"/>
         <source>GeoFuse runtime: Python {}, torch {}, CUDA: {}</source>
         <translation>Environnement d'exécution GeoFuse : Python {}, torch {}, CUDA : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="108"/>
+        <location filename="../plugin/dock_runtime.py" line="128"/>
         <source>yes</source>
         <translation>oui</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="108"/>
+        <location filename="../plugin/dock_runtime.py" line="128"/>
         <source>no</source>
         <translation>non</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="115"/>
+        <location filename="../plugin/dock_runtime.py" line="136"/>
         <source>Repair runtime</source>
         <translation>Réparer l'environnement d'exécution</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="119"/>
+        <location filename="../plugin/dock_runtime.py" line="140"/>
         <source>the check failed</source>
         <translation>la vérification a échoué</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="120"/>
-        <source>GeoFuse runtime: not usable. {}</source>
-        <translation>Environnement d'exécution GeoFuse : inutilisable. {}</translation>
-    </message>
-    <message>
-        <location filename="../plugin/dock_runtime.py" line="122"/>
+        <location filename="../plugin/dock_runtime.py" line="141"/>
         <source>Set up runtime</source>
         <translation>Installer l'environnement d'exécution</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="95"/>
+        <source>No GeoFuse runtime yet.</source>
+        <translation>Pas encore d'environnement d'exécution GeoFuse.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock_runtime.py" line="144"/>
+        <source>GeoFuse runtime: incomplete — Set up runtime again.</source>
+        <translation>Environnement d'exécution GeoFuse : incomplet — installez à nouveau l'environnement d'exécution.</translation>
     </message>
 </context>
 <context>
     <name>SegmentAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="97"/>
+        <location filename="../plugin/algorithms/segment.py" line="99"/>
         <source>Segment land cover (optical + elevation)</source>
         <translation>Segmenter l’occupation du sol (optique + altitude)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="101"/>
+        <location filename="../plugin/algorithms/segment.py" line="103"/>
         <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
 
 The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
@@ -1110,62 +1165,62 @@ Modèle : un point de contrôle GeoFuse (.pt) ; vide, le modèle de démonstrati
 Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python séparé avec PyTorch (voir « Créer l'environnement d'exécution GeoFuse ») ; QGIS lui-même ne charge jamais PyTorch.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="117"/>
+        <location filename="../plugin/algorithms/segment.py" line="119"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Couche optique (RVB ou IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="120"/>
+        <location filename="../plugin/algorithms/segment.py" line="122"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Couche d'altitude (MNS ou nMNS)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="123"/>
+        <location filename="../plugin/algorithms/segment.py" line="125"/>
         <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modèle (point de contrôle GeoFuse ; vide : modèle de démonstration fourni)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="133"/>
+        <location filename="../plugin/algorithms/segment.py" line="134"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Bandes optiques, dans l'ordre du modèle (vide : les premières bandes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="142"/>
+        <location filename="../plugin/algorithms/segment.py" line="143"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="156"/>
+        <location filename="../plugin/algorithms/segment.py" line="154"/>
         <source>Tile overlap (pixels)</source>
         <translation>Recouvrement des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="166"/>
+        <location filename="../plugin/algorithms/segment.py" line="164"/>
         <source>Tiles per batch</source>
         <translation>Tuiles par lot</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="178"/>
+        <location filename="../plugin/algorithms/segment.py" line="176"/>
         <source>Extent (empty: the whole optical layer)</source>
         <translation>Emprise (vide : toute la couche optique)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="193"/>
+        <location filename="../plugin/algorithms/segment.py" line="191"/>
         <source>Land cover</source>
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="194"/>
+        <location filename="../plugin/algorithms/segment.py" line="192"/>
         <source>Confidence</source>
         <translation>Confiance</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="199"/>
+        <location filename="../plugin/algorithms/segment.py" line="197"/>
         <source>Tiles processed</source>
         <translation>Tuiles traitées</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="200"/>
+        <location filename="../plugin/algorithms/segment.py" line="198"/>
         <source>Seconds taken</source>
         <translation>Durée (secondes)</translation>
     </message>
@@ -1175,45 +1230,75 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
         <translation>Le recouvrement doit être inférieur à la moitié de la taille des tuiles.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="227"/>
+        <location filename="../plugin/algorithms/segment.py" line="277"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Aucun modèle indiqué et le modèle de démonstration fourni est absent ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="310"/>
+        <location filename="../plugin/algorithms/segment.py" line="362"/>
         <source>{}: {:,.1f} m²</source>
         <translation>{} : {:,.1f} m²</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="312"/>
+        <location filename="../plugin/algorithms/segment.py" line="364"/>
         <source>{}: {} pixels</source>
         <translation>{} : {} pixels</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="183"/>
+        <location filename="../plugin/algorithms/segment.py" line="181"/>
         <source>Area: polygons (pixels outside become nodata; empty: no mask)</source>
         <translation>Zone : polygones (les pixels en dehors deviennent nodata ; vide : pas de masque)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="201"/>
+        <location filename="../plugin/algorithms/segment.py" line="199"/>
         <source>Class areas and class table (JSON)</source>
         <translation>Surfaces des classes et table des classes (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="288"/>
+        <location filename="../plugin/algorithms/segment.py" line="340"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Les polygones du masque ne recoupent pas la couche optique (ni l'emprise).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="146"/>
+        <location filename="../plugin/algorithms/segment.py" line="144"/>
         <source>Tile size (pixels; 0 = the model&apos;s default: 512 or its training crop if larger)</source>
         <translation>Taille des tuiles (pixels ; 0 = valeur par défaut du modèle : 512, ou sa taille d’entraînement si elle est plus grande)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="226"/>
+        <source>The optical and the elevation layer are the same layer ({}); choose two different layers.</source>
+        <translation>La couche optique et la couche d'altitude sont la même couche ({}) ; choisissez deux couches différentes.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="233"/>
+        <source>The model cannot be used: {}</source>
+        <translation>Le modèle ne peut pas être utilisé : {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="237"/>
+        <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
+        <translation>Les bandes optiques doivent être des numéros de bande séparés par des virgules, par exemple 3,2,1.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="240"/>
+        <source>{} has {} band(s); the model needs {} optical bands ({}).</source>
+        <translation>{} a {} bande(s) ; le modèle demande {} bandes optiques ({}).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="244"/>
+        <source>{} optical band(s) were given; the model needs {} ({}).</source>
+        <translation>{} bande(s) optique(s) indiquée(s) ; le modèle en demande {} ({}).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="249"/>
+        <source>{} has no band {}; it has {} band(s).</source>
+        <translation>{} n'a pas de bande {} ; il a {} bande(s).</translation>
     </message>
 </context>
 <context>
     <name>SetupAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="114"/>
+        <location filename="../plugin/algorithms/common.py" line="162"/>
         <source>Set-up</source>
         <translation>Configuration</translation>
     </message>
@@ -1221,102 +1306,102 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
 <context>
     <name>TrainAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="76"/>
+        <location filename="../plugin/algorithms/train.py" line="77"/>
         <source>Train land-cover model</source>
         <translation>Entraîner un modèle d’occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="106"/>
+        <location filename="../plugin/algorithms/train.py" line="107"/>
         <source>Optical layers</source>
         <translation>Couches optiques</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="106"/>
+        <location filename="../plugin/algorithms/train.py" line="107"/>
         <source>Elevation layers (same order)</source>
         <translation>Couches d'altitude (même ordre)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="106"/>
+        <location filename="../plugin/algorithms/train.py" line="107"/>
         <source>Label layers (same order)</source>
         <translation>Couches d'étiquettes (même ordre)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="112"/>
+        <location filename="../plugin/algorithms/train.py" line="113"/>
         <source>…or a training folder (optical/, elevation/, labels/)</source>
         <translation>…ou un dossier d’entraînement (optical/, elevation/, labels/)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="120"/>
+        <location filename="../plugin/algorithms/train.py" line="121"/>
         <source>Validation folder (same layout)</source>
         <translation>Dossier de validation (même structure)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="182"/>
+        <location filename="../plugin/algorithms/train.py" line="183"/>
         <source>Model variant</source>
         <translation>Variante du modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="191"/>
+        <location filename="../plugin/algorithms/train.py" line="192"/>
         <source>Model width</source>
         <translation>Largeur du modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="196"/>
+        <location filename="../plugin/algorithms/train.py" line="197"/>
         <source>Training steps</source>
         <translation>Pas d'entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="199"/>
+        <location filename="../plugin/algorithms/train.py" line="200"/>
         <source>Crops per step</source>
         <translation>Extraits par pas</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="202"/>
+        <location filename="../plugin/algorithms/train.py" line="203"/>
         <source>Crop size (pixels)</source>
         <translation>Taille des extraits (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="209"/>
+        <location filename="../plugin/algorithms/train.py" line="210"/>
         <source>Learning rate</source>
         <translation>Taux d'apprentissage</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="216"/>
+        <location filename="../plugin/algorithms/train.py" line="217"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="221"/>
+        <location filename="../plugin/algorithms/train.py" line="218"/>
         <source>Random seed</source>
         <translation>Graine aléatoire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="224"/>
+        <location filename="../plugin/algorithms/train.py" line="221"/>
         <source>Training folder</source>
         <translation>Dossier d'entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="227"/>
+        <location filename="../plugin/algorithms/train.py" line="224"/>
         <source>Trained model</source>
         <translation>Modèle entraîné</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="283"/>
+        <location filename="../plugin/algorithms/train.py" line="282"/>
         <source>Give either the layer lists or a training folder, not both.</source>
         <translation>Indiquez soit les listes de couches, soit un dossier d'entraînement, pas les deux.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="287"/>
+        <location filename="../plugin/algorithms/train.py" line="286"/>
         <source>Give a training folder, or as many optical as elevation and label layers (at least one).</source>
         <translation>Indiquez un dossier d'entraînement, ou autant de couches optiques que de couches d'altitude et d'étiquettes (au moins une).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="274"/>
+        <location filename="../plugin/algorithms/train.py" line="273"/>
         <source>Model written to {}</source>
         <translation>Modèle écrit dans {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="80"/>
+        <location filename="../plugin/algorithms/train.py" line="81"/>
         <source>Trains a GeoFuse model from optical, elevation and label rasters and writes the checkpoint model.pt (usable by &apos;Segment land cover&apos;) into the output folder, with last.pt to resume and metrics.csv.
 
 Give either the three lists of layers (the n-th optical, elevation and label layers belong together and share one pixel grid) or a folder with optical/, elevation/ and labels/ subfolders of same-named GeoTIFFs (and optionally classes.csv). Labels are class indices (255 = ignore) or class colours. Training runs in the GeoFuse runtime; a GPU helps a lot.
@@ -1329,52 +1414,52 @@ Indiquez soit les trois listes de couches (les n-ièmes couches optique, d'altit
 ISPRS Vaihingen ou Potsdam : choisissez le jeu de données et indiquez le dossier contenant les archives téléchargées, telles quelles (zips, lus sur place) ou décompressées de n'importe quelle manière. Les tuiles d'entraînement de la répartition choisie sont utilisées (benchmark : celle du concours ; fusion-papers : celle des articles sur la fusion avec le MNS), moins quelques tuiles de validation ; les tuiles de test sont réservées à l'évaluation. Les archives et chaque couleur d'étiquette sont vérifiées avant le premier pas.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="97"/>
+        <location filename="../plugin/algorithms/train.py" line="98"/>
         <source>Dataset</source>
         <translation>Jeu de données</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="125"/>
+        <location filename="../plugin/algorithms/train.py" line="126"/>
         <source>ISPRS download folder (zips or unpacked)</source>
         <translation>Dossier du téléchargement ISPRS (zips ou décompressé)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="130"/>
+        <location filename="../plugin/algorithms/train.py" line="131"/>
         <source>ISPRS split</source>
         <translation>Répartition ISPRS</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="139"/>
+        <location filename="../plugin/algorithms/train.py" line="140"/>
         <source>Potsdam optical bands</source>
         <translation>Bandes optiques (Potsdam)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="148"/>
+        <location filename="../plugin/algorithms/train.py" line="149"/>
         <source>Potsdam elevation (DSM or normalised nDSM)</source>
         <translation>Altitude (Potsdam ; MNS ou nMNS normalisé)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="157"/>
+        <location filename="../plugin/algorithms/train.py" line="158"/>
         <source>ISPRS validation tiles, comma-separated (empty: a fixed few)</source>
         <translation>Tuiles de validation ISPRS, séparées par des virgules (vide : quelques tuiles fixes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="166"/>
+        <location filename="../plugin/algorithms/train.py" line="167"/>
         <source>Validate on the eroded ISPRS references</source>
         <translation>Valider sur les références ISPRS érodées</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="173"/>
+        <location filename="../plugin/algorithms/train.py" line="174"/>
         <source>Check archives and every label before training</source>
         <translation>Vérifier les archives et chaque étiquette avant l'entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="305"/>
+        <location filename="../plugin/algorithms/train.py" line="304"/>
         <source>Give the folder holding the ISPRS download.</source>
         <translation>Indiquez le dossier contenant le téléchargement ISPRS.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="307"/>
+        <location filename="../plugin/algorithms/train.py" line="306"/>
         <source>Give either an ISPRS download or your own rasters (layer lists or folder), not both.</source>
         <translation>Indiquez soit un téléchargement ISPRS, soit vos propres rasters (listes de couches ou dossier), pas les deux.</translation>
     </message>

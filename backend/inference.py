@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -37,9 +36,9 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
 from .checkpoint import Checkpoint, ModelCard, load_checkpoint
+from .claims import OutputClaim
 from .classes import IGNORE_INDEX
 from .data.normalize import valid_pixels
-from .locking import OutputBusyError, output_lock
 from .models.network import GeoFuseNet
 from .sliding_window import Box, SegmentationCancelled, TileData, TileProgress, stream_predict
 from .styling import colour_table, pam_xml, qml_text, sidecar_paths
@@ -225,18 +224,18 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
 
 
-def _check_paths(inputs: Sequence[Path], outputs: Sequence[Path], overwrite: bool) -> None:
+def _check_paths(inputs: Sequence[Path], outputs: Sequence[Path]) -> None:
+    """Refuse an output that is an input or is named twice; whether outputs exist is the claim's check."""
     for index, output in enumerate(outputs):
         for source in inputs:
             if _same_file(output, source):
                 raise SegmentationError(f"output {output} is an input; choose another output path")
         for other in outputs[index + 1 :]:
             if _same_file(output, other):
-                raise SegmentationError(f"the class raster and the confidence raster are both {output}")
-        if output.exists() and not overwrite:
-            raise SegmentationError(f"{output} exists; pass overwrite (--overwrite) to replace it")
-        if output.exists() and output.is_dir():
-            raise SegmentationError(f"{output} is a folder")
+                raise SegmentationError(
+                    f"{output} would be written twice (the class raster, its sidecars and the confidence "
+                    "raster need different names)"
+                )
 
 
 def _optical_bands(
@@ -336,6 +335,7 @@ def _writing(output: Path) -> Iterator[None]:
 
 
 def _place(
+    claim: OutputClaim,
     output_path: Path,
     temp_output: Path,
     temp_confidence: Path | None,
@@ -343,23 +343,19 @@ def _place(
     qml_path: Path,
     aux_path: Path,
     card: ModelCard,
-    temporaries: list[Path],
-    placed: list[Path],
 ) -> None:
-    """Write the sidecars and rename every temporary into place, the class raster last; each final path
-    is recorded in ``placed`` as soon as it exists, so a failure half-way can remove what it placed."""
+    """Write the sidecars and move every temporary into place, the class raster last (the claim removes
+    what was placed if a later move fails, and never replaces a file that appeared meanwhile)."""
     temp_aux = temp_output.with_name(temp_output.name + ".aux.xml")
     temp_aux.write_text(pam_xml(card.classes), encoding="utf-8")
-    temp_qml = _temporary(qml_path)
-    temporaries.append(temp_qml)
+    temp_qml = claim.temporary(qml_path)
     temp_qml.write_text(qml_text(card.classes), encoding="utf-8")
-    renames = [(temp_qml, qml_path), (temp_aux, aux_path)]
+    claim.created()
+    moves = [(temp_qml, qml_path), (temp_aux, aux_path)]
     if temp_confidence is not None and confidence_path is not None:
-        renames.append((temp_confidence, confidence_path))
-    renames.append((temp_output, output_path))
-    for temporary, final in renames:
-        os.replace(temporary, final)
-        placed.append(final)
+        moves.append((temp_confidence, confidence_path))
+    moves.append((temp_output, output_path))
+    claim.place(moves)
 
 
 def _mask_polygons(path: Path) -> list[dict]:
@@ -390,12 +386,34 @@ def _mask_extent(polygons: list[dict], extent: Sequence[float] | None) -> tuple[
 
 
 def _pixel_area_m2(dataset: rasterio.DatasetReader) -> float | None:
+    """Ground area of one pixel, or None where it is not known: no projected CRS, or a geotransform and
+    unit whose product is not a usable number (checked before writing, so areas never fail a finished run).
+    """
     if dataset.crs is None or not dataset.crs.is_projected:
         return None
     transform = dataset.transform
-    return (
-        abs(transform.a * transform.e - transform.b * transform.d) * dataset.crs.linear_units_factor[1] ** 2
-    )
+    try:
+        area = (
+            abs(transform.a * transform.e - transform.b * transform.d)
+            * dataset.crs.linear_units_factor[1] ** 2
+        )
+    except (OverflowError, ValueError, TypeError):
+        return None
+    return area if math.isfinite(area) and area * dataset.width * dataset.height < 1e300 else None
+
+
+def _check_real(
+    optical: rasterio.DatasetReader, bands: Sequence[int], elevation: rasterio.DatasetReader
+) -> None:
+    """Refuse complex-valued bands (radar, FFTs): they have no meaning as reflectance or height."""
+    for dataset, used in ((optical, bands), (elevation, [1])):
+        kinds = {dataset.dtypes[band - 1] for band in used}
+        found = sorted(kind for kind in kinds if kind.startswith("complex") or kind.startswith("c"))
+        if found:
+            raise SegmentationError(
+                f"{dataset.name} holds complex numbers ({', '.join(found)}); GeoFuse needs real-valued "
+                "optical and elevation bands"
+            )
 
 
 class _BlockWriter:
@@ -479,14 +497,6 @@ def _check_tiling(tile: int | None, overlap: int, batch_size: int) -> None:
         )
 
 
-def _temporary(final: Path) -> Path:
-    """A fresh hidden name beside ``final`` (created by its writer, so the usual permissions apply)."""
-    while True:
-        candidate = final.with_name(f".{final.stem}.{secrets.token_hex(4)}.tmp{final.suffix}")
-        if not candidate.exists():
-            return candidate
-
-
 def _mask_needed(dataset: rasterio.DatasetReader | WarpedVRT) -> bool:
     """Whether validity needs GDAL's mask (alpha or mask band), beyond nodata values and NaN."""
     return any(
@@ -531,18 +541,21 @@ def segment_rasters(
     aux_path, qml_path = sidecar_paths(output_path)
     _check_tiling(options.tile, options.overlap, options.batch_size)
     for source in (optical_path, elevation_path):
-        if not source.is_file():
+        if not (source.is_file() or str(source).startswith("/vsi")):
             raise SegmentationError(f"input raster not found: {source}")
-    finals = [output_path, qml_path] + ([confidence_path] if confidence_path else [])
-    _check_paths([optical_path, elevation_path], finals, options.overwrite)
-    loaded = model if isinstance(model, LoadedModel) else LoadedModel.load(model, options.device)
-    card = loaded.card
-    tile = options.tile if options.tile is not None else card.tile_size()
-    _check_tiling(tile, options.overlap, options.batch_size)
-    if card.model.elevation_channels != 1:
-        raise SegmentationError("this model expects a multi-band elevation input; only one band is supported")
+    finals = [qml_path, aux_path] + ([confidence_path] if confidence_path else []) + [output_path]
+    _check_paths([optical_path, elevation_path], finals)
 
     with ExitStack() as stack:
+        claim = stack.enter_context(OutputClaim(finals, options.overwrite, SegmentationError))
+        loaded = model if isinstance(model, LoadedModel) else LoadedModel.load(model, options.device)
+        card = loaded.card
+        tile = options.tile if options.tile is not None else card.tile_size()
+        _check_tiling(tile, options.overlap, options.batch_size)
+        if card.model.elevation_channels != 1:
+            raise SegmentationError(
+                "this model expects a multi-band elevation input; only one band is supported"
+            )
         stack.enter_context(rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB))
         try:
             optical = stack.enter_context(rasterio.open(optical_path))
@@ -554,6 +567,8 @@ def segment_rasters(
                 f"{elevation_path} has {elevation_file.count} bands; the elevation must be one band (metres)"
             )
         bands = _optical_bands(optical, card, options.optical_bands)
+        _check_real(optical, bands, elevation_file)
+        pixel_area = _pixel_area_m2(optical)
         polygons = _mask_polygons(Path(options.mask)) if options.mask is not None else None
         extent = _mask_extent(polygons, options.extent) if polygons else options.extent
         output_window, region = _windows(optical, elevation_file, extent)
@@ -581,98 +596,70 @@ def segment_rasters(
                 elevation_valid &= elevation.read_masks(1, window=around) > 0
             return TileData(data, heights, optical_valid, elevation_valid)
 
-        temporaries: list[Path] = []
-        placed: list[Path] = []
-        try:
-            for final in finals:
-                final.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with _writing(output_path):
-                    stack.enter_context(output_lock(output_path))
-            except OutputBusyError as error:
-                raise SegmentationError(str(error)) from error
-            temp_output = _temporary(output_path)
-            temporaries.append(temp_output)
-            temp_confidence = _temporary(confidence_path) if confidence_path else None
+        temp_output = claim.temporary(output_path)
+        temp_confidence = claim.temporary(confidence_path) if confidence_path else None
+        claim.journal(
+            *(
+                temporary.with_name(temporary.name + ending)
+                for temporary in filter(None, (temp_output, temp_confidence))
+                for ending in (".aux.xml", "-journal", "-wal", "-shm")
+            )
+        )
+        with ExitStack() as outputs:
+            with _writing(output_path):
+                labels_out = outputs.enter_context(
+                    rasterio.open(temp_output, "w", **_profile(optical, output_window, "uint8", IGNORE_INDEX))
+                )
+            labels_out.write_colormap(1, colour_table(card.classes))
+            labels_out.update_tags(1, **{f"CLASS_{info.index}": info.name for info in card.classes})
+            labels_out.set_band_description(1, "land-cover class")
+            confidence_out = None
             if temp_confidence is not None:
-                temporaries.append(temp_confidence)
-            temporaries += [temp_output.with_name(temp_output.name + ".aux.xml")]
-            if temp_confidence is not None:
-                temporaries.append(temp_confidence.with_name(temp_confidence.name + ".aux.xml"))
-
-            with ExitStack() as outputs:
                 with _writing(output_path):
-                    labels_out = outputs.enter_context(
+                    confidence_out = outputs.enter_context(
                         rasterio.open(
-                            temp_output, "w", **_profile(optical, output_window, "uint8", IGNORE_INDEX)
+                            temp_confidence, "w", **_profile(optical, output_window, "float32", math.nan)
                         )
                     )
-                labels_out.write_colormap(1, colour_table(card.classes))
-                labels_out.update_tags(1, **{f"CLASS_{info.index}": info.name for info in card.classes})
-                labels_out.set_band_description(1, "land-cover class")
-                confidence_out = None
-                if temp_confidence is not None:
-                    with _writing(output_path):
-                        confidence_out = outputs.enter_context(
-                            rasterio.open(
-                                temp_confidence, "w", **_profile(optical, output_window, "float32", math.nan)
-                            )
-                        )
-                    confidence_out.set_band_description(1, "confidence (max softmax probability)")
-                writer = _BlockWriter(labels_out, confidence_out)
-                row_shift = int(region.row_off - output_window.row_off)
-                col_shift = int(region.col_off - output_window.col_off)
+                confidence_out.set_band_description(1, "confidence (max softmax probability)")
+            claim.created()
+            writer = _BlockWriter(labels_out, confidence_out)
+            row_shift = int(region.row_off - output_window.row_off)
+            col_shift = int(region.col_off - output_window.col_off)
 
-                def write(row: int, labels: np.ndarray, confidence: np.ndarray) -> None:
-                    with _writing(output_path):
-                        writer.put(row_shift + row, col_shift, labels, confidence)
-
-                def report(tiles: TileProgress) -> None:
-                    if progress is None:
-                        return
-                    elapsed = time.perf_counter() - started
-                    eta = elapsed / tiles.fraction * (1 - tiles.fraction) if tiles.fraction > 0 else None
-                    progress(SegmentProgress(tiles.fraction, tiles.done, tiles.total, elapsed, eta))
-
-                stats = stream_predict(
-                    loaded.network,
-                    card,
-                    int(region.height),
-                    int(region.width),
-                    read,
-                    write,
-                    tile=tile,
-                    overlap=options.overlap,
-                    batch_size=options.batch_size,
-                    device=loaded.device,
-                    progress=report,
-                    cancel=cancel,
-                )
+            def write(row: int, labels: np.ndarray, confidence: np.ndarray) -> None:
                 with _writing(output_path):
-                    writer.close()
-                    outputs.close()
+                    writer.put(row_shift + row, col_shift, labels, confidence)
 
+            def report(tiles: TileProgress) -> None:
+                if progress is None:
+                    return
+                elapsed = time.perf_counter() - started
+                eta = elapsed / tiles.fraction * (1 - tiles.fraction) if tiles.fraction > 0 else None
+                progress(SegmentProgress(tiles.fraction, tiles.done, tiles.total, elapsed, eta))
+
+            stats = stream_predict(
+                loaded.network,
+                card,
+                int(region.height),
+                int(region.width),
+                read,
+                write,
+                tile=tile,
+                overlap=options.overlap,
+                batch_size=options.batch_size,
+                device=loaded.device,
+                progress=report,
+                cancel=cancel,
+            )
             with _writing(output_path):
-                _place(
-                    output_path,
-                    temp_output,
-                    temp_confidence,
-                    confidence_path,
-                    qml_path,
-                    aux_path,
-                    card,
-                    temporaries,
-                    placed,
-                )
-        except BaseException:
-            for path in temporaries + placed:
-                path.unlink(missing_ok=True)
-            raise
-        finally:
-            for temporary in temporaries:
-                if temporary.name.endswith(".aux.xml"):
-                    temporary.unlink(missing_ok=True)
-        pixel_area = _pixel_area_m2(optical)
+                writer.close()
+                outputs.close()
+
+        with _writing(output_path):
+            _place(
+                claim, output_path, temp_output, temp_confidence, confidence_path, qml_path, aux_path, card
+            )
 
     classes = tuple(
         ClassArea(

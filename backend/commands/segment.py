@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from geofuse.backend.checkpoint import CheckpointError
+    from geofuse.backend.cli import exit_status
     from geofuse.backend.inference import (
         SegmentationCancelled,
         SegmentationError,
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         SegmentProgress,
         segment_rasters,
     )
-    from geofuse.backend.worker import error_text
+    from geofuse.backend.worker import error_text, explain
 
     options = SegmentOptions(
         device=args.device,
@@ -115,13 +116,20 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = segment_rasters(args.optical, args.elevation, args.output, args.model, options, progress)
-    except (SegmentationError, CheckpointError, ValueError, OSError, RasterioError, CPLE_BaseError) as failed:
-        bar.close()  # unreadable inputs, unwritable folders and full disks included
-        return error(error_text(failed))
-    except (SegmentationCancelled, KeyboardInterrupt):
+    except SegmentationCancelled:
         bar.close()
         print("geofuse: cancelled; nothing was written", file=sys.stderr)
         return 130
+    except (SegmentationError, CheckpointError, ValueError, OSError, RasterioError, CPLE_BaseError) as failed:
+        bar.close()  # unreadable inputs, unwritable folders and full disks included
+        return error(error_text(failed))
+    except Exception as failed:  # out of memory, or a bug: one line saying which, not a traceback
+        bar.close()
+        return error(explain(failed)[0])
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP (geofuse.backend.cli.stop_signals)
+        bar.close()
+        print("geofuse: cancelled; nothing was written", file=sys.stderr)
+        return exit_status(interrupt)
     bar.close()
     if not args.quiet:
         print(result.summary())

@@ -25,6 +25,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .locking import HeldLock, OutputBusyError, lock_path, output_lock
+from .styling import sidecar_paths
 
 Entry = tuple[Path, int | None]
 """A journaled file and its inode (None until it exists)."""
@@ -109,11 +110,20 @@ def _take_over(final: Path, held: set[Path]) -> None:
         pass  # a live run holds it: its files are its own
 
 
+def segmentation_finals(output: str | Path, confidence: str | Path | None = None) -> list[Path]:
+    """Every path a segmentation places, the class raster last: its ``.qml`` and ``.aux.xml`` sidecars, the
+    confidence raster if any, the class raster."""
+    aux, qml = sidecar_paths(output)
+    return [qml, aux] + ([Path(confidence)] if confidence is not None else []) + [Path(output)]
+
+
 def recover(outputs: Iterable[str | Path | None]) -> None:
-    """Clean up after runs that were killed while writing these outputs, where no live run holds them.
+    """Clean up after runs that were killed while writing these paths, where no live run holds them.
 
     For the QGIS side, after its worker process ended without cleaning up (killed on cancel or crashed):
-    removes exactly the files listed in the lock files' journals, then the lock files.
+    removes exactly the files listed in the lock files' journals, then the lock files. Pass every final
+    path of the run (:func:`segmentation_finals`): a run killed while taking its locks has journaled
+    nothing in the last one yet.
     """
     for output in outputs:
         if output is not None and lock_path(Path(output)).exists():
@@ -151,13 +161,14 @@ class OutputClaim:
                 self._make_folders(final)
             for final in sorted(self.finals, key=str):
                 try:
-                    self._locks.append(self._stack.enter_context(output_lock(final)))
+                    lock = self._stack.enter_context(output_lock(final))
                 except OutputBusyError as busy:
                     raise self.error(str(busy)) from busy
                 except OSError as failed:
                     raise self.error(f"cannot write {final}: {failed.strerror or failed}") from failed
-            for lock in self._locks:
                 _recover(lock.journal(), set(self.finals))
+                self._locks.append(lock)
+                self._record()  # every lock held names all finals, so whichever is found leads to the rest
             for final in self.finals:
                 if final.is_dir():
                     raise self.error(f"{final} is a folder; name a file to write")

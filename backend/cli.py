@@ -53,7 +53,7 @@ class Interrupted(KeyboardInterrupt):
 
 def exit_status(interrupt: KeyboardInterrupt) -> int:
     """The exit status of a run stopped by ``interrupt`` (130, as for Ctrl-C, unless another signal)."""
-    return interrupt.exit_status if isinstance(interrupt, Interrupted) else 130
+    return getattr(interrupt, "exit_status", 130)  # not isinstance: under ``python -m`` this is __main__
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -36,7 +36,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
 from .checkpoint import Checkpoint, ModelCard, load_checkpoint
-from .claims import OutputClaim
+from .claims import OutputClaim, segmentation_finals
 from .classes import IGNORE_INDEX
 from .data.normalize import valid_pixels
 from .models.network import GeoFuseNet
@@ -543,7 +543,7 @@ def segment_rasters(
     for source in (optical_path, elevation_path):
         if not (source.is_file() or str(source).startswith("/vsi")):
             raise SegmentationError(f"input raster not found: {source}")
-    finals = [qml_path, aux_path] + ([confidence_path] if confidence_path else []) + [output_path]
+    finals = segmentation_finals(output_path, confidence_path)
     _check_paths([optical_path, elevation_path], finals)
 
     with ExitStack() as stack:

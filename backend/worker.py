@@ -10,7 +10,7 @@ Protocol (one JSON object per line, UTF-8):
   (``"self-check"`` is another name for ``"diagnostics"``). ``"stop_on_stdin_close": true`` makes a
   closed stdin mean "stop" (the plugin sets it, so a worker whose QGIS went away stops too).
 * stdin, later lines: ``{"type": "stop"}`` (or the word ``stop``) asks the worker to stop politely;
-  SIGTERM does the same.
+  SIGTERM and SIGHUP do the same.
 * stdout: ``{"type": "progress", "fraction", "done", "total", "eta_s", "message"}``,
   ``{"type": "log", "level", "message"}``, then exactly one of ``{"type": "result", ...}``,
   ``{"type": "error", "message", "kind", "detail"}`` or ``{"type": "cancelled", "message"}``.
@@ -470,7 +470,9 @@ def main() -> int:
     sys.stdout = sys.stderr
     emit = Emitter(protocol)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    for name in ("SIGTERM", "SIGHUP"):  # a polite kill or a closed terminal: the same clean stop
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda signum, frame: stop.set())
     first = sys.stdin.readline()
     try:
         request = json.loads(first)

@@ -31,7 +31,7 @@ from qgis.core import (
     QgsRectangle,
 )
 
-from ...backend.claims import recover
+from ...backend.claims import recover, segmentation_finals
 from ..styling import ClassStyler
 from ..worker_client import run_worker
 from .common import (
@@ -46,12 +46,12 @@ from .common import (
 )
 
 
-def remove_partial_outputs(outputs: list[str | None]) -> None:
+def remove_partial_outputs(output: str, confidence: str | None) -> None:
     """Remove exactly what a worker that was killed (cancel) or crashed left at these outputs: the files its
-    journal in the output's lock file lists, and the lock files. Never a file found by a pattern, so a
-    concurrent run's temporaries beside the same output are safe; an output whose lock another run holds
-    is left alone: those files are its."""
-    recover(outputs)
+    journal in the lock files lists, and the lock files. Never a file found by a pattern, so a concurrent
+    run's temporaries beside the same output are safe; an output whose lock another run holds is left
+    alone: those files are its."""
+    recover(segmentation_finals(output, confidence))
 
 
 class SegmentAlgorithm(GeoFuseAlgorithm):
@@ -290,7 +290,7 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
         try:
             result = run_worker(request, feedback)
         except QgsProcessingException:
-            remove_partial_outputs([request["output"], request["confidence"]])
+            remove_partial_outputs(request["output"], request["confidence"])
             raise
         output = request["output"]
         for area in result.get("classes") or []:

@@ -8,7 +8,6 @@ worker process; this side only resolves layers to files, relays progress and sty
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from qgis.core import (

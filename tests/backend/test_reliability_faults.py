@@ -25,7 +25,7 @@ import rasterio
 import torch
 from torch import nn
 
-from geofuse.backend import claims, inference, worker
+from geofuse.backend import claims, worker
 from geofuse.backend.checkpoint import ModelCard, save_checkpoint
 from geofuse.backend.data.synthetic import generate_scene, write_scene
 from geofuse.backend.inference import (

@@ -205,7 +205,7 @@ def test_ctrl_c_in_segment_batch_says_cancelled(
     )  # fmt: skip
     wait_for_temporary(process, tmp_path)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    _, err = process.communicate(timeout=60)
 
     assert process.returncode == 130
     assert "Traceback" not in err

@@ -165,7 +165,9 @@ class OutputClaim:
                 except OutputBusyError as busy:
                     raise self.error(str(busy)) from busy
                 except OSError as failed:
-                    raise self.error(f"cannot write {final}: {failed.strerror or failed}") from failed
+                    raise self.error(
+                        f"cannot write {self.finals[-1]}: {failed.strerror or failed}"
+                    ) from failed
                 _recover(lock.journal(), set(self.finals))
                 self._locks.append(lock)
                 self._record()  # every lock held names all finals, so whichever is found leads to the rest
@@ -265,7 +267,9 @@ class OutputClaim:
             except FileExistsError:
                 continue  # made by someone else meanwhile: not ours to remove
             except OSError as failed:
-                raise self.error(f"cannot write {final}: {failed.strerror or failed}") from failed
+                raise self.error(
+                    f"cannot write {self.finals[-1]}: {failed.strerror or failed}"
+                ) from failed
             self._folders.append(folder)
 
     def _record(self) -> None:

@@ -30,7 +30,7 @@ import rasterio
 import torch
 from rasterio import features
 from rasterio._err import CPLE_BaseError
-from rasterio.enums import MaskFlags, Resampling
+from rasterio.enums import ColorInterp, MaskFlags, Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
@@ -262,7 +262,12 @@ def _optical_bands(
 def _elevation_on_grid(
     dataset: rasterio.DatasetReader, optical: rasterio.DatasetReader
 ) -> rasterio.DatasetReader | WarpedVRT:
-    """The elevation as seen on the optical grid: itself when the grids agree, else a bilinear warp."""
+    """The elevation as seen on the optical grid: itself when the grids agree, else a bilinear warp.
+
+    The warp marks where the elevation really reaches: with the source's nodata value where it has one,
+    else with an added alpha band (:func:`_alpha_band`), so optical pixels outside the elevation's
+    footprint are nodata whatever the two geotransforms (a rotated optical grid over a north-up DSM
+    included), never heights of 0 m that the warper fills in there."""
     if (dataset.crs, dataset.transform, dataset.shape) == (optical.crs, optical.transform, optical.shape):
         return dataset
     if dataset.crs is None or optical.crs is None:
@@ -497,6 +502,15 @@ def _check_tiling(tile: int | None, overlap: int, batch_size: int) -> None:
         )
 
 
+def _alpha_band(dataset: rasterio.DatasetReader | WarpedVRT) -> int | None:
+    """The 1-based alpha band, if any. A WarpedVRT's added alpha is flagged only by its colour
+    interpretation: its mask flags and ``dataset_mask`` say "all valid", so it must be read itself."""
+    for index, interpretation in enumerate(dataset.colorinterp, start=1):
+        if interpretation == ColorInterp.alpha and index > 1:
+            return index
+    return None
+
+
 def _mask_needed(dataset: rasterio.DatasetReader | WarpedVRT) -> bool:
     """Whether validity needs GDAL's mask (alpha or mask band), beyond nodata values and NaN."""
     return any(
@@ -547,15 +561,6 @@ def segment_rasters(
     _check_paths([optical_path, elevation_path], finals)
 
     with ExitStack() as stack:
-        claim = stack.enter_context(OutputClaim(finals, options.overwrite, SegmentationError))
-        loaded = model if isinstance(model, LoadedModel) else LoadedModel.load(model, options.device)
-        card = loaded.card
-        tile = options.tile if options.tile is not None else card.tile_size()
-        _check_tiling(tile, options.overlap, options.batch_size)
-        if card.model.elevation_channels != 1:
-            raise SegmentationError(
-                "this model expects a multi-band elevation input; only one band is supported"
-            )
         stack.enter_context(rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB))
         try:
             optical = stack.enter_context(rasterio.open(optical_path))
@@ -565,6 +570,15 @@ def segment_rasters(
         if elevation_file.count != 1:
             raise SegmentationError(
                 f"{elevation_path} has {elevation_file.count} bands; the elevation must be one band (metres)"
+            )
+        claim = stack.enter_context(OutputClaim(finals, options.overwrite, SegmentationError))
+        loaded = model if isinstance(model, LoadedModel) else LoadedModel.load(model, options.device)
+        card = loaded.card
+        tile = options.tile if options.tile is not None else card.tile_size()
+        _check_tiling(tile, options.overlap, options.batch_size)
+        if card.model.elevation_channels != 1:
+            raise SegmentationError(
+                "this model expects a multi-band elevation input; only one band is supported"
             )
         bands = _optical_bands(optical, card, options.optical_bands)
         _check_real(optical, bands, elevation_file)
@@ -576,6 +590,7 @@ def segment_rasters(
         if isinstance(elevation, WarpedVRT):
             stack.enter_context(elevation)
         optical_masked, elevation_masked = _mask_needed(optical), _mask_needed(elevation)
+        elevation_alpha = _alpha_band(elevation) if isinstance(elevation, WarpedVRT) else None
 
         def read(tile: Box, context: Box) -> TileData:
             window = Window(region.col_off + tile.col, region.row_off + tile.row, tile.cols, tile.rows)
@@ -594,6 +609,8 @@ def segment_rasters(
             elevation_valid = valid_pixels(heights, elevation.nodata)
             if elevation_masked:
                 elevation_valid &= elevation.read_masks(1, window=around) > 0
+            if elevation_alpha is not None:
+                elevation_valid &= elevation.read(elevation_alpha, window=around) > 0
             return TileData(data, heights, optical_valid, elevation_valid)
 
         temp_output = claim.temporary(output_path)

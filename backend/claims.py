@@ -267,9 +267,7 @@ class OutputClaim:
             except FileExistsError:
                 continue  # made by someone else meanwhile: not ours to remove
             except OSError as failed:
-                raise self.error(
-                    f"cannot write {self.finals[-1]}: {failed.strerror or failed}"
-                ) from failed
+                raise self.error(f"cannot write {self.finals[-1]}: {failed.strerror or failed}") from failed
             self._folders.append(folder)
 
     def _record(self) -> None:

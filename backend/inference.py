@@ -35,6 +35,7 @@ from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
+from . import validation
 from .checkpoint import Checkpoint, ModelCard, load_checkpoint
 from .claims import OutputClaim, segmentation_finals
 from .classes import IGNORE_INDEX
@@ -364,17 +365,32 @@ def _place(
 
 
 def _mask_polygons(path: Path) -> list[dict]:
-    """The polygon geometries of a GeoJSON file (FeatureCollection, Feature or bare geometry)."""
+    """The polygon geometries of a GeoJSON file (FeatureCollection, Feature or bare geometry), each checked
+    (``backend.validation.mask_geometry``) before GDAL sees it."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > validation.MAX_MASK_BYTES:
+            raise SegmentationError(f"the mask {path} is larger than {validation.MAX_MASK_BYTES >> 20} MiB")
+        text = path.read_text(encoding="utf-8")
+        if validation.nesting_depth(text) > validation.MAX_DEPTH:
+            raise SegmentationError(f"the mask {path} nests deeper than {validation.MAX_DEPTH} levels")
+        data = json.loads(text)
     except (OSError, ValueError) as error:
+        if isinstance(error, SegmentationError):
+            raise
         raise SegmentationError(f"cannot read the mask {path} as GeoJSON: {error}") from error
     items = data.get("features", [data]) if isinstance(data, dict) else []
+    items = items if isinstance(items, list) else []
     geometries = [item.get("geometry", item) for item in items if isinstance(item, dict)]
-    polygons = [g for g in geometries if isinstance(g, dict) and g.get("type") in ("Polygon", "MultiPolygon")]
-    if not polygons:
+    candidates = [
+        g for g in geometries if isinstance(g, dict) and g.get("type") in ("Polygon", "MultiPolygon")
+    ]
+    if not candidates:
         raise SegmentationError(f"the mask {path} holds no polygons")
-    return polygons
+    counted = [0]
+    try:
+        return [validation.mask_geometry(f"the mask {path}", g, counted) for g in candidates]
+    except validation.RequestError as error:
+        raise SegmentationError(str(error)) from None
 
 
 def _mask_extent(polygons: list[dict], extent: Sequence[float] | None) -> tuple[float, float, float, float]:
@@ -493,6 +509,19 @@ def _profile(optical: rasterio.DatasetReader, window: Window, dtype: str, nodata
     return profile
 
 
+def _check_options(options: SegmentOptions) -> None:
+    """The request layer's checks (``backend.validation``) for callers that come in through Python."""
+    try:
+        if options.extent is not None:
+            validation.extent("extent", list(options.extent))
+        if options.optical_bands is not None:
+            validation.bands("optical_bands", list(options.optical_bands))
+        validation.device("device", options.device)
+    except validation.RequestError as error:
+        raise SegmentationError(str(error).replace("'", "")) from None
+    _check_tiling(options.tile, options.overlap, options.batch_size)
+
+
 def _check_tiling(tile: int | None, overlap: int, batch_size: int) -> None:
     """Refuse a tiling that cannot run, before any file is written (``tile`` None: not known yet)."""
     if (tile is not None and (tile < 1 or not 0 <= overlap < tile)) or overlap < 0 or batch_size < 1:
@@ -553,7 +582,7 @@ def segment_rasters(
     optical_path, elevation_path, output_path = Path(optical_path), Path(elevation_path), Path(output_path)
     confidence_path = Path(options.confidence_path) if options.confidence_path is not None else None
     aux_path, qml_path = sidecar_paths(output_path)
-    _check_tiling(options.tile, options.overlap, options.batch_size)
+    _check_options(options)
     for source in (optical_path, elevation_path):
         if not (source.is_file() or str(source).startswith("/vsi")):
             raise SegmentationError(f"input raster not found: {source}")

@@ -522,6 +522,22 @@ def _check_options(options: SegmentOptions) -> None:
     _check_tiling(options.tile, options.overlap, options.batch_size)
 
 
+RASTER_SUFFIXES = (".tif", ".tiff")
+"""The output names written: GeoTIFF, which carries the colour table, category names (PAM) and NaN nodata
+that the class and confidence rasters need, and can be written block by block."""
+
+
+def _check_formats(outputs: Sequence[Path]) -> None:
+    """Refuse a raster output named for another format (``.gpkg``, ``.png``, ``.vrt``…): a GeoTIFF under
+    that name would mislead every program that goes by the extension."""
+    for output in outputs:
+        if output.suffix.lower() not in RASTER_SUFFIXES:
+            raise SegmentationError(
+                f"cannot write {output}: GeoFuse writes GeoTIFF rasters, so the name must end in .tif or "
+                f".tiff (not {output.suffix or 'no extension'!r}); convert with gdal_translate if needed"
+            )
+
+
 def _check_tiling(tile: int | None, overlap: int, batch_size: int) -> None:
     """Refuse a tiling that cannot run, before any file is written (``tile`` None: not known yet)."""
     if (tile is not None and (tile < 1 or not 0 <= overlap < tile)) or overlap < 0 or batch_size < 1:
@@ -586,6 +602,7 @@ def segment_rasters(
     for source in (optical_path, elevation_path):
         if not (source.is_file() or str(source).startswith("/vsi")):
             raise SegmentationError(f"input raster not found: {source}")
+    _check_formats([output_path] + ([confidence_path] if confidence_path else []))
     finals = segmentation_finals(output_path, confidence_path)
     _check_paths([optical_path, elevation_path], finals)
 

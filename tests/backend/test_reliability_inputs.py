@@ -341,6 +341,10 @@ def existing_aux_xml(folder: Path) -> Inputs:
     return Inputs(inputs.optical, inputs.elevation, inputs.output, (aux,))
 
 
+def named(name: str) -> Callable[[Path], Inputs]:
+    return lambda folder: scene_inputs(folder, output=folder / "out" / name)
+
+
 def dangling_link(folder: Path) -> Inputs:
     inputs = scene_inputs(folder)
     inputs.output.parent.mkdir(parents=True)
@@ -396,6 +400,10 @@ CASES: dict[str, Case] = {
     "output is a folder": Case(output_is_a_folder, error="is a folder; name a file", overwrite=True),
     "existing .aux.xml without the raster": Case(existing_aux_xml, error=r"classes\.tif\.aux\.xml exists"),
     "output is a dangling symbolic link": Case(dangling_link, error="exists; pass overwrite"),
+    "output named .gpkg": Case(named("classes.gpkg"), error=r"must end in \.tif or \.tiff \(not '\.gpkg'\)"),
+    "output named .png": Case(named("classes.png"), error=r"must end in \.tif or \.tiff \(not '\.png'\)"),
+    "output named .vrt": Case(named("classes.vrt"), error=r"must end in \.tif or \.tiff"),
+    "output named .TIF": Case(named("classes.TIF"), check=all_classified),
 }
 
 

@@ -7,7 +7,7 @@ QGIS_PLUGINS := /usr/share/qgis/python/plugins
 
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup test test-backend test-plugin lint demo demo-model bench screenshots package install-plugin \
+.PHONY: setup test test-backend test-plugin fuzz lint demo demo-model bench screenshots package install-plugin \
 	uninstall-plugin translations
 
 setup:
@@ -23,6 +23,11 @@ test-backend:
 
 test-plugin:
 	@PYTHONPATH=$(QGIS_PLUGINS) $(PY) scripts/run_plugin_tests.py -q
+
+# The property-based attacks of tests/backend/test_fuzz.py with 10x the examples `make test` runs (for a release).
+fuzz:
+	GEOFUSE_FUZZ_SCALE=10 $(PY) -m pytest -p no:pytest_qgis -p no:cacheprovider tests/backend/test_fuzz.py -q \
+		--hypothesis-show-statistics
 
 demo: setup
 	$(VENV)/bin/geofuse demo --output demo-output

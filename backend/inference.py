@@ -33,7 +33,7 @@ from rasterio._err import CPLE_BaseError
 from rasterio.enums import ColorInterp, MaskFlags, Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
-from rasterio.windows import Window, from_bounds
+from rasterio.windows import Window
 
 from . import validation
 from .checkpoint import Checkpoint, ModelCard, load_checkpoint
@@ -288,13 +288,21 @@ def _elevation_on_grid(
 
 
 def _pixel_window(optical: rasterio.DatasetReader, bounds: Sequence[float]) -> Window | None:
-    """Optical-grid window of ``bounds`` (in its CRS), snapped outward and clipped; None if empty."""
-    window = from_bounds(*bounds, transform=optical.transform)
-    row0, col0 = math.floor(window.row_off + 1e-6), math.floor(window.col_off + 1e-6)
-    row1 = math.ceil(window.row_off + window.height - 1e-6)
-    col1 = math.ceil(window.col_off + window.width - 1e-6)
-    row0, col0 = max(row0, 0), max(col0, 0)
-    row1, col1 = min(row1, optical.height), min(col1, optical.width)
+    """Optical-grid window of ``bounds`` (in its CRS), snapped outward and clipped; None if empty.
+
+    The bounds' corners go through the inverse geotransform, so rotated, sheared and south-up grids work
+    (rasterio's ``from_bounds`` refuses them), and coordinates as large as 1e308 clip instead of
+    overflowing."""
+    left, bottom, right, top = bounds
+    inverse = ~optical.transform
+    corners = np.array([inverse * (x, y) for x in (left, right) for y in (bottom, top)], dtype=np.float64)
+    if np.isnan(corners).any():
+        return None
+    limits = np.array([optical.width, optical.height], dtype=np.float64)
+    low = np.clip(corners.min(axis=0) + 1e-6, 0, limits)
+    high = np.clip(corners.max(axis=0) - 1e-6, 0, limits)
+    col0, row0 = (math.floor(value) for value in low)
+    col1, row1 = (math.ceil(value) for value in high)
     if row1 <= row0 or col1 <= col0:
         return None
     return Window(col0, row0, col1 - col0, row1 - row0)

@@ -222,9 +222,6 @@ def _ranged(minimum: int, maximum: int) -> Callable[[str, Any], int]:
 COMMON_FIELDS = {"command": Field(lambda name, value: value, True), "stop_on_stdin_close": Field(flag)}
 
 SEGMENT_FIELDS = {
-    "optical": Field(path, True),
-    "elevation": Field(path, True),
-    "output": Field(path, True),
     "model": Field(path),
     "confidence": Field(path),
     "mask": Field(path),
@@ -235,6 +232,9 @@ SEGMENT_FIELDS = {
     "extent": Field(extent),
     "optical_bands": Field(bands),
     "overwrite": Field(flag),
+    "optical": Field(path, True),
+    "elevation": Field(path, True),
+    "output": Field(path, True),
 }
 """The fields of a ``segment`` request (``null`` means "not given" for the optional ones)."""
 

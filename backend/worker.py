@@ -191,9 +191,9 @@ def segment(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], b
     The result adds the model's class table (names and colours) to the engine's result, so the QGIS side
     can style the output without reading the checkpoint.
     """
+    fields, unknown = check_segment_request(request)  # before torch is imported: a bad request is quick
     from .inference import LoadedModel, SegmentationCancelled, SegmentOptions, segment_rasters
 
-    fields, unknown = check_segment_request(request)
     if unknown:
         emit.log(f"ignored unknown request key(s): {echo(', '.join(unknown))}", level="warning")
     optical, elevation, output = fields["optical"], fields["elevation"], fields["output"]

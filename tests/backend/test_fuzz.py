@@ -67,14 +67,29 @@ def snapshot(folder: Path) -> dict[str, str]:
 # ----------------------------------------------------------------------------------- worker request lines
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=12),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
-)  # fmt: skip
+)
 HOSTILE_NUMBER = st.sampled_from(["1e308", "-1e308", "1e999", "9" * 400, "-" + "9" * 40, "NaN", "Infinity"])
-FIELDS = ["model", "confidence", "mask", "device", "tile", "overlap", "batch_size", "extent", "optical_bands",
-          "overwrite", "optical", "elevation"]  # fmt: skip
+FIELDS = [
+    "model",
+    "confidence",
+    "mask",
+    "device",
+    "tile",
+    "overlap",
+    "batch_size",
+    "extent",
+    "optical_bands",
+    "overwrite",
+    "optical",
+    "elevation",
+]
 
 
 @st.composite
@@ -109,9 +124,13 @@ def test_worker_answers_any_request_line_with_exactly_one_final_message(line: by
     folder = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
     folder.mkdir()
     done = subprocess.run(
-        [sys.executable, "-m", "geofuse.backend.worker"], input=line, capture_output=True,
-        timeout=TIME_BOUND, cwd=folder, env=CHILD_ENV,
-    )  # fmt: skip
+        [sys.executable, "-m", "geofuse.backend.worker"],
+        input=line,
+        capture_output=True,
+        timeout=TIME_BOUND,
+        cwd=folder,
+        env=CHILD_ENV,
+    )
     messages = [json.loads(text) for text in done.stdout.decode("utf-8").splitlines()]
     finals = [message for message in messages if message["type"] in ("result", "error", "cancelled")]
     assert len(finals) == 1 and finals[0] is messages[-1], messages
@@ -127,9 +146,25 @@ def test_worker_answers_any_request_line_with_exactly_one_final_message(line: by
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=30),
     HOSTILE_NUMBER,
-    st.sampled_from(["1,2", "0", "-5", "1.5", "1e999", "nan", "3,2,1.5", "a,b,c,d", "1,2,3,nan", "1,1,0,0",
-                     "-1e308,-1e308,1e308,1e308", "x" * 100_000, "99999999999", ""]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "1,2",
+            "0",
+            "-5",
+            "1.5",
+            "1e999",
+            "nan",
+            "3,2,1.5",
+            "a,b,c,d",
+            "1,2,3,nan",
+            "1,1,0,0",
+            "-1e308,-1e308,1e308,1e308",
+            "x" * 100_000,
+            "99999999999",
+            "",
+        ]
+    ),
+)
 OPTIONS = ["--extent", "--bands", "--tile", "--overlap", "--batch"]
 
 
@@ -148,8 +183,13 @@ def is_accepted(option: str, value: str) -> bool:
     """Whether the request layer accepts ``value`` for ``option`` (then the run would load torch)."""
     from geofuse.backend.commands import segment
 
-    parse = {"--extent": segment.extent, "--bands": segment.band_list, "--tile": segment.positive,
-             "--overlap": segment.ranged(0, 16383), "--batch": segment.ranged(1, 1024)}[option]  # fmt: skip
+    parse = {
+        "--extent": segment.extent,
+        "--bands": segment.band_list,
+        "--tile": segment.positive,
+        "--overlap": segment.ranged(0, 16383),
+        "--batch": segment.ranged(1, 1024),
+    }[option]
     try:
         parse(value)
     except Exception:
@@ -169,10 +209,23 @@ def test_cli_refuses_any_bad_option_with_one_error_line(arguments: list[str], tm
     folder = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
     folder.mkdir()
     done = subprocess.run(
-        [sys.executable, "-m", "geofuse.backend.cli", "segment", "optical.tif", "elevation.tif", "-o",
-         "out.tif", *arguments], capture_output=True, text=True, timeout=TIME_BOUND, cwd=folder,
+        [
+            sys.executable,
+            "-m",
+            "geofuse.backend.cli",
+            "segment",
+            "optical.tif",
+            "elevation.tif",
+            "-o",
+            "out.tif",
+            *arguments,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=TIME_BOUND,
+        cwd=folder,
         env=CHILD_ENV,
-    )  # fmt: skip
+    )
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
@@ -207,8 +260,11 @@ def raster_pairs(draw: st.DrawFn) -> dict:
     optical_crs, elevation_crs = draw(st.sampled_from(CRSS)), draw(st.sampled_from(CRSS))
     optical_grid = draw(grids(optical_crs))
     offset = (draw(st.floats(-1, 1)), draw(st.floats(-1, 1)))
-    elevation_grid = draw(grids(elevation_crs, offset)) if optical_crs != elevation_crs or draw(
-        st.booleans()) else optical_grid  # fmt: skip
+    elevation_grid = (
+        draw(grids(elevation_crs, offset))
+        if optical_crs != elevation_crs or draw(st.booleans())
+        else optical_grid
+    )
     return {
         "optical": (
             optical_crs,
@@ -224,8 +280,18 @@ def raster_pairs(draw: st.DrawFn) -> dict:
     }
 
 
-def write_raster(path: Path, crs: str, transform: Affine, width: int, height: int, dtype: str,
-                 count: int, nodata: float | None, holes: float, rng: np.random.Generator) -> np.ndarray:  # fmt: skip
+def write_raster(
+    path: Path,
+    crs: str,
+    transform: Affine,
+    width: int,
+    height: int,
+    dtype: str,
+    count: int,
+    nodata: float | None,
+    holes: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Random values (nodata at a ``holes`` share of pixels) written as a GeoTIFF; returns the hole mask."""
     info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else None
     high = min(info.max, 3000) if info is not None else 300.0
@@ -234,8 +300,18 @@ def write_raster(path: Path, crs: str, transform: Affine, width: int, height: in
     data[:, missing] = nodata if nodata is not None else 0
     if nodata is not None:
         missing = (data == nodata).all(axis=0) if count > 1 else data[0] == nodata
-    with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=count, dtype=dtype,
-                       crs=crs, transform=transform, nodata=nodata) as target:  # fmt: skip
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=width,
+        height=height,
+        count=count,
+        dtype=dtype,
+        crs=crs,
+        transform=transform,
+        nodata=nodata,
+    ) as target:
         target.write(data)
     return missing
 
@@ -274,11 +350,31 @@ def test_any_raster_pair_gives_nodata_where_an_input_is_missing_or_one_clear_err
     folder = tmp_path_factory.mktemp("pair")
     rng = np.random.default_rng(case["seed"])
     crs, transform, width, height, dtype = case["optical"]
-    holes = write_raster(folder / "optical.tif", crs, transform, width, height, dtype, 3, case["optical_nodata"],
-                         case["holes"], rng)  # fmt: skip
+    holes = write_raster(
+        folder / "optical.tif",
+        crs,
+        transform,
+        width,
+        height,
+        dtype,
+        3,
+        case["optical_nodata"],
+        case["holes"],
+        rng,
+    )
     crs, transform, width, height, dtype = case["elevation"]
-    write_raster(folder / "elevation.tif", crs, transform, width, height, dtype, 1, case["elevation_nodata"],
-                 case["holes"], rng)  # fmt: skip
+    write_raster(
+        folder / "elevation.tif",
+        crs,
+        transform,
+        width,
+        height,
+        dtype,
+        1,
+        case["elevation_nodata"],
+        case["holes"],
+        rng,
+    )
     before = snapshot(folder)
     extent = case["extent"]
     if extent == "huge":
@@ -292,8 +388,9 @@ def test_any_raster_pair_gives_nodata_where_an_input_is_missing_or_one_clear_err
         extent = (min(extent[:2]), min(extent[2:]), max(extent[:2]) + 1e-9, max(extent[2:]) + 1e-9)
     options = SegmentOptions(device="cpu", tile=32, overlap=8, extent=extent)
     try:
-        segment_rasters(folder / "optical.tif", folder / "elevation.tif", folder / "out" / "classes.tif", tiny,
-                        options)  # fmt: skip
+        segment_rasters(
+            folder / "optical.tif", folder / "elevation.tif", folder / "out" / "classes.tif", tiny, options
+        )
     except SegmentationError as refused:
         event(f"refused: {str(refused).split(':')[0][:40]}")
         assert len(str(refused).splitlines()) == 1
@@ -336,8 +433,15 @@ def masks(draw: st.DrawFn) -> object:
         return draw(JSON)
     kind = "MultiPolygon" if geometry == "multi" else "Polygon"
     polygon = {"type": kind, "coordinates": coordinates}
-    return draw(st.sampled_from([polygon, {"type": "Feature", "geometry": polygon},
-                                 {"type": "FeatureCollection", "features": [{"geometry": polygon}]}]))  # fmt: skip
+    return draw(
+        st.sampled_from(
+            [
+                polygon,
+                {"type": "Feature", "geometry": polygon},
+                {"type": "FeatureCollection", "features": [{"geometry": polygon}]},
+            ]
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -354,8 +458,12 @@ def square_scene(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @given(mask=masks())
 @example(mask={"type": "Polygon", "coordinates": [[["a", "b"], ["c", "d"], ["e", "f"], ["a", "b"]]]})
 @example(mask={"type": "Polygon", "coordinates": []})
-@example(mask={"type": "Polygon", "coordinates": [[[-1e308, -1e308], [1e308, -1e308], [1e308, 1e308],
-                                                   [-1e308, -1e308]]]})  # fmt: skip
+@example(
+    mask={
+        "type": "Polygon",
+        "coordinates": [[[-1e308, -1e308], [1e308, -1e308], [1e308, 1e308], [-1e308, -1e308]]],
+    }
+)
 def test_any_mask_gives_nodata_outside_its_polygons_or_one_clear_error(
     mask: object, tiny: LoadedModel, square_scene: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -425,10 +533,17 @@ def test_any_segment_request_through_the_worker_is_one_final_message_and_leaves_
 ) -> None:
     folder = tmp_path_factory.mktemp("request")
     (folder / "existing.tif").write_bytes(b"someone's")
-    resolved = {key: str(folder / value) if key in ("output", "confidence") and isinstance(value, str) else value
-                for key, value in fields.items()}  # fmt: skip
-    request = {"command": "segment", "optical": str(square_scene[0]), "elevation": str(square_scene[1]),
-               "model": str(model_file), **resolved}  # fmt: skip
+    resolved = {
+        key: str(folder / value) if key in ("output", "confidence") and isinstance(value, str) else value
+        for key, value in fields.items()
+    }
+    request = {
+        "command": "segment",
+        "optical": str(square_scene[0]),
+        "elevation": str(square_scene[1]),
+        "model": str(model_file),
+        **resolved,
+    }
     before = snapshot(folder)
     stream = io.StringIO()
     status = worker.serve(json.loads(json.dumps(request)), worker.Emitter(stream), lambda: False)

@@ -218,7 +218,9 @@ def test_a_card_asking_for_an_enormous_network_is_refused_before_allocating(
         load_checkpoint(path).build_model()
 
 
-def test_a_card_nested_5000_deep_or_holding_nan_weights_is_refused(tmp_path: Path, good: Path) -> None:
+def test_a_card_nested_5000_deep_with_nan_weights_or_control_characters_is_refused(
+    tmp_path: Path, good: Path
+) -> None:
     def deep(payload: dict) -> None:
         nested: dict = {}
         for _ in range(5000):

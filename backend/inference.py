@@ -221,6 +221,12 @@ class LoadedModel:
         return cls(checkpoint.build_model(torch_device), checkpoint.card, torch_device)
 
 
+def _source(path: str | Path) -> str | Path:
+    """An input as GDAL should open it: a GDAL virtual file system name (``/vsizip//data/a.zip/b.tif``,
+    ``/vsicurl/https://…``) as the text given (``Path`` would fold its double slash), else a path."""
+    return str(path) if str(path).startswith("/vsi") else Path(path)
+
+
 def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
 
@@ -603,12 +609,13 @@ def segment_rasters(
     """
     started = time.perf_counter()
     options = options or SegmentOptions()
+    sources = [_source(optical_path), _source(elevation_path)]  # GDAL's /vsi… names as given
     optical_path, elevation_path, output_path = Path(optical_path), Path(elevation_path), Path(output_path)
     confidence_path = Path(options.confidence_path) if options.confidence_path is not None else None
     aux_path, qml_path = sidecar_paths(output_path)
     _check_options(options)
-    for source in (optical_path, elevation_path):
-        if not (source.is_file() or str(source).startswith("/vsi")):
+    for source in sources:
+        if not (isinstance(source, str) or source.is_file()):
             raise SegmentationError(f"input raster not found: {source}")
     _check_formats([output_path] + ([confidence_path] if confidence_path else []))
     finals = segmentation_finals(output_path, confidence_path)
@@ -617,8 +624,8 @@ def segment_rasters(
     with ExitStack() as stack:
         stack.enter_context(rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB))
         try:
-            optical = stack.enter_context(rasterio.open(optical_path))
-            elevation_file = stack.enter_context(rasterio.open(elevation_path))
+            optical = stack.enter_context(rasterio.open(sources[0]))
+            elevation_file = stack.enter_context(rasterio.open(sources[1]))
         except rasterio.errors.RasterioIOError as error:
             raise SegmentationError(f"cannot read input raster: {error}") from error
         if elevation_file.count != 1:

@@ -87,8 +87,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``geofuse segment``."""
-    parser.add_argument("optical", type=Path, help="optical raster (uint8, uint16 or float)")
-    parser.add_argument("elevation", type=Path, help="elevation raster (DSM in metres, any CRS/resolution)")
+    parser.add_argument("optical", help="optical raster (uint8, uint16 or float; GDAL's /vsizip/… names too)")
+    parser.add_argument("elevation", help="elevation raster (DSM in metres, any CRS/resolution)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="class GeoTIFF to write")
     add_model_options(parser)
     parser.add_argument("--confidence", type=Path, help="also write the confidence (max probability) here")

@@ -345,6 +345,17 @@ def named(name: str) -> Callable[[Path], Inputs]:
     return lambda folder: scene_inputs(folder, output=folder / "out" / name)
 
 
+def zipped_optical(folder: Path) -> Inputs:
+    """The optical raster inside a ZIP, named the GDAL way (``/vsizip/{archive}/member``)."""
+    import zipfile
+
+    inputs = scene_inputs(folder)
+    with zipfile.ZipFile(folder / "optical.zip", "w") as archive:
+        archive.write(inputs.optical, "optical.tif")
+    inputs.optical.unlink()
+    return Inputs(Path(f"/vsizip/{{{folder / 'optical.zip'}}}/optical.tif"), inputs.elevation, inputs.output)
+
+
 def dangling_link(folder: Path) -> Inputs:
     inputs = scene_inputs(folder)
     inputs.output.parent.mkdir(parents=True)
@@ -404,6 +415,7 @@ CASES: dict[str, Case] = {
     "output named .png": Case(named("classes.png"), error=r"must end in \.tif or \.tiff \(not '\.png'\)"),
     "output named .vrt": Case(named("classes.vrt"), error=r"must end in \.tif or \.tiff"),
     "output named .TIF": Case(named("classes.TIF"), check=all_classified),
+    "optical inside a ZIP (/vsizip/)": Case(zipped_optical, check=all_classified),
 }
 
 

@@ -331,3 +331,32 @@ def test_threads_racing_for_one_output_let_exactly_one_through(tmp_path: Path) -
     assert all("being written" in text or "exists" in text for text in outcomes if text != "placed")
     assert files(tmp_path) == ["classes.tif"]
     assert os.path.getsize(output) == 4
+
+
+def test_a_complex_valued_scene_fails_alone_in_segment_batch(
+    model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from geofuse.backend.cli import main
+    from geofuse.backend.data.synthetic import generate_scene, write_scene
+
+    scene = generate_scene(4, 32, 32)
+    write_scene(scene, tmp_path / "good.tif", tmp_path / "dsm.tif", tmp_path / "labels.tif")
+    with rasterio.open(tmp_path / "good.tif") as source:
+        profile = source.profile | {"dtype": "complex64"}
+        data = source.read().astype(np.complex64)
+    with rasterio.open(tmp_path / "complex.tif", "w", **profile) as target:
+        target.write(data)
+    (tmp_path / "scenes.csv").write_text("complex.tif,dsm.tif,out/a.tif\ngood.tif,dsm.tif,out/b.tif\n")
+
+    listing = str(tmp_path / "scenes.csv")
+    status = main(["segment-batch", listing, "--model", str(model_path), "--device", "cpu", "--tile", "32"])
+
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if "error" in line] == [
+        f"geofuse: error: {tmp_path / 'complex.tif'}: {tmp_path / 'complex.tif'} holds complex numbers "
+        "(complex64); GeoFuse needs real-valued optical and elevation bands"
+    ]
+    assert "1 segmented, 0 skipped, 1 failed of 2 scene(s)" in out
+    assert files(tmp_path / "out") == ["b.qml", "b.tif", "b.tif.aux.xml"]

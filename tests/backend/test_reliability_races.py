@@ -349,7 +349,8 @@ def test_a_complex_valued_scene_fails_alone_in_segment_batch(
     (tmp_path / "scenes.csv").write_text("complex.tif,dsm.tif,out/a.tif\ngood.tif,dsm.tif,out/b.tif\n")
 
     listing = str(tmp_path / "scenes.csv")
-    status = main(["segment-batch", listing, "--model", str(model_path), "--device", "cpu", "--tile", "32"])
+    tiling = ["--device", "cpu", "--tile", "32", "--overlap", "8"]
+    status = main(["segment-batch", listing, "--model", str(model_path), *tiling])
 
     out, err = capsys.readouterr()
     assert status == 1

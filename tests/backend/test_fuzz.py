@@ -562,3 +562,21 @@ def test_any_segment_request_through_the_worker_is_one_final_message_and_leaves_
     declared |= {Path(f"{finals[0]['output_path']}.aux.xml")}
     declared |= {Path(finals[0]["confidence_path"])} if finals[0]["confidence_path"] else set()
     assert {folder / name for name in set(after) - set(before)} == declared
+
+
+def test_unknown_request_keys_are_ignored_with_a_warning(
+    square_scene: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Decided: an unknown key is logged and ignored (an older worker serves a newer plugin's request)."""
+    missing = str(tmp_path / "missing.tif")
+    request = {"command": "segment", "optical": str(square_scene[0]), "elevation": missing,
+               "output": str(tmp_path / "out.tif"), "colour_ramp": "viridis"}  # fmt: skip
+    stream = io.StringIO()
+    assert worker.serve(request, worker.Emitter(stream), lambda: False) == worker.EXIT_ERROR
+    messages = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert messages[0] == {
+        "type": "log",
+        "level": "warning",
+        "message": "ignored unknown request key(s): 'colour_ramp'",
+    }
+    assert messages[-1]["type"] == "error" and "not found" in messages[-1]["message"]

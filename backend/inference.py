@@ -443,7 +443,7 @@ def _check_real(
     """Refuse complex-valued bands (radar, FFTs): they have no meaning as reflectance or height."""
     for dataset, used in ((optical, bands), (elevation, [1])):
         kinds = {dataset.dtypes[band - 1] for band in used}
-        found = sorted(kind for kind in kinds if kind.startswith("complex") or kind.startswith("c"))
+        found = sorted(kind for kind in kinds if kind.startswith("c"))  # complex64, complex_int16, …
         if found:
             raise SegmentationError(
                 f"{dataset.name} holds complex numbers ({', '.join(found)}); GeoFuse needs real-valued "
@@ -676,11 +676,11 @@ def segment_rasters(
 
         temp_output = claim.temporary(output_path)
         temp_confidence = claim.temporary(confidence_path) if confidence_path else None
-        claim.journal(
+        claim.journal(  # GDAL's PAM sidecars of the temporaries
             *(
-                temporary.with_name(temporary.name + ending)
-                for temporary in filter(None, (temp_output, temp_confidence))
-                for ending in (".aux.xml", "-journal", "-wal", "-shm")
+                temporary.with_name(temporary.name + ".aux.xml")
+                for temporary in (temp_output, temp_confidence)
+                if temporary
             )
         )
         with ExitStack() as outputs:

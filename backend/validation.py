@@ -283,3 +283,45 @@ def check_request(request: Any) -> None:
     except (TypeError, ValueError, RecursionError) as error:
         raise RequestError(f"the request cannot be sent as JSON: {error}") from None
     parse_request(line)
+
+
+MAX_MASK_BYTES = 256 << 20
+"""Largest mask GeoJSON file read."""
+
+MAX_MASK_POSITIONS = 10_000_000
+"""Most vertices a mask may hold in all."""
+
+
+def _ring(where: str, ring: Any, counted: list[int]) -> None:
+    if not isinstance(ring, list) or len(ring) < 4:
+        raise RequestError(f"{where}: a ring must be a list of at least 4 positions, got {echo(ring)}")
+    counted[0] += len(ring)
+    if counted[0] > MAX_MASK_POSITIONS:
+        raise RequestError(f"{where}: more than {MAX_MASK_POSITIONS:,} vertices")
+    for position in ring:
+        if not isinstance(position, list) or not 2 <= len(position) <= 4:
+            raise RequestError(f"{where}: a position must be [x, y], got {echo(position)}")
+        for value in position[:2]:
+            number(where, value)
+
+
+def mask_geometry(where: str, geometry: Any, counted: list[int] | None = None) -> dict[str, Any]:
+    """A GeoJSON Polygon or MultiPolygon whose every coordinate is a finite number of sane size: the
+    geometry libraries beneath (GDAL's rasterizer) crash on strings or empty rings instead of refusing.
+
+    Raises:
+        RequestError: Naming ``where`` and the first bad part.
+    """
+    counted = counted if counted is not None else [0]
+    kind, coordinates = geometry.get("type"), geometry.get("coordinates")
+    polygons = [coordinates] if kind == "Polygon" else coordinates
+    if kind not in ("Polygon", "MultiPolygon") or not isinstance(polygons, list) or not polygons:
+        raise RequestError(
+            f"{where}: expected a Polygon or MultiPolygon with coordinates, got {echo(geometry)}"
+        )
+    for polygon in polygons:
+        if not isinstance(polygon, list) or not polygon:
+            raise RequestError(f"{where}: a polygon needs at least one ring, got {echo(polygon)}")
+        for ring in polygon:
+            _ring(where, ring, counted)
+    return geometry

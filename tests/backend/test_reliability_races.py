@@ -245,8 +245,8 @@ segment_rasters(optical, elevation, output, model, options)
 """
 
 KILL_POINTS = [
-    ("journal", 1), ("journal", 3), ("read", 7), ("read", 31), ("write", 2), ("write", 5), ("rename", 1),
-    ("rename", 2), ("rename", 3), ("rename", 4), ("finish", 1),
+    ("journal", 1), ("read", 31), ("write", 5), ("rename", 1), ("rename", 2), ("rename", 3), ("rename", 4),
+    ("finish", 1),
 ]  # fmt: skip
 """Where a SIGKILL lands: seeded tiles of the reads and writes, each journal update and each rename."""
 

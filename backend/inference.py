@@ -328,13 +328,20 @@ def _windows(
         if found is None:
             raise SegmentationError(f"the extent {tuple(extent)} does not overlap the optical raster")
         output = found
+    corners = np.array(
+        [elevation.transform * (x, y) for x in (0, elevation.width) for y in (0, elevation.height)]
+    )
+    footprint = (*corners.min(axis=0), *corners.max(axis=0))  # all four corners: rotated grids too
     if elevation.crs is not None and optical.crs is not None and elevation.crs != optical.crs:
-        footprint = transform_bounds(elevation.crs, optical.crs, *elevation.bounds, densify_pts=21)
-    else:
-        footprint = elevation.bounds
+        footprint = transform_bounds(elevation.crs, optical.crs, *footprint, densify_pts=21)
     covered = _pixel_window(optical, footprint)
-    intersection = covered.intersection(output) if covered is not None else None
-    if covered is None or intersection is None or intersection.width < 1 or intersection.height < 1:
+    intersection = None
+    if covered is not None:
+        col0, row0 = max(covered.col_off, output.col_off), max(covered.row_off, output.row_off)
+        col1 = min(covered.col_off + covered.width, output.col_off + output.width)
+        row1 = min(covered.row_off + covered.height, output.row_off + output.height)
+        intersection = Window(col0, row0, col1 - col0, row1 - row0) if col1 > col0 and row1 > row0 else None
+    if intersection is None:
         raise SegmentationError(
             f"the elevation raster (bounds {tuple(round(v, 2) for v in footprint)} in the optical CRS) does "
             f"not overlap the optical raster{' extent' if extent is not None else ''} "

@@ -7,8 +7,8 @@ QGIS_PLUGINS := /usr/share/qgis/python/plugins
 
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup test test-backend test-plugin fuzz lint demo demo-model bench screenshots package install-plugin \
-	uninstall-plugin translations
+.PHONY: setup test test-backend test-plugin test-setup fuzz lint demo demo-model bench screenshots package \
+	install-plugin uninstall-plugin translations
 
 setup:
 	@QGIS_PYTHON=$(QGIS_PYTHON) VENV=$(VENV) bash scripts/setup.sh
@@ -28,6 +28,10 @@ test-plugin:
 fuzz:
 	GEOFUSE_FUZZ_SCALE=10 $(PY) -m pytest -p no:pytest_qgis -p no:cacheprovider tests/backend/test_fuzz.py -q \
 		--hypothesis-show-statistics
+
+# Minutes: a fresh QGIS profile installs the runtime with real pip (PyTorch included), then segments.
+test-setup: setup
+	@GEOFUSE_TEST_SETUP=1 PYTHONPATH=$(QGIS_PLUGINS) $(PY) -m pytest -p no:cacheprovider -q tests/plugin/test_runtime_setup.py
 
 demo: setup
 	$(VENV)/bin/geofuse demo --output demo-output

@@ -1,10 +1,13 @@
 """The paper's §4.3 ablation: every variant trained and evaluated under one budget, several seeds each.
 
-Each (variant, seed) run is an ordinary :func:`~geofuse.backend.training.train` run with only
-``model.variant`` and ``train.seed`` changed, evaluated with sliding-window inference over the whole
-validation tiles. The table gives mIoU, OA and mF1 as mean ± sample standard deviation over seeds, the
-per-class IoU difference to the baseline (means over seeds), and the network's parameters, FLOPs and
-single-image CPU throughput.
+An arm is a variant, optionally with options: ``a2+one-to-one`` (one-to-one OT), ``a2+full-scan``
+(full-sequence scans at every stage), ``a2+window-ot`` (8×8 window OT at every stage), ``a2+paper`` (the
+paper preset), see :data:`ARM_OPTIONS`. Each
+(arm, seed) run is an ordinary :func:`~geofuse.backend.training.train` run with only the model settings of
+the arm and ``train.seed`` changed, evaluated with sliding-window inference over the whole validation tiles.
+The table gives mIoU, OA, mF1 and the per-class IoU as mean ± sample standard deviation over seeds, the mIoU
+difference to the baseline and whether it lies inside the seed spread, and the network's parameters, FLOPs
+and single-image CPU throughput.
 """
 
 from __future__ import annotations
@@ -12,24 +15,65 @@ from __future__ import annotations
 import copy
 import csv
 import statistics
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .checkpoint import load_checkpoint
 from .evaluation import ModelCost, evaluate_tiles, measure_cost
 from .metrics import SegmentationMetrics
 from .models.network import VARIANTS, GeoFuseNet
-from .training import TrainConfig, prepare_data, resolve_device, train
+from .training import ModelSettings, TrainConfig, prepare_data, resolve_device, train
+
+ARM_OPTIONS: dict[str, dict[str, Any]] = {
+    "one-to-one": {"fusion": {"ot_assignment": "one-to-one"}},
+    "argmin": {"fusion": {"ot_assignment": "argmin"}},
+    "full-scan": {"fusion": {"scan_max_tokens": None}},
+    "window-ot": {"fusion": {"ot_mode": "window"}},
+    "paper": {"preset": "paper"},
+}
+"""Options an arm may add to its variant (``a2+one-to-one+full-scan``): model settings they change."""
 
 
 @dataclass
 class VariantResult:
-    """The runs of one variant: scores per seed and the network's cost."""
+    """The runs of one arm: scores per seed, the network's cost and the runs' wall time."""
 
     variant: str
     runs: list[SegmentationMetrics] = field(default_factory=list)
     cost: ModelCost | None = None
+    seconds: list[float] = field(default_factory=list)
+
+
+def parse_arm(arm: str) -> tuple[str, list[str]]:
+    """``"a2+one-to-one"`` → ``("a2", ["one-to-one"])``.
+
+    Raises:
+        ValueError: for an unknown variant or option.
+    """
+    variant, *options = (part.strip() for part in arm.split("+"))
+    unknown = [o for o in options if o not in ARM_OPTIONS]
+    if variant not in VARIANTS or unknown:
+        raise ValueError(
+            f"unknown arm {arm!r}: variants {sorted(VARIANTS)}, options (joined with +) {sorted(ARM_OPTIONS)}"
+        )
+    if options and not VARIANTS[variant].sfb:
+        raise ValueError(f"arm {arm!r}: the baseline has no fusion options")
+    return variant, options
+
+
+def apply_arm(model: ModelSettings, arm: str) -> None:
+    """Set ``model``'s variant and the arm's options (in place)."""
+    variant, options = parse_arm(arm)
+    model.variant = variant
+    for option in options:
+        for key, value in ARM_OPTIONS[option].items():
+            if key == "fusion":
+                model.fusion = {**model.fusion, **value}
+            else:
+                setattr(model, key, value)
 
 
 def _mean_std(values: Sequence[float | None]) -> tuple[float | None, float | None]:
@@ -50,24 +94,27 @@ def run_ablation(
     cost_size: int = 256,
     log: Callable[[str], None] = print,
 ) -> list[VariantResult]:
-    """Train and evaluate each variant with seeds 0..seeds-1 on ``base``'s data and budget.
+    """Train and evaluate each arm with seeds 0..seeds-1 on ``base``'s data and budget.
 
     Args:
-        base: The shared configuration (data, budget, optimiser); variant, seed and output are replaced.
-        variants: Variant names, e.g. ``["baseline", "a0", "a1", "a2", "a3"]``.
+        base: The shared configuration (data, budget, optimiser); the arm's model settings, the seed and
+            the output are replaced.
+        variants: Arm names, e.g. ``["baseline", "a0", "a1", "a2", "a3", "a2+one-to-one"]``.
         seeds: Runs per variant.
-        output: Folder for the runs (``<variant>_seed<k>/``) and shared synthetic data.
+        output: Folder for the runs (``<variant>_seed<k>/``), shared synthetic data and the tables
+            (rewritten after every arm).
         tile: Sliding-window tile size of the evaluation.
         overlap: Sliding-window overlap.
         cost_size: Input side for the FLOPs and throughput measurement.
         log: Receives one line per finished run.
 
     Raises:
-        ValueError: For an unknown variant or fewer than one seed.
+        ValueError: For an unknown arm or fewer than one seed.
     """
-    unknown = [name for name in variants if name not in VARIANTS]
-    if unknown or seeds < 1:
-        raise ValueError(f"unknown variants {unknown} or seeds {seeds} < 1; variants: {sorted(VARIANTS)}")
+    for arm in variants:
+        parse_arm(arm)
+    if seeds < 1:
+        raise ValueError(f"seeds must be >= 1, got {seeds}")
     output = Path(output)
     base = copy.deepcopy(base)
     if base.data.kind == "synthetic" and not base.data.root:
@@ -79,8 +126,10 @@ def run_ablation(
     for variant in variants:
         result = VariantResult(variant)
         for seed in range(seeds):
+            start = time.perf_counter()
             config = copy.deepcopy(base)
-            config.model.variant, config.train.seed = variant, seed
+            apply_arm(config.model, variant)
+            config.train.seed = seed
             config.train.output = str(output / f"{variant}_seed{seed}")
             checkpoint = load_checkpoint(train(config))
             device = resolve_device(config.train.device)
@@ -90,10 +139,15 @@ def run_ablation(
             )
             metrics = evaluation.metrics()
             result.runs.append(metrics)
-            log(f"{variant} seed {seed}: mIoU {metrics.mean_iou} OA {metrics.overall_accuracy}")
+            result.seconds.append(time.perf_counter() - start)
+            log(
+                f"{variant} seed {seed}: mIoU {metrics.mean_iou} OA {metrics.overall_accuracy} "
+                f"({result.seconds[-1]:.0f} s)"
+            )
             if result.cost is None:
                 result.cost = measure_cost(GeoFuseNet(checkpoint.card.model), cost_size)
         results.append(result)
+        write_ablation(results, output)  # the table so far: a long ablation cut short keeps its arms
     return results
 
 
@@ -101,19 +155,35 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.2f}"
 
 
+def _within_spread(result: VariantResult, baseline: VariantResult | None) -> str:
+    """mIoU difference to the baseline in points, and whether it is inside the two arms' seed spreads."""
+    if baseline is None or result is baseline:
+        return ""
+    mine, my_std = _mean_std([run.mean_iou for run in result.runs])
+    base, base_std = _mean_std([run.mean_iou for run in baseline.runs])
+    if mine is None or base is None:
+        return "n/a"
+    delta = mine - base
+    inside = abs(delta) <= (my_std or 0.0) + (base_std or 0.0)
+    return f"{100 * delta:+.2f}" + (" (inside spread)" if inside else "")
+
+
 def ablation_rows(results: Sequence[VariantResult]) -> tuple[list[str], list[list[str]]]:
-    """CSV header and rows: mean/std of mIoU, OA, mF1 (percent), per-class IoU Δ vs baseline, cost."""
+    """CSV header and rows: mean/std of mIoU, OA, mF1 and per-class IoU (percent), ΔmIoU vs baseline,
+    per-class IoU Δ vs baseline, cost, mean wall seconds per run."""
     names = [scores.name for scores in results[0].runs[0].classes]
+    slugs = [name.replace(" ", "_") for name in names]
     baseline = next((r for r in results if r.variant == "baseline"), None)
 
-    def class_iou(result: VariantResult, index: int) -> float | None:
-        return _mean_std([run.classes[index].iou for run in result.runs])[0]
+    def class_iou(result: VariantResult, index: int) -> tuple[float | None, float | None]:
+        return _mean_std([run.classes[index].iou for run in result.runs])
 
     header = ["variant", "seeds"]
-    for key in ("miou", "oa", "mf1"):
+    for key in ("miou", "oa", "mf1", *(f"iou_{slug}" for slug in slugs)):
         header += [f"{key}_mean", f"{key}_std"]
-    header += [f"iou_delta_{name.replace(' ', '_')}" for name in names]
-    header += ["params_m", "gflops", "images_per_s", "cost_input"]
+    header += ["miou_delta"]
+    header += [f"iou_delta_{slug}" for slug in slugs]
+    header += ["params_m", "gflops", "images_per_s", "cost_input", "seconds_per_run"]
     rows = []
     for result in results:
         row = [result.variant, str(len(result.runs))]
@@ -121,8 +191,11 @@ def ablation_rows(results: Sequence[VariantResult]) -> tuple[list[str], list[lis
             mean, std = _mean_std([getattr(run, attribute) for run in result.runs])
             row += [_pct(mean), _pct(std)]
         for index in range(len(names)):
-            mine = class_iou(result, index)
-            base = class_iou(baseline, index) if baseline is not None else None
+            row += [_pct(value) for value in class_iou(result, index)]
+        row.append(_within_spread(result, baseline))
+        for index in range(len(names)):
+            mine = class_iou(result, index)[0]
+            base = class_iou(baseline, index)[0] if baseline is not None else None
             row.append("n/a" if mine is None or base is None else f"{100 * (mine - base):+.2f}")
         cost = result.cost
         row += (
@@ -135,28 +208,34 @@ def ablation_rows(results: Sequence[VariantResult]) -> tuple[list[str], list[lis
             if cost is not None
             else ["n/a"] * 4
         )
+        row.append(f"{statistics.fmean(result.seconds):.0f}" if result.seconds else "n/a")
         rows.append(row)
     return header, rows
 
 
 def ablation_markdown(results: Sequence[VariantResult]) -> str:
-    """The §4.3 table as Markdown: scores as mean ± std (%), ΔIoU per class vs the baseline, cost."""
-    rows = ablation_rows(results)[1]
+    """The §4.3 table as Markdown: scores and per-class IoU as mean ± std (%), ΔmIoU vs the baseline
+    (marked when inside the seed spread), cost."""
+    header, rows = ablation_rows(results)
     names = [scores.name for scores in results[0].runs[0].classes]
-    columns = ["variant", "mIoU (%)", "OA (%)", "mF1 (%)", *(f"ΔIoU {n}" for n in names)]
+    columns = ["arm", "mIoU (%)", "ΔmIoU", "OA (%)", "mF1 (%)", *(f"IoU {n}" for n in names)]
     columns += ["params (M)", "GFLOPs", "img/s (CPU)"]
     lines = ["| " + " | ".join(columns) + " |", "|---|" + "---:|" * (len(columns) - 1)]
+    at = {key: index for index, key in enumerate(header)}
     for row in rows:
-        scores = [f"{row[i]} ± {row[i + 1]}" for i in (2, 4, 6)]
-        deltas = row[8 : 8 + len(names)]
-        lines.append(
-            "| " + " | ".join([row[0], *scores, *deltas, *row[8 + len(names) : 11 + len(names)]]) + " |"
-        )
-    cost_input = rows[0][-1] if rows else ""
+        pairs = ["miou", "oa", "mf1", *(f"iou_{n.replace(' ', '_')}" for n in names)]
+        scores = {key: f"{row[at[key + '_mean']]} ± {row[at[key + '_std']]}" for key in pairs}
+        cells = [row[0], scores["miou"], row[at["miou_delta"]] or "—", scores["oa"], scores["mf1"]]
+        cells += [scores[key] for key in pairs[3:]]
+        cells += [row[at["params_m"]], row[at["gflops"]], row[at["images_per_s"]]]
+        lines.append("| " + " | ".join(cells) + " |")
+    cost_input = rows[0][at["cost_input"]] if rows else ""
     lines.append("")
     lines.append(
-        f"{rows[0][1] if rows else 0} seed(s) per variant; mIoU/mF1 over the five ISPRS classes (clutter "
-        f"excluded); ΔIoU in points vs baseline; FLOPs (matmul/conv only) and throughput at 1×{cost_input}."
+        f"{rows[0][1] if rows else 0} seed(s) per arm, mean ± sample std; mIoU/mF1 over the five ISPRS "
+        f"classes (clutter excluded); ΔmIoU in points vs baseline, \"inside spread\" when |Δ| ≤ the sum of "
+        f"the two arms' std; FLOPs (matmul/conv only, torch.utils.flop_counter) and throughput at "
+        f"1×{cost_input}."
     )
     return "\n".join(lines) + "\n"
 

@@ -17,6 +17,7 @@ over JSON because it is what a GIS user edits in a spreadsheet; names containing
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,3 +273,42 @@ def indices_to_colours(labels: np.ndarray, classes: Sequence[ClassInfo] = ISPRS_
     palette = np.zeros((256, 3), dtype=np.uint8)
     palette[: len(classes)] = [info.colour for info in classes]
     return np.moveaxis(palette[labels], -1, 0)
+
+
+def is_class_index(value: Any) -> bool:
+    """Whether a class value given by a user (an attribute of a training polygon) is a class number."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value) and value.is_integer()
+    return isinstance(value, str) and value.strip().isdigit()
+
+
+def is_blank_class(value: Any) -> bool:
+    """Whether a class value says nothing (None or only spaces)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def new_class_names(values: Iterable[Any], known: Sequence[str]) -> tuple[str, ...]:
+    """The class names among ``values`` that no name of ``known`` matches case-insensitively.
+
+    The one rule for matching a class field to a model's classes, shared by fine-tuning (which adds these
+    classes) and the QGIS dock (which lists them before a run, without torch). Blank values are skipped;
+    when every value is a class number, the field is read as indices and nothing is new.
+
+    Returns:
+        The new names, stripped, in the order first seen, each once (the first spelling kept).
+    """
+    given = [value for value in values if not is_blank_class(value)]
+    if all(is_class_index(value) for value in given):
+        return ()
+    seen = {name.casefold() for name in known}
+    new = []
+    for value in given:
+        name = str(value).strip()
+        if name.casefold() not in seen:
+            seen.add(name.casefold())
+            new.append(name)
+    return tuple(new)

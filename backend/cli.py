@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-COMMANDS = ("segment", "segment-batch", "train", "evaluate", "ablate", "demo", "bench")
+COMMANDS = ("segment", "segment-batch", "train", "finetune", "evaluate", "ablate", "demo", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

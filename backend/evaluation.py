@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rasterio
 import torch
 from torch import nn
 
 from .checkpoint import ModelCard
 from .classes import IGNORE_INDEX, ClassInfo, check_indices, colours_to_indices
-from .data.folder import TileFiles, inspect_tile
+from .data.facts import DataFacts
+from .data.folder import TileFiles, inspect_tile, open_raster
 from .metrics import ISPRS_MEAN_CLASSES, SegmentationMetrics, compute_metrics, confusion_matrix
 from .models.network import GeoFuseNet
 from .sliding_window import predict_arrays
@@ -56,13 +56,13 @@ def read_tile(tile: TileFiles) -> TileArrays:
         UnknownColourError, UnknownLabelError: If a label pixel is not in the class table.
     """
     info = inspect_tile(tile)
-    with rasterio.open(tile.optical) as dataset:
+    with open_raster(tile.optical) as dataset:
         optical = dataset.read(list(info.optical_bands))
     elevation = np.full((info.height, info.width), np.nan, np.float32)
-    with rasterio.open(tile.elevation) as dataset:
+    with open_raster(tile.elevation) as dataset:
         data = dataset.read(1)[: info.height, : info.width]
     elevation[: data.shape[0], : data.shape[1]] = data
-    with rasterio.open(tile.labels) as dataset:
+    with open_raster(tile.labels) as dataset:
         raw = dataset.read((1, 2, 3) if tile.label_colours else 1)
     source = f"tile {tile.name!r} labels {tile.labels}"
     if tile.label_colours:
@@ -298,21 +298,25 @@ def dataset_tiles(
     kind: str,
     root: str | Path,
     *,
-    split: str = "test",
+    split: str = "benchmark",
+    part: str = "test",
+    tiles: Sequence[str] | None = None,
     potsdam_optical: str = "RGB",
     potsdam_elevation: str = "dsm",
     synthetic_seed: int = 1000,
     synthetic_count: int = 4,
     synthetic_size: int = 512,
     synthetic_gsd: float = 0.1,
-) -> list[TileFiles]:
-    """The tiles to evaluate: a folder dataset, an ISPRS split, or held-out synthetic scenes.
+) -> tuple[list[TileFiles], DataFacts]:
+    """The tiles to evaluate (a folder dataset, an ISPRS split, or held-out synthetic scenes) and their facts.
 
     Args:
         kind: ``folder``, ``vaihingen``, ``potsdam`` or ``synthetic``.
         root: The dataset folder; for ``synthetic``, where the scenes are written (reused when the folder
             already holds exactly these scenes).
-        split: ISPRS split.
+        split: ISPRS split, ``benchmark`` or ``fusion-papers``.
+        part: Its part, ``test`` or ``train``.
+        tiles: ISPRS tile ids to use instead of the part.
         potsdam_optical: Potsdam optical choice.
         potsdam_elevation: Potsdam elevation choice.
         synthetic_seed: Generator seed of the synthetic scenes (pick one no training run used).
@@ -324,17 +328,37 @@ def dataset_tiles(
         ValueError: On an unknown kind; FileNotFoundError from the listings.
     """
     from .data.folder import folder_tiles
-    from .data.isprs import potsdam_tiles, vaihingen_tiles
+    from .data.isprs import GSD_M, select_tiles, split_tiles
     from .training import ensure_synthetic_folder
 
+    if kind in GSD_M:
+        ids = split_tiles(kind, split, part) if tiles is None else tiles
+        selection = select_tiles(kind, root, ids, optical=potsdam_optical, elevation=potsdam_elevation)
+        facts = DataFacts(
+            kind,
+            str(root),
+            selection.tile_ids,
+            len(selection.optical_bands),
+            selection.optical_bands,
+            selection.elevation,
+            GSD_M[kind],
+            split,
+            part if tiles is None else None,
+            selection.optical_source,
+            selection.elevation_source,
+            selection.labels_source,
+        )
+        return selection.tiles, facts
     if kind == "folder":
-        return folder_tiles(root)
-    if kind == "vaihingen":
-        return vaihingen_tiles(root, split)
-    if kind == "potsdam":
-        return potsdam_tiles(root, split, potsdam_optical, potsdam_elevation)
-    if kind != "synthetic":
+        found = folder_tiles(root)
+    elif kind == "synthetic":
+        found = folder_tiles(
+            ensure_synthetic_folder(root, synthetic_count, synthetic_seed, synthetic_size, synthetic_gsd)
+        )
+    else:
         raise ValueError(f"unknown dataset kind {kind!r}; expected folder, vaihingen, potsdam or synthetic")
-    return folder_tiles(
-        ensure_synthetic_folder(root, synthetic_count, synthetic_seed, synthetic_size, synthetic_gsd)
-    )
+    info = inspect_tile(found[0])
+    with open_raster(found[0].optical) as dataset:
+        projected = dataset.crs is not None and dataset.crs.is_projected
+        gsd = abs(dataset.transform.a) if projected else None
+    return found, DataFacts(kind, str(root), tuple(t.name for t in found), len(info.optical_bands), gsd_m=gsd)

@@ -10,6 +10,8 @@ the demo's QGIS project (``.qgz``: a zipped ``.qgs``) with styled raster layers 
 
 from __future__ import annotations
 
+import re
+import uuid
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -201,6 +203,13 @@ class ProjectLayer:
     visible: bool = True
 
 
+def qgis_layer_id(layer: ProjectLayer) -> str:
+    """A layer id of the form QGIS gives (``QgsMapLayer::generateId``: name, ``_``, a UUID with every
+    non-word character as ``_``), derived from the name and source so the file is reproducible."""
+    key = uuid.uuid5(uuid.NAMESPACE_URL, f"{layer.name}|{layer.source}")
+    return re.sub(r"\W", "_", f"{layer.name}_{key}")
+
+
 def _spatial_ref(parent: ET.Element, wkt: str, authid: str) -> None:
     srs = ET.SubElement(parent, "spatialrefsys")
     ET.SubElement(srs, "wkt").text = wkt
@@ -229,7 +238,7 @@ def qgis_project_xml(
     ET.SubElement(root, "homePath", path="")
     ET.SubElement(root, "title").text = title
     _spatial_ref(ET.SubElement(root, "projectCrs"), crs_wkt, authid)
-    ids = [f"{layer.name.replace(' ', '_')}_{index}" for index, layer in enumerate(layers)]
+    ids = [qgis_layer_id(layer) for layer in layers]
     tree = ET.SubElement(root, "layer-tree-group")
     for layer, layer_id in zip(layers, ids, strict=True):
         ET.SubElement(
@@ -271,6 +280,9 @@ def qgis_project_xml(
     properties = ET.SubElement(root, "properties")
     paths = ET.SubElement(properties, "Paths")
     ET.SubElement(paths, "Absolute", type="bool").text = "false"
+    # QGIS reads <projectCrs> only when the project says it uses a CRS (3.22 and earlier).
+    spatial = ET.SubElement(properties, "SpatialRefSys")
+    ET.SubElement(spatial, "ProjectionsEnabled", type="int").text = "1"
     ET.indent(root)
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, "unicode") + "\n"

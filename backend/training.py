@@ -15,32 +15,44 @@ would, with no RNG state to carry across processes.
 Configuration file (every key optional; the values shown are the defaults)::
 
     [data]
-    kind = "synthetic"          # synthetic | folder | vaihingen | potsdam
+    kind = "synthetic"          # synthetic | folder | vaihingen | potsdam | polygons
     root = ""                   # folder/ISPRS: the dataset; synthetic: "" = <output>/data
     val_root = ""               # folder only: a second folder for validation ("" = no validation)
-    train_split = "train"       # ISPRS splits
-    val_split = "test"
+    split = "benchmark"         # ISPRS: benchmark | fusion-papers (the SSRS/FTransUNet split)
+    val_tiles = ["7", "34"]     # ISPRS: validation tiles, held out of the training part (default
+                                #   Vaihingen 7, 34; Potsdam 2_12, 6_8; [] = none); never test tiles
     eroded = false              # ISPRS: validate on the eroded (*_noBoundary) references
-    potsdam_optical = "RGB"     # RGB | RGBIR | IRRG
-    potsdam_elevation = "dsm"   # dsm | ndsm
+    potsdam_optical = "RGB"     # RGB | RGBIR | IRRG (3_Ortho_IRRG, else 4_Ortho_RGBIR's bands 4, 1, 2)
+    potsdam_elevation = "dsm"   # dsm | ndsm (8-bit nDSM: elevation_mode "absolute", 255 -> 1.0)
+    check = true                # archive MD5s and every label value, once before step 1 (a passed
+                                #   check is recorded in <output>/data_check.json and not repeated)
     optical_bands = []          # band names for the card ([] = from the dataset kind)
-    gsd_m = 0.0                 # 0 = read from the optical raster's geotransform
+    gsd_m = 0.0                 # 0 = the benchmark's (ISPRS), else the optical geotransform's
     synthetic_seed = 0          # generator seed of the training scenes (validation: seed + 1)
     synthetic_train_scenes = 8
     synthetic_val_scenes = 2
     synthetic_size = 512
     synthetic_gsd = 0.1
+    optical = ""                # polygons: the optical raster (the grid the polygons are rasterised on)
+    elevation = ""              # polygons: the elevation raster (any grid; warped onto the optical one)
+    polygons = ""               # polygons: training polygons (GeoPackage, GeoJSON, Shapefile, any CRS)
+    polygon_layer = ""          # polygons: layer of that file ("" = the first)
+    class_field = "class"       # polygons: field with class names or class indices
+    bands = []                  # polygons: 1-based optical bands in the model's order ([] = the first ones)
     [data.normalization]        # NormalizationConfig fields, e.g. elevation_scale_m = 10.0
 
     [model]
     variant = "a2"              # baseline | a0 | a1 | a2 | a3
     width = "small"
+    preset = "default"          # default | paper (full scans, one-to-one OT, bare σ; λ in 0.05–0.2)
+    reference_size = 512        # input side at which the per-stage OT mode and scan pooling are fixed
     lambda_align = 0.1          # λ of L = CE + λ·L_align
     mmd_sigma = 1.0             # σ of the MMD kernel (per channel, see FusionConfig)
     vss_d_state = 4
     vss_ssm_ratio = 1.0
     vss_mlp_ratio = 2.0
-    [model.fusion]              # any other FusionConfig override, e.g. d_state = 4
+    [model.fusion]              # any other FusionConfig override, e.g. d_state = 4, scan_max_tokens = "none",
+                                # ot_assignment = "one-to-one", scan_pool = [8, 4, 2, 1] (one per stage)
 
     [optim]
     optimizer = "adamw"
@@ -67,10 +79,22 @@ Configuration file (every key optional; the values shown are the defaults)::
     threads = 0                 # torch CPU threads (0 = torch's default)
     output = "runs/geofuse"
     zero_elevation = false      # ablation: feed zeros instead of the elevation
+    init = ""                   # fine-tuning: start from this checkpoint (its architecture, normalisation,
+                                # bands and classes; a new class name in the data adds an output channel)
+    max_minutes = 0.0           # time budget; the run ends at `steps` or after this, whichever comes first
+    budget_clock = "wall"       # wall | process: the budget counts wall-clock time or this process's CPU
+                                # time (all threads; for benchmarks on a shared machine)
+    freeze_encoder_steps = 0    # fine-tuning: train only fusion and decoder for the first steps
+
+With ``train.init`` the ``[model]`` section is not used (except ``lambda_align``): the network is the
+base checkpoint's. ``data.kind = "polygons"`` trains from digitised polygons
+(:mod:`~geofuse.backend.data.polygons`); without ``train.init`` their class names are matched to the ISPRS
+classes.
 
 Command-line overrides are ``section.key=value`` with a TOML value (``train.steps=200``,
 ``model.variant=a1``, ``model.fusion.d_state=4``, ``data.optical_bands=["IR","R","G"]``); a value that is
-not valid TOML is taken as a string.
+not valid TOML is taken as a string. ``none`` (bare on the command line, or the string ``"none"`` in the
+file) sets an optional value to None, e.g. ``model.fusion.scan_max_tokens=none`` for full-sequence scans.
 """
 
 from __future__ import annotations
@@ -89,7 +113,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rasterio
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -97,21 +120,27 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Sampler
 
 from .checkpoint import CheckpointError, ModelCard, load_checkpoint, save_checkpoint
-from .classes import IGNORE_INDEX, ClassInfo
-from .data.folder import GridWindowDataset, RandomCropDataset, TileFiles, folder_tiles
-from .data.isprs import potsdam_tiles, vaihingen_tiles
+from .classes import IGNORE_INDEX, ISPRS_CLASSES, ClassInfo
+from .data.check import check_before_training
+from .data.folder import GridWindowDataset, RandomCropDataset, TileFiles, folder_tiles, open_raster
+from .data.isprs import elevation_defaults
+from .data.isprs_run import isprs_run_data
 from .data.normalize import NormalizationConfig
+from .data.polygons import PolygonCropDataset, PolygonLabels, PolygonSource, load_polygon_labels
 from .data.synthetic import GENERATOR_VERSION, write_synthetic_folder
+from .finetune import lineage, set_encoders_frozen, start_from
 from .metrics import ConfusionMatrix, SegmentationMetrics, compute_metrics
-from .models.network import GeoFuseNet, ModelConfig
+from .models.network import PRESETS, GeoFuseNet, ModelConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-DATA_KINDS = ("synthetic", "folder", "vaihingen", "potsdam")
+DATA_KINDS = ("synthetic", "folder", "vaihingen", "potsdam", "polygons")
 SCHEDULES = ("cosine", "poly")
+BUDGET_CLOCKS = {"wall": time.perf_counter, "process": time.process_time}
+"""What ``train.max_minutes`` counts: wall-clock time, or this process's CPU time (all threads)."""
 FINAL_NAME = "model.pt"
 RESUME_NAME = "last.pt"
 METRICS_NAME = "metrics.csv"
@@ -124,11 +153,12 @@ class DataSettings:
     kind: str = "synthetic"
     root: str = ""
     val_root: str = ""
-    train_split: str = "train"
-    val_split: str = "test"
+    split: str = "benchmark"
+    val_tiles: list[str | int] | None = None
     eroded: bool = False
     potsdam_optical: str = "RGB"
     potsdam_elevation: str = "dsm"
+    check: bool = True
     optical_bands: list[str] = field(default_factory=list)
     gsd_m: float = 0.0
     synthetic_seed: int = 0
@@ -136,15 +166,29 @@ class DataSettings:
     synthetic_val_scenes: int = 2
     synthetic_size: int = 512
     synthetic_gsd: float = 0.1
+    optical: str = ""
+    elevation: str = ""
+    polygons: str = ""
+    polygon_layer: str = ""
+    class_field: str = "class"
+    bands: list[int] = field(default_factory=list)
     normalization: dict[str, Any] = field(default_factory=dict)
+
+
+PAPER_LAMBDA = (0.05, 0.2)
+"""The range of λ the paper recommends (its §3.5); the ``paper`` preset refuses a λ outside it."""
 
 
 @dataclass
 class ModelSettings:
-    """The network and its loss weight λ."""
+    """The network and its loss weight λ; ``preset`` names fusion settings (``network.PRESETS``) under
+    the explicit ``fusion`` overrides, ``reference_size`` fixes the per-stage choices
+    (``ModelConfig.reference_size``)."""
 
     variant: str = "a2"
     width: str = "small"
+    preset: str = "default"
+    reference_size: int = 512
     lambda_align: float = 0.1
     mmd_sigma: float = 1.0
     vss_d_state: int = 4
@@ -185,6 +229,10 @@ class RunSettings:
     threads: int = 0
     output: str = "runs/geofuse"
     zero_elevation: bool = False
+    init: str = ""
+    max_minutes: float = 0.0
+    budget_clock: str = "wall"
+    freeze_encoder_steps: int = 0
 
 
 @dataclass
@@ -200,7 +248,13 @@ class TrainConfig:
         """Reject unusable settings before any data is read."""
         if self.data.kind not in DATA_KINDS:
             raise ValueError(f"data.kind must be one of {DATA_KINDS}, got {self.data.kind!r}")
-        if self.data.kind != "synthetic" and not self.data.root:
+        if self.data.kind == "polygons":
+            missing = [
+                f"data.{key}" for key in ("optical", "elevation", "polygons") if not getattr(self.data, key)
+            ]
+            if missing:
+                raise ValueError(f"{', '.join(missing)} required for data.kind = 'polygons'")
+        elif self.data.kind != "synthetic" and not self.data.root:
             raise ValueError(f"data.root is required for data.kind = {self.data.kind!r}")
         if self.optim.optimizer.lower() != "adamw":
             raise ValueError(f"optim.optimizer must be 'adamw', got {self.optim.optimizer!r}")
@@ -212,6 +266,14 @@ class TrainConfig:
                 raise ValueError(f"train.{name} must be >= 1, got {getattr(run, name)}")
         if self.total_steps < 1:
             raise ValueError("train.steps or train.epochs × train.steps_per_epoch must be >= 1")
+        if not (math.isfinite(run.max_minutes) and run.max_minutes >= 0):
+            raise ValueError(f"train.max_minutes must be >= 0 (0 = no time budget), got {run.max_minutes}")
+        if run.budget_clock not in BUDGET_CLOCKS:
+            raise ValueError(
+                f"train.budget_clock must be one of {tuple(BUDGET_CLOCKS)}, got {run.budget_clock!r}"
+            )
+        if run.freeze_encoder_steps < 0:
+            raise ValueError(f"train.freeze_encoder_steps must be >= 0, got {run.freeze_encoder_steps}")
         self.model_config()
         self.normalization()
 
@@ -222,15 +284,30 @@ class TrainConfig:
 
     def normalization(self) -> NormalizationConfig:
         """The input normalisation (``[data.normalization]`` over the defaults)."""
-        values = dict(self.data.normalization)
+        implied = elevation_defaults(self.data.kind, self.data.potsdam_elevation)
+        values = {**implied, **self.data.normalization}
         for key in ("optical_percentiles", "elevation_clip"):
             if key in values:
                 values[key] = tuple(values[key])
         return NormalizationConfig(**values)
 
     def model_config(self, num_classes: int = 6, optical_channels: int = 3) -> ModelConfig:
-        """The network's config for a dataset with these classes and bands."""
-        fusion = dict(self.model.fusion)
+        """The network's config for a dataset with these classes and bands, its per-stage choices pinned
+        (``ModelConfig.pinned``), so the card records them.
+
+        Raises:
+            ValueError: for an unknown preset, a λ outside the paper's range with the paper preset, or an
+                invalid model setting.
+        """
+        if self.model.preset not in PRESETS:
+            raise ValueError(f"model.preset must be one of {sorted(PRESETS)}, got {self.model.preset!r}")
+        low, high = PAPER_LAMBDA
+        if self.model.preset == "paper" and not low <= self.model.lambda_align <= high:
+            raise ValueError(
+                f"model.preset = 'paper' takes λ in the paper's range {low}–{high}, "
+                f"got model.lambda_align = {self.model.lambda_align}"
+            )
+        fusion = {**PRESETS[self.model.preset], **_none_strings(self.model.fusion)}
         fusion.setdefault("mmd_sigma", self.model.mmd_sigma)
         return ModelConfig(
             variant=self.model.variant,
@@ -241,7 +318,8 @@ class TrainConfig:
             vss_ssm_ratio=self.model.vss_ssm_ratio,
             vss_mlp_ratio=self.model.vss_mlp_ratio,
             fusion=fusion,
-        )
+            reference_size=self.model.reference_size,
+        ).pinned()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-types form (stored in resumable checkpoints and the card's training summary)."""
@@ -272,6 +350,11 @@ class TrainConfig:
                 raise ValueError(f"unknown keys in [{name}]: {sorted(bad)}; expected some of {sorted(known)}")
             parts[name] = settings_type(**values)
         return cls(**parts)
+
+
+def _none_strings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``"none"`` (any case) as None: TOML has no null, and a bare ``none`` override arrives as a string."""
+    return {k: None if isinstance(v, str) and v.lower() == "none" else v for k, v in values.items()}
 
 
 def _parse_value(text: str) -> Any:
@@ -334,6 +417,10 @@ class Progress:
     loss: float
     lr: float
     metrics: SegmentationMetrics | None = None
+    fraction: float = 0.0
+    """Share of the run done: of its steps, or of its time budget when that ends it sooner."""
+    eta_s: float | None = None
+    """Seconds left, from the pace so far (None before the first step)."""
 
 
 @dataclass
@@ -391,10 +478,14 @@ class DataSplits:
     optical_bands: tuple[str, ...]
     gsd_m: float
     summary: dict[str, Any]
+    polygons: PolygonLabels | None = None
+    """For ``data.kind = "polygons"``: the training polygons (``train`` is then empty)."""
+    notes: list[str] = field(default_factory=list)
+    """Warnings for the user (skipped polygons, a resolution far from the base model's)."""
 
 
 def ensure_synthetic_folder(
-    root: str | Path, count: int, seed: int, size: int = 512, gsd: float = 0.1
+    root: str | Path, count: int, seed: int, size: int = 512, gsd: float = 0.1, domain: str = "home"
 ) -> Path:
     """Write ``count`` synthetic scenes to ``root`` unless it already holds exactly these (its manifest
     says so), so repeated runs reuse the data."""
@@ -407,9 +498,10 @@ def ensure_synthetic_folder(
         "height": size,
         "width": size,
         "gsd": gsd,
+        **({"domain": domain} if domain != "home" else {}),
     }
     if not (manifest.is_file() and json.loads(manifest.read_text(encoding="utf-8")) == wanted):
-        write_synthetic_folder(root, count, seed, size, size, gsd)
+        write_synthetic_folder(root, count, seed, size, size, gsd, domain)
     return root
 
 
@@ -417,14 +509,74 @@ def _default_bands(count: int) -> tuple[str, ...]:
     return ("R", "G", "B") if count == 3 else tuple(f"B{index + 1}" for index in range(count))
 
 
-def prepare_data(config: TrainConfig, world: Distributed | None = None) -> DataSplits:
-    """List (and for synthetic data, generate on rank 0) the training and validation tiles.
+def prepare_polygon_data(config: TrainConfig, base: ModelCard | None) -> DataSplits:
+    """Read the training polygons against the optical raster and the base model's classes and bands.
+
+    Raises:
+        PolygonError: For unusable polygons (see :func:`load_polygon_labels`).
+        FileNotFoundError: If a raster is missing.
+    """
+    settings = config.data
+    for path in (settings.optical, settings.elevation):
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{path} does not exist")
+    source = PolygonSource(settings.polygons, settings.class_field, settings.polygon_layer)
+    labels = load_polygon_labels(source, settings.optical, base.classes if base else ISPRS_CLASSES)
+    with open_raster(settings.optical) as optical:
+        count, crs, resolution = optical.count, optical.crs, abs(optical.transform.a)
+    if base is not None:
+        names = base.optical_bands
+    elif settings.optical_bands:
+        names = tuple(settings.optical_bands)
+    else:
+        names = _default_bands(len(settings.bands) or min(count, 3))
+    bands = tuple(settings.bands) or tuple(range(1, len(names) + 1))
+    if len(bands) != len(names):
+        raise ValueError(
+            f"data.bands selects {len(bands)} bands; the model needs {len(names)} ({'/'.join(names)})"
+        )
+    if count < max(bands):
+        raise ValueError(
+            f"{settings.optical} has {count} band(s); the model needs bands {list(bands)} ({'/'.join(names)})"
+        )
+    gsd = settings.gsd_m or (resolution if crs is not None and crs.is_projected else 0.0)
+    notes = list(labels.warnings)
+    if base is not None and gsd and not 2 / 3 <= gsd / base.gsd_m <= 3 / 2:
+        notes.append(
+            f"{settings.optical} has {gsd:g} m pixels, the base model was trained at {base.gsd_m:g} m; "
+            "fine-tuning can adapt to this, but resampling the imagery closer to the model's resolution helps"
+        )
+    summary = {
+        "kind": "polygons",
+        "optical": Path(settings.optical).name,
+        "elevation": Path(settings.elevation).name,
+        "bands": list(bands),
+        "polygons": labels.summary,
+    }
+    return DataSplits(
+        [], [], labels.classes, names, float(gsd or (base.gsd_m if base else 0.1)), summary, labels, notes
+    )
+
+
+def prepare_data(
+    config: TrainConfig, world: Distributed | None = None, base: ModelCard | None = None
+) -> DataSplits:
+    """List (and for synthetic data, generate on rank 0) the training and validation tiles, and check
+    their labels (and archives) when ``data.check`` is on.
+
+    Args:
+        config: The run.
+        world: This process's place in the run.
+        base: The card of ``train.init``, whose classes and bands training polygons are matched to.
 
     Raises:
         FileNotFoundError, ValueError: From the dataset listings, naming what is missing or wrong.
+        DataCheckError: Listing every bad archive and label value.
     """
     world = world or Distributed()
     settings = config.data
+    if settings.kind == "polygons":
+        return prepare_polygon_data(config, base)
     summary: dict[str, Any] = {"kind": settings.kind}
     if settings.kind == "synthetic":
         root = Path(settings.root or Path(config.train.output) / "data")
@@ -450,31 +602,35 @@ def prepare_data(config: TrainConfig, world: Distributed | None = None) -> DataS
         train = folder_tiles(settings.root)
         val = folder_tiles(settings.val_root) if settings.val_root else []
         summary.update(root=str(settings.root), val_root=str(settings.val_root))
-    elif settings.kind == "vaihingen":
-        train = vaihingen_tiles(settings.root, settings.train_split)
-        val = vaihingen_tiles(settings.root, settings.val_split, eroded=settings.eroded)
-        summary.update(
-            root=str(settings.root), train_split=settings.train_split, val_split=settings.val_split
+        summary["check"] = check_before_training(
+            train + val, [], config.train.output, settings.check, world.is_main, world.enabled
         )
     else:
-        optical, elevation = settings.potsdam_optical, settings.potsdam_elevation
-        train = potsdam_tiles(settings.root, settings.train_split, optical, elevation)
-        val = potsdam_tiles(settings.root, settings.val_split, optical, elevation, eroded=settings.eroded)
-        summary.update(
-            root=str(settings.root), train_split=settings.train_split, val_split=settings.val_split
+        isprs = isprs_run_data(
+            settings.kind,
+            settings.root,
+            split=settings.split,
+            val_tiles=settings.val_tiles,
+            eroded=settings.eroded,
+            optical=settings.potsdam_optical,
+            elevation=settings.potsdam_elevation,
+            gsd_m=settings.gsd_m,
+            optical_bands=settings.optical_bands,
+            normalization=settings.normalization,
+        )
+        train, val = isprs.train.tiles, isprs.val.tiles if isprs.val else []
+        summary.update(isprs.summary)
+        summary["check"] = check_before_training(
+            train + val, isprs.files, config.train.output, settings.check, world.is_main, world.enabled
         )
     first = train[0]
-    with rasterio.open(first.optical) as dataset:
+    with open_raster(first.optical) as dataset:
         count = len(first.optical_bands) if first.optical_bands else dataset.count
         gsd = settings.gsd_m or abs(dataset.transform.a)
-    if settings.optical_bands:
+    if settings.kind in ("vaihingen", "potsdam"):
+        bands, gsd = isprs.optical_bands, isprs.gsd_m
+    elif settings.optical_bands:
         bands = tuple(settings.optical_bands)
-    elif settings.kind == "vaihingen":
-        bands = ("IR", "R", "G")
-    elif settings.kind == "potsdam":
-        bands = {"RGB": ("R", "G", "B"), "RGBIR": ("R", "G", "B", "IR"), "IRRG": ("IR", "R", "G")}[
-            settings.potsdam_optical
-        ]
     else:
         bands = _default_bands(count)
     if len(bands) != count:
@@ -658,6 +814,7 @@ def train(
     progress: Callable[[Progress], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     resume: str | Path | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> Path:
     """Train a model as ``config`` says and return the final checkpoint (``<output>/model.pt``).
 
@@ -671,6 +828,7 @@ def train(
         cancel: Checked before every step (on every rank; one rank's true stops all); when it returns
             true, ``last.pt`` is written and :class:`TrainingCancelled` raised.
         resume: A ``last.pt`` to continue from: the same step, optimiser, scheduler and scaler state.
+        log: Receives warnings for the user on rank 0 (default: standard error).
 
     Returns:
         The final checkpoint's path (on every rank).
@@ -686,7 +844,7 @@ def train(
             torch.cuda.set_device(device)
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     try:
-        return _train(config, world, device, progress, cancel, resume)
+        return _train(config, world, device, progress, cancel, resume, log or _print_warning)
     finally:
         if world.enabled and dist.is_initialized():
             dist.destroy_process_group()
@@ -699,25 +857,38 @@ def _train(
     progress: Callable[[Progress], None] | None,
     cancel: Callable[[], bool] | None,
     resume: str | Path | None,
+    warn: Callable[[str], None],
 ) -> Path:
     run = config.train
     if run.threads:
         torch.set_num_threads(run.threads)
+    if world.enabled and run.freeze_encoder_steps:
+        raise ValueError("train.freeze_encoder_steps is not supported with several processes (DDP)")
+    base = load_checkpoint(run.init) if run.init else None
+    data = prepare_data(config, world, base.card if base else None)
     output = Path(run.output)
     if world.is_main:
         output.mkdir(parents=True, exist_ok=True)
-    data = prepare_data(config, world)
-    normalization = config.normalization()
-    model_config = config.model_config(len(data.classes), len(data.optical_bands))
+        for note in data.notes:
+            warn(note)
+    normalization = base.card.normalization if base else config.normalization()
 
     torch.manual_seed(run.seed)
-    model = GeoFuseNet(model_config).to(device).train()
+    if base is not None:
+        model = start_from(base, data.classes)
+    else:
+        model = GeoFuseNet(config.model_config(len(data.classes), len(data.optical_bands)))
+    model_config = model.config
+    model = model.to(device).train()
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.optim.lr, weight_decay=config.optim.weight_decay
     )
     total = config.total_steps
+    budget_s = run.max_minutes * 60.0
+    horizon = [total]
+    """The step the schedule decays to: ``total``, or where the time budget will end the run."""
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: lr_factor(step, config.optim, total)
+        optimizer, lambda step: lr_factor(step, config.optim, horizon[0])
     )
     use_amp = run.amp and device.type == "cuda"
     amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
@@ -744,7 +915,19 @@ def _train(
         )
 
     epoch_length = run.steps_per_epoch * run.batch_size * world.world_size
-    train_set = RandomCropDataset(data.train, run.crop_size, epoch_length, normalization, seed=run.seed)
+    if data.polygons is not None:
+        train_set: RandomCropDataset | PolygonCropDataset = PolygonCropDataset(
+            config.data.optical,
+            config.data.elevation,
+            data.polygons,
+            run.crop_size,
+            epoch_length,
+            normalization,
+            data.summary["bands"],
+            seed=run.seed,
+        )
+    else:
+        train_set = RandomCropDataset(data.train, run.crop_size, epoch_length, normalization, seed=run.seed)
     val_loader = None
     if data.val:
         val_set = GridWindowDataset(data.val, run.val_window, normalization)
@@ -766,8 +949,15 @@ def _train(
         "batch_size": run.batch_size,
         "world_size": world.world_size,
         "total_steps": total,
+        "max_minutes": run.max_minutes,
+        "budget_clock": run.budget_clock,
+        "freeze_encoder_steps": run.freeze_encoder_steps,
         "config": config.to_dict(),
     }
+    if base is not None:
+        new = [info.name for info in data.classes[len(base.card.classes) :]]
+        card_training["base_model"] = lineage(run.init, base, new)
+        card_training["new_classes"] = new
 
     def card(metrics: SegmentationMetrics | None, done: int) -> ModelCard:
         summary = dict(card_training, steps=done, final_loss=losses[-1] if losses else None)
@@ -781,8 +971,12 @@ def _train(
 
         bar = tqdm(total=total, initial=step, unit="step", dynamic_ncols=True, desc="train")
     started = time.perf_counter()
+    clock = BUDGET_CLOCKS[run.budget_clock]
+    budget_started = clock()
+    first_step = step
     metrics: SegmentationMetrics | None = None
     loss_value = losses[-1] if losses else float("nan")
+    out_of_time = False
 
     def save_resumable(done: int) -> Path:
         path = output / RESUME_NAME
@@ -794,7 +988,7 @@ def _train(
         return path
 
     try:
-        while step < total:
+        while step < total and not out_of_time:
             epoch, start_batch = divmod(step, run.steps_per_epoch)
             train_set.set_epoch(epoch)
             loader = DataLoader(
@@ -810,6 +1004,8 @@ def _train(
                 if cancel is not None and _any_rank(cancel(), world, device):
                     raise TrainingCancelled(save_resumable(step), step)
                 torch.manual_seed(_step_seed(run.seed, world.rank, step))
+                if run.freeze_encoder_steps:
+                    set_encoders_frozen(network, step < run.freeze_encoder_steps)
                 optical, elevation, mask = _model_inputs(batch, device, run.zero_elevation)
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
                     logits, align = model(optical, elevation)
@@ -827,12 +1023,20 @@ def _train(
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(loss=f"{loss_value:.4f}", ce=f"{float(ce.detach()):.4f}", lr=f"{lr:.2e}")
+                elapsed = clock() - budget_started
+                pace = elapsed / (step - first_step)
+                fraction, eta = step / total, (total - step) * pace
+                if budget_s:
+                    out_of_time = _any_rank(elapsed >= budget_s, world, device)
+                    horizon[0] = min(total, step + max(int((budget_s - elapsed) / pace), 1))
+                    fraction, eta = max(fraction, elapsed / budget_s), min(eta, max(budget_s - elapsed, 0.0))
+                finished = step >= total or out_of_time
                 if progress is not None and world.is_main:
-                    progress(Progress(step, total, loss_value, lr))
-                if step % run.checkpoint_every == 0 and step < total:
+                    progress(Progress(step, total, loss_value, lr, fraction=min(fraction, 1.0), eta_s=eta))
+                if step % run.checkpoint_every == 0 and not finished:
                     save_resumable(step)
                 end_of_epoch = step % run.steps_per_epoch == 0
-                if step >= total or (end_of_epoch and (step // run.steps_per_epoch) % run.val_every == 0):
+                if finished or (end_of_epoch and (step // run.steps_per_epoch) % run.val_every == 0):
                     metrics = _validate_and_log(
                         network,
                         val_loader,
@@ -848,8 +1052,8 @@ def _train(
                         time.perf_counter() - started,
                     )
                     if metrics is not None and progress is not None and world.is_main:
-                        progress(Progress(step, total, loss_value, lr, metrics))
-                if step >= total or end_of_epoch:
+                        progress(Progress(step, total, loss_value, lr, metrics, min(fraction, 1.0), eta))
+                if finished or end_of_epoch:
                     break
     finally:
         if bar is not None:
@@ -865,6 +1069,10 @@ def _train(
     if world.enabled:
         dist.barrier()
     return final
+
+
+def _print_warning(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _validate_and_log(

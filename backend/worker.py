@@ -6,7 +6,8 @@ stdout. A crash, an out-of-memory kill or a native-library clash then ends this 
 
 Protocol (one JSON object per line, UTF-8):
 
-* stdin, first line: the request, ``{"command": "segment" | "evaluate" | "train" | "diagnostics", ...}``
+* stdin, first line: the request,
+  ``{"command": "segment" | "evaluate" | "train" | "finetune" | "diagnostics", ...}``
   (``"self-check"`` is another name for ``"diagnostics"``). ``"stop_on_stdin_close": true`` makes a
   closed stdin mean "stop" (the plugin sets it, so a worker whose QGIS went away stops too).
 * stdin, later lines: ``{"type": "stop"}`` (or the word ``stop``) asks the worker to stop politely;
@@ -341,12 +342,71 @@ def train(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], boo
     return {"model": str(checkpoint), "steps": config.total_steps, "elapsed_s": time.monotonic() - started}
 
 
+def finetune(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], bool]) -> dict[str, Any]:
+    """Fine-tune a model on training polygons (``backend.finetune``); the result names the new checkpoint
+    and what the card records of the polygons. A cancel leaves no file behind."""
+    from .checkpoint import load_checkpoint
+    from .finetune import FinetuneRequest
+    from .finetune import finetune as run_finetune
+    from .inference import DEMO_MODEL
+    from .training import TrainingCancelled
+
+    bands = _field(request, "optical_bands", list, [])
+    if not all(isinstance(band, int) and not isinstance(band, bool) for band in bands):
+        raise RequestError(f"'optical_bands' must be a list of band numbers: {bands!r}")
+    job = FinetuneRequest(
+        optical=_field(request, "optical", str),
+        elevation=_field(request, "elevation", str),
+        polygons=_field(request, "polygons", str),
+        class_field=_field(request, "class_field", str),
+        output=_field(request, "output", str),
+        base=_field(request, "model", str, "") or str(DEMO_MODEL),
+        layer=_field(request, "layer", str, ""),
+        bands=tuple(bands),
+        minutes=float(_field(request, "minutes", (int, float), 5.0)),
+        steps=_field(request, "steps", int, 1000),
+        freeze_encoder_steps=_field(request, "freeze_encoder_steps", int, 0),
+        batch_size=_field(request, "batch_size", int, 4),
+        crop_size=_field(request, "crop_size", int, 256),
+        device=_field(request, "device", str, "auto"),
+        seed=_field(request, "seed", int, 0),
+        overwrite=_field(request, "overwrite", bool, False),
+    )
+
+    def report(record: Any) -> None:
+        emit.progress(
+            record.fraction,
+            done=record.step,
+            total=record.total,
+            eta_s=record.eta_s,
+            message=f"step {record.step}, loss {record.loss:.3f}",
+        )
+
+    try:
+        model = run_finetune(
+            job, progress=report, cancel=cancelled, log=lambda text: emit.log(text, "warning")
+        )
+    except TrainingCancelled as error:
+        raise CancelledError("fine-tuning cancelled; nothing was written") from error
+    card = load_checkpoint(model).card
+    emit.log(card.describe().splitlines()[0])
+    return {
+        "model": str(model),
+        "steps": card.training.get("steps"),
+        "duration_s": card.training.get("duration_s"),
+        "polygons": card.training["data"]["polygons"],
+        "new_classes": card.training.get("new_classes", []),
+        "class_table": [info.to_dict() for info in card.classes],
+    }
+
+
 COMMANDS: dict[str, Callable[[Mapping[str, Any], Emitter, Callable[[], bool]], dict[str, Any]]] = {
     "diagnostics": diagnostics,
     "self-check": diagnostics,
     "segment": segment,
     "evaluate": evaluate,
     "train": train,
+    "finetune": finetune,
 }
 
 

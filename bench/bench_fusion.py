@@ -47,7 +47,8 @@ def time_grid(
         ot_chunk=args.chunk,
         d_state=args.d_state,
         ssm_expand=args.expand,
-        scan_max_tokens=args.scan_max_tokens,
+        scan_pool=args.scan_pool,
+        ot_assignment=args.assignment,
     )
     block = SynergisticFusionBlock(args.channels, config).eval()
     baseline = ConcatFusion(args.channels).eval()
@@ -58,7 +59,7 @@ def time_grid(
         x_g: Tensor = block.proj_in(f2).flatten(2).transpose(1, 2)
         sfb_ms = median_ms(lambda: block(f1, f2), args.repeats, args.warmup)
         ot_ms = median_ms(
-            lambda: align_tokens(x_p, x_g, grid, grid, mode, args.chunk, args.window),
+            lambda: align_tokens(x_p, x_g, grid, grid, mode, args.chunk, args.window, args.assignment),
             args.repeats,
             args.warmup,
         )
@@ -81,11 +82,9 @@ def main() -> None:
     parser.add_argument("--scan-layers", type=int, default=1)
     parser.add_argument("--expand", type=int, default=FusionConfig.ssm_expand)
     parser.add_argument(
-        "--scan-max-tokens",
-        type=int,
-        default=None,
-        help="scan average-pooled tokens above this many per stream (default: full resolution)",
+        "--scan-pool", type=int, default=1, help="scan k×k average-pooled tokens (default 1: full resolution)"
     )
+    parser.add_argument("--assignment", choices=["argmin", "one-to-one"], default="argmin")
     parser.add_argument("--window", type=int, default=8)
     parser.add_argument("--chunk", type=int, default=1024)
     parser.add_argument("--batch", type=int, default=1)
@@ -97,7 +96,7 @@ def main() -> None:
     print(
         f"SFB forward, eval mode: d={args.dim}, channels {args.channels}, batch {args.batch}, "
         f"{args.scan_layers} scan layer(s), d_state {args.d_state}, expand {args.expand}, "
-        f"scan_max_tokens {args.scan_max_tokens}, "
+        f"scan_pool {args.scan_pool}, {args.assignment} OT, "
         f"window {args.window}, chunk {args.chunk}; "
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; median of {args.repeats} "
         f"after {args.warmup} warm-up\n"

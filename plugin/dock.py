@@ -8,6 +8,7 @@ result above the inputs (styled by the algorithm's post-processor) and summarise
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from qgis.core import (
     Qgis,
     QgsApplication,
     QgsCoordinateTransform,
+    QgsLayerTreeGroup,
     QgsMapLayer,
     QgsMapLayerProxyModel,
     QgsMessageLog,
@@ -29,8 +31,9 @@ from qgis.core import (
     QgsVectorLayer,
 )
 from qgis.gui import QgisInterface, QgsCollapsibleGroupBox, QgsDockWidget, QgsFileWidget, QgsMapLayerComboBox
+from qgis.PyQt import sip
 from qgis.PyQt.QtCore import Qt, QTimer, QUrl
-from qgis.PyQt.QtGui import QDesktopServices, QShowEvent
+from qgis.PyQt.QtGui import QColor, QDesktopServices, QResizeEvent, QShowEvent
 from qgis.PyQt.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,6 +43,7 @@ from qgis.PyQt.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -51,6 +55,8 @@ from .algorithms.common import DEMO_MODEL, file_source
 from .dock_bands import BandMapping
 from .dock_card import CardCache, CardError, CardInfo
 from .dock_chart import ClassAreaSummary, class_shares
+from .dock_improve import ImprovePanel
+from .dock_path import show_path_elided
 from .dock_runtime import RuntimePanel
 from .dock_task import AlgorithmRun, parse_progress
 from .runtime import RuntimeNotFoundError, find_runtime
@@ -60,6 +66,16 @@ SETTINGS = "geofuse/dock/"
 PROJECT_SCOPE = "geofuse"
 LOG_TAG = "GeoFuse"
 AREA_WHOLE, AREA_CANVAS, AREA_POLYGONS = "whole", "canvas", "polygons"
+MINIMUM_WIDTH = 240
+"""Narrower than QGIS's default dock width (about 300 px): the dock fits there without sideways scrolling."""
+ELEVATION_NAME = re.compile(
+    r"(?<![a-z])(n?dsm|dtm|dem|elev\w*|heights?|h(?:oe|ö)he|lidar)(?![a-z])", re.IGNORECASE
+)
+"""Layer names that say "elevation"; the elevation guess prefers them."""
+WIDE = 380
+"""From this dock width on, form labels sit beside their fields."""
+LIGHT = 200
+"""Class colours lighter than this (HSL lightness, 0–255) get an outline: they vanish on a light panel."""
 RESOLUTION_TOLERANCE = 2.0
 """Warn when the optical pixels are this many times larger or smaller than the model's training pixels."""
 
@@ -77,13 +93,19 @@ class GeoFuseDock(QgsDockWidget):
         self.finished_run: AlgorithmRun | None = None
         """The last run, kept until the next one: it must not be freed inside its own ``finished`` signal."""
         self.started = 0.0
+        self.worker_talking = False
+        """Whether the running worker has reported progress text (then it is segmenting, not starting)."""
         self.setup_dialog: QWidget | None = None
+        self.shut_down = False
+        self.runtime_usable: bool | None = None
+        """What the last runtime check found; None before it has answered."""
         self._build()
         self._restore_settings()
         self._restore_layers()
         project = QgsProject.instance()
         project.legendLayersAdded.connect(self._guess_layers)
         project.readProject.connect(self._restore_layers)
+        self.iface.mapCanvas().extentsChanged.connect(self._canvas_moved)
         self.clock = QTimer(self)
         self.clock.setInterval(1000)
         self.clock.timeout.connect(self._tick)
@@ -92,7 +114,8 @@ class GeoFuseDock(QgsDockWidget):
 
     def _build(self) -> None:
         body = QWidget(self)
-        form = QFormLayout()
+        self.forms: list[QFormLayout] = []
+        form = self._form()
         self.help_button = QToolButton(body)
         self.help_button.setObjectName("helpButton")
         self.help_button.setText("?")
@@ -107,6 +130,7 @@ class GeoFuseDock(QgsDockWidget):
         self.runtime = RuntimePanel(body)
         self.runtime.devices_found.connect(self._set_devices)
         self.runtime.setup_requested.connect(self.open_runtime_setup)
+        self.runtime.usable_changed.connect(self._runtime_usable)
 
         self.optical_combo = self._raster_combo(body, "opticalCombo")
         self.elevation_combo = self._raster_combo(body, "elevationCombo")
@@ -122,6 +146,7 @@ class GeoFuseDock(QgsDockWidget):
         self.model_widget.setFilter(self.tr("GeoFuse checkpoints (*.pt)"))
         self.model_widget.setDialogTitle(self.tr("Choose a GeoFuse model"))
         self.model_widget.fileChanged.connect(self._model_changed)
+        self.model_path = show_path_elided(self.model_widget)
         self.card_label = QLabel(body)
         self.card_label.setObjectName("modelCard")
         self.card_label.setWordWrap(True)
@@ -155,8 +180,10 @@ class GeoFuseDock(QgsDockWidget):
         advanced = QgsCollapsibleGroupBox(self.tr("Advanced"), body)
         advanced.setObjectName("advancedGroup")
         advanced.setCollapsed(True)
-        advanced_form = QFormLayout(advanced)
+        advanced_form = self._form()
+        advanced.setLayout(advanced_form)
         self.tile_spin = self._spin(advanced, "tileSpin", 0, 8192, 0)
+        self.tile_spin.setSpecialValueText(self.tr("Auto"))  # 0: the model's default tile
         self.overlap_spin = self._spin(advanced, "overlapSpin", 0, 4096, 64)
         self.batch_spin = self._spin(advanced, "batchSpin", 1, 256, 4)
         self.tile_count = QLabel(advanced)
@@ -173,7 +200,7 @@ class GeoFuseDock(QgsDockWidget):
         self.output_widget.lineEdit().setPlaceholderText(self.tr("[Save to temporary file]"))
         self.confidence_check = QCheckBox(self.tr("Also add a confidence layer"), body)
         self.confidence_check.setObjectName("confidenceCheck")
-        output_form = QFormLayout()
+        output_form = self._form()
         output_form.addRow(self.tr("Output"), self.output_widget)
         output_form.addRow("", self.confidence_check)
 
@@ -198,11 +225,18 @@ class GeoFuseDock(QgsDockWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.segment_button)
         layout.addWidget(self.summary)
+        self.improve = ImprovePanel(self, body)
+        layout.addWidget(self.improve)
         layout.addStretch(1)
+        for combo in (self.area_combo, self.device_combo, self.bands.preset):
+            self._shrinkable(combo)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
+        # Everything reflows to the dock's width (QGIS opens docks narrow); only scroll downwards.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)
         self.setWidget(scroll)
+        self.setMinimumWidth(MINIMUM_WIDTH)
         for widget in (self.tile_spin, self.overlap_spin):
             widget.valueChanged.connect(self._update_hints)
 
@@ -212,6 +246,35 @@ class GeoFuseDock(QgsDockWidget):
         combo.setFilters(QgsMapLayerProxyModel.Filter.RasterLayer)
         combo.setAllowEmptyLayer(True)
         combo.setLayer(None)
+        return self._shrinkable(combo)
+
+    def _form(self) -> QFormLayout:
+        """A form whose labels go above their fields when the dock is narrow (see :meth:`resizeEvent`)."""
+        form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.forms.append(form)
+        return form
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Below :data:`WIDE` every label sits above its field, so layer names, paths and choices get the
+        dock's whole width instead of being cut beside the labels."""
+        super().resizeEvent(event)
+        policy = (
+            QFormLayout.RowWrapPolicy.WrapLongRows
+            if event.size().width() >= WIDE
+            else QFormLayout.RowWrapPolicy.WrapAllRows
+        )
+        for form in self.forms:
+            if form.rowWrapPolicy() != policy:
+                form.setRowWrapPolicy(policy)
+
+    @staticmethod
+    def _shrinkable(combo: QComboBox) -> QComboBox:
+        """A combo whose width does not follow its longest entry (layer names can be long)."""
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(8)
+        combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         return combo
 
     @staticmethod
@@ -273,7 +336,8 @@ class GeoFuseDock(QgsDockWidget):
         project.writeEntry(PROJECT_SCOPE, "area", self.area_combo.currentData())
 
     def _guess_layers(self, *args: Any) -> None:
-        """Fill an empty picker: the first raster with 3+ bands is optical, the first 1-band one elevation."""
+        """Fill an empty picker: the first raster with 3+ bands is optical; the elevation is a one-band raster
+        that is not a class raster, one named like an elevation (dsm, ndsm, elevation, height) first."""
         project = QgsProject.instance()
         ordered = project.layerTreeRoot().layerOrder()
         ordered += [layer for layer in project.mapLayers().values() if layer not in ordered]
@@ -283,9 +347,23 @@ class GeoFuseDock(QgsDockWidget):
             if optical is not None:
                 self.optical_combo.setLayer(optical)
         if self.elevation_combo.currentLayer() is None:
-            elevation = next((layer for layer in rasters if layer.bandCount() == 1), None)
+            candidates = [
+                layer for layer in rasters if layer.bandCount() == 1 and not self._is_class_raster(layer)
+            ]
+            named = [layer for layer in candidates if ELEVATION_NAME.search(layer.name())]
+            elevation = next(iter(named + candidates), None)
             if elevation is not None:
                 self.elevation_combo.setLayer(elevation)
+
+    @staticmethod
+    def _is_class_raster(layer: QgsRasterLayer) -> bool:
+        """Whether a one-band raster holds classes (paletted, or 8-bit integers), not heights."""
+        renderer = layer.renderer()
+        if renderer is not None and renderer.type() == "paletted":
+            return True
+        return layer.dataProvider().dataType(1) == Qgis.DataType.Byte and not ELEVATION_NAME.search(
+            layer.name()
+        )
 
     def _set_devices(self, devices: list) -> None:
         """Auto, CPU and each CUDA device the runtime reported."""
@@ -316,16 +394,22 @@ class GeoFuseDock(QgsDockWidget):
             self.bands.set_model_bands(())
             self._update_hints()
             return
-        swatches = " ".join(
-            f'<span style="color: rgb{entry.colour}">■</span>&nbsp;{entry.name}' for entry in card.classes
-        )
+        swatches = " ".join(f"{self._swatch(entry.colour)}&nbsp;{entry.name}" for entry in card.classes)
         self.card_label.setText(
             self.tr("GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel<br>{}").format(
                 card.variant, card.width, "/".join(card.optical_bands), card.gsd_m, swatches
             )
+            + "".join(f"<br>{line}" for line in (self.improve.lineage_text(card),) if line)
         )
         self.bands.set_model_bands(card.optical_bands)
         self._update_hints()
+
+    @staticmethod
+    def _swatch(colour: tuple[int, int, int]) -> str:
+        """A class colour square; a light colour as an outlined square in the text colour, so it shows."""
+        if QColor(*colour).lightness() > LIGHT:
+            return "□"
+        return f'<span style="color: rgb{colour}">■</span>'
 
     def _update_hints(self, *args: Any) -> None:
         """The resolution warning and the tile-count estimate."""
@@ -354,6 +438,11 @@ class GeoFuseDock(QgsDockWidget):
                 len(across) * len(down), tile_w, tile_h, columns, rows
             )
         )
+
+    def _canvas_moved(self) -> None:
+        """The estimate follows the canvas when the area is the canvas extent."""
+        if self.area_combo.currentData() == AREA_CANVAS:
+            self._update_hints()
 
     def _resolution_warning(self, optical: QgsRasterLayer | None, card: CardInfo | None) -> str:
         if optical is None or card is None or optical.crs().isGeographic() or not optical.crs().isValid():
@@ -512,6 +601,7 @@ class GeoFuseDock(QgsDockWidget):
         self.run.feedback.progress_text_changed.connect(self._progress_text)
         self.run.finished.connect(self._finished)
         self.started = time.monotonic()
+        self.worker_talking = False
         self.summary.setVisible(False)
         self.progress.setValue(0)
         self.progress.setFormat(self.tr("Starting the GeoFuse runtime…"))
@@ -521,13 +611,14 @@ class GeoFuseDock(QgsDockWidget):
         return True
 
     def is_running(self) -> bool:
-        """Whether a segmentation (or the runtime check) is under way."""
-        return self.run is not None or self.runtime.is_running()
+        """Whether a segmentation (or the runtime check, or an improvement of the model) is under way."""
+        return self.run is not None or self.runtime.is_running() or self.improve.is_running()
 
     def _progress(self, percent: float) -> None:
         self.progress.setValue(int(percent))
 
     def _progress_text(self, text: str) -> None:
+        self.worker_talking = True
         tiles = parse_progress(text)
         if tiles is None:
             self.progress.setFormat(text)
@@ -536,7 +627,8 @@ class GeoFuseDock(QgsDockWidget):
         self.progress.setFormat(self.tr("{} / {} tiles").format(tiles.done, tiles.total) + eta)
 
     def _tick(self) -> None:
-        if self.run is not None and self.progress.value() == 0:
+        """Until the worker reports, say it is starting; then its own text stays (tiles, time left)."""
+        if self.run is not None and not self.worker_talking:
             elapsed = self._duration(time.monotonic() - self.started)
             self.progress.setFormat(self.tr("Starting the GeoFuse runtime… ({})").format(elapsed))
 
@@ -550,7 +642,7 @@ class GeoFuseDock(QgsDockWidget):
         assert run is not None
         self.finished_run = run
         self.clock.stop()
-        self.segment_button.setEnabled(True)
+        self.segment_button.setEnabled(self.runtime_usable is not False)
         self.segment_button.setText(self.tr("Segment"))
         elapsed = time.monotonic() - self.started
         if not ok:
@@ -577,19 +669,11 @@ class GeoFuseDock(QgsDockWidget):
         )
 
     def _add_outputs(self, run: AlgorithmRun, output: str) -> None:
-        """Load the outputs just above the topmost input layer, styled by the algorithm's post-processor."""
+        """Load the outputs just above the topmost input layer (the mask polygons included, so a filled mask
+        does not hide them), styled by the algorithm's post-processor; an output written to the file of a
+        layer already in the project replaces that layer where it lies."""
         project = QgsProject.instance()
-        root = project.layerTreeRoot()
-        inputs = [
-            root.findLayer(self.optical_combo.currentLayer()),
-            root.findLayer(self.elevation_combo.currentLayer()),
-        ]
-        inputs = [node for node in inputs if node is not None]
-        parent, index = root, 0
-        if inputs:
-            parent = inputs[0].parent()
-            siblings = parent.children()
-            index = min(siblings.index(node) for node in inputs if node.parent() is parent)
+        parent, index = self._output_position()
         details = run.context.layersToLoadOnCompletion()
         for path in sorted(details, key=lambda key: key != output):  # the land cover on top
             detail = details[path]
@@ -599,15 +683,51 @@ class GeoFuseDock(QgsDockWidget):
                     self.tr("The output {} could not be loaded.").format(path), Qgis.MessageLevel.Critical
                 )
                 continue
+            replaced = self._layers_of_file(path)
+            if replaced:
+                node = project.layerTreeRoot().findLayer(replaced[0])
+                if node is not None:
+                    parent, index = node.parent(), node.parent().children().index(node)
+                project.removeMapLayers([old.id() for old in replaced])
             project.addMapLayer(layer, False)
             parent.insertLayer(index, layer)
             index += 1
             if detail.postProcessor() is not None:
                 detail.postProcessor().postProcessLayer(layer, run.context, run.feedback)
 
+    def _output_position(self) -> tuple[QgsLayerTreeGroup, int]:
+        """The group and index just above the topmost of the run's input layers (root top when none)."""
+        root = QgsProject.instance().layerTreeRoot()
+        layers = [self.optical_combo.currentLayer(), self.elevation_combo.currentLayer()]
+        if self.area_combo.currentData() == AREA_POLYGONS:
+            layers.append(self.mask_combo.currentLayer())
+        nodes = [root.findLayer(layer) for layer in layers if layer is not None]
+        nodes = [node for node in nodes if node is not None]
+        if not nodes:
+            return root, 0
+        order = root.layerOrder()
+        top = min(nodes, key=lambda node: order.index(node.layer()) if node.layer() in order else len(order))
+        return top.parent(), top.parent().children().index(top)
+
+    @staticmethod
+    def _layers_of_file(path: str) -> list[QgsMapLayer]:
+        """The project's raster layers that show the file ``path``."""
+        target = Path(path).resolve()
+        return [
+            layer
+            for layer in QgsProject.instance().mapLayers().values()
+            if isinstance(layer, QgsRasterLayer)
+            and (source := file_source(layer))
+            and Path(source).resolve() == target
+        ]
+
     def notify(self, text: str, level: Qgis.MessageLevel) -> None:
-        """Tell the user in the message bar and the GeoFuse log panel."""
-        duration = 10 if level in (Qgis.MessageLevel.Info, Qgis.MessageLevel.Success) else 0
+        """Tell the user in the message bar and the GeoFuse log panel.
+
+        Every message times out (errors after 30 s), so an old failure does not stay above later successes;
+        the log panel keeps them all.
+        """
+        duration = 10 if level in (Qgis.MessageLevel.Info, Qgis.MessageLevel.Success) else 30
         self.iface.messageBar().pushMessage(self.tr("GeoFuse"), text, level, duration)
         QgsMessageLog.logMessage(text, LOG_TAG, level)
 
@@ -628,6 +748,12 @@ class GeoFuseDock(QgsDockWidget):
         self.setup_dialog.algorithmFinished.connect(self._runtime_set_up)  # bound method: no cycle
         self.setup_dialog.show()
 
+    def _runtime_usable(self, usable: bool) -> None:
+        """Segment stays disabled while the runtime is missing or fails its check (until set up again)."""
+        self.runtime_usable = usable
+        if self.run is None:
+            self.segment_button.setEnabled(usable)
+
     def _runtime_set_up(self, successful: bool, results: dict) -> None:
         self.runtime.check()
 
@@ -638,16 +764,24 @@ class GeoFuseDock(QgsDockWidget):
             self.runtime.check()
 
     def shutdown(self, timeout_s: float = 15.0) -> None:
-        """Cancel what runs and wait for it to end, so no task outlives its context (plugin unload)."""
-        project = QgsProject.instance()
-        project.legendLayersAdded.disconnect(self._guess_layers)
-        project.readProject.disconnect(self._restore_layers)
-        if self.setup_dialog is not None:
-            self.setup_dialog.close()
-            self.setup_dialog.deleteLater()
-            self.setup_dialog = None
+        """Cancel what runs and wait for it to end, so no task outlives its context (plugin unload).
+
+        Safe to call twice (QGIS unloads every active plugin again when it quits), and after the set-up
+        dialog was closed with its own Close button, which deletes it on the C++ side.
+        """
+        if not self.shut_down:
+            self.shut_down = True
+            project = QgsProject.instance()
+            project.legendLayersAdded.disconnect(self._guess_layers)
+            project.readProject.disconnect(self._restore_layers)
+            self.iface.mapCanvas().extentsChanged.disconnect(self._canvas_moved)
+        dialog, self.setup_dialog = self.setup_dialog, None
+        if dialog is not None and not sip.isdeleted(dialog):
+            dialog.close()
+            dialog.deleteLater()
         if self.run is not None:
             self.run.cancel()
+        self.improve.cancel()
         self.runtime.cancel()
         deadline = time.monotonic() + timeout_s
         while self.is_running() and time.monotonic() < deadline:

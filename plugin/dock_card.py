@@ -80,6 +80,12 @@ class CardInfo:
     optical_bands: tuple[str, ...]
     gsd_m: float
     tile: int
+    base_model: str = ""
+    """File name of the model this one was fine-tuned from ("" if it was not)."""
+    polygons: str = ""
+    """File name of the training polygons it was fine-tuned on."""
+    polygons_used: int = 0
+    """How many of those polygons it learnt from."""
 
     def class_table(self) -> list[dict[str, Any]]:
         """The class table in the worker's form (what ``styling.paletted_renderer`` takes)."""
@@ -111,6 +117,15 @@ def _payload(path: Path) -> Any:
         raise CardError(f"{path} is not a readable checkpoint: {error}") from error
 
 
+def _lineage(training: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fine-tuning lineage of a card's training summary: its base model and its polygons (empty dicts
+    for a model that was not fine-tuned)."""
+    base = training.get("base_model") if isinstance(training, dict) else None
+    data = training.get("data") if isinstance(training, dict) else None
+    polygons = data.get("polygons") if isinstance(data, dict) else None
+    return (base if isinstance(base, dict) else {}), (polygons if isinstance(polygons, dict) else {})
+
+
 def read_card(path: str | Path) -> CardInfo:
     """The model card of the checkpoint at ``path``.
 
@@ -128,7 +143,9 @@ def read_card(path: str | Path) -> CardInfo:
             ClassEntry(int(entry["index"]), str(entry["name"]), tuple(int(v) for v in entry["colour"][:3]))
             for entry in card["classes"]
         )
-        crop = card.get("training", {}).get("crop_size")
+        training = card.get("training") or {}
+        crop = training.get("crop_size")
+        base, polygons = _lineage(training)
         return CardInfo(
             variant=str(model.get("variant", "?")),
             width=str(model.get("width", "?")),
@@ -139,6 +156,9 @@ def read_card(path: str | Path) -> CardInfo:
                 crop if isinstance(crop, int) and not isinstance(crop, bool) and crop >= 32 else 0,
                 DEFAULT_TILE,
             ),
+            base_model=str(base.get("file") or ""),
+            polygons=str(polygons.get("file") or ""),
+            polygons_used=int(polygons.get("polygons_used") or 0),
         )
     except (TypeError, KeyError, ValueError, AttributeError) as error:
         raise CardError(f"{path}: the model card is malformed ({error})") from error

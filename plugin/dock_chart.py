@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qgis.PyQt.QtCore import QRectF, QSize, Qt
-from qgis.PyQt.QtGui import QColor, QPainter, QPaintEvent, QPen
+from qgis.PyQt.QtCore import QLocale, QRectF, QSize, Qt
+from qgis.PyQt.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPen, QPixmap
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -55,6 +55,22 @@ def class_shares(
     ]
 
 
+def percent_text(percent: float) -> str:
+    """A share in the user's locale (``12,5 %`` in German)."""
+    return f"{QLocale().toString(percent, 'f', 1)} %"
+
+
+def swatch(colour: QColor, outline: QColor, size: int = 12) -> QIcon:
+    """A square of the class colour with an outline, so a white class shows on a white table."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(colour)
+    painter = QPainter(pixmap)
+    painter.setPen(QPen(outline, 1))
+    painter.drawRect(0, 0, size - 1, size - 1)
+    painter.end()
+    return QIcon(pixmap)
+
+
 class ClassBarChart(QWidget):
     """Horizontal bars, one per class, in the class colour, as long as the class's share."""
 
@@ -84,10 +100,11 @@ class ClassBarChart(QWidget):
         for row, share in enumerate(self.shares):
             top = BAR_GAP + row * (BAR_HEIGHT + BAR_GAP)
             painter.setPen(text_colour)
+            name_width = label_width - LABEL_GAP / 2
             painter.drawText(
-                QRectF(0, top, label_width - LABEL_GAP / 2, BAR_HEIGHT),
+                QRectF(0, top, name_width, BAR_HEIGHT),
                 int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                share.name,
+                self.fontMetrics().elidedText(share.name, Qt.TextElideMode.ElideRight, int(name_width)),
             )
             bar = QRectF(label_width, top, max(1.0, bar_space * share.percent / 100.0), BAR_HEIGHT)
             painter.setPen(QPen(QColor(90, 90, 90), 0.5))
@@ -97,7 +114,7 @@ class ClassBarChart(QWidget):
             painter.drawText(
                 QRectF(bar.right() + 4, top, 56, BAR_HEIGHT),
                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                f"{share.percent:.1f} %",
+                percent_text(share.percent),
             )
         painter.end()
 
@@ -113,6 +130,13 @@ class ClassAreaSummary(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            self.table.horizontalHeader().setSectionResizeMode(
+                column, QHeaderView.ResizeMode.ResizeToContents
+            )
+        # As tall as its rows (set_shares): no scroll bar to hide the Share column behind.
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.chart = ClassBarChart(self)
         self.chart.setObjectName("classAreaChart")
         layout = QVBoxLayout(self)
@@ -124,14 +148,16 @@ class ClassAreaSummary(QWidget):
         """Fill the table and the chart."""
         self.table.setRowCount(len(shares))
         for row, share in enumerate(shares):
-            name = QTableWidgetItem(share.name)
-            name.setData(Qt.ItemDataRole.DecorationRole, share.colour)
-            area = (
-                f"{share.area_m2:,.1f}"
-                if share.area_m2 is not None
-                else self.tr("{} px").format(share.pixels)
+            name = QTableWidgetItem(
+                swatch(share.colour, self.palette().color(self.foregroundRole())), share.name
             )
-            cells = (name, QTableWidgetItem(area), QTableWidgetItem(f"{share.percent:.1f} %"))
+            locale = QLocale()
+            area = (
+                locale.toString(share.area_m2, "f", 1)
+                if share.area_m2 is not None
+                else self.tr("{} px").format(locale.toString(share.pixels))
+            )
+            cells = (name, QTableWidgetItem(area), QTableWidgetItem(percent_text(share.percent)))
             for column, item in enumerate(cells):
                 if column:
                     item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))

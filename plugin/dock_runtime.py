@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 from qgis.core import Qgis, QgsMessageLog
 from qgis.PyQt.QtCore import pyqtSignal
-from qgis.PyQt.QtWidgets import QApplication, QHBoxLayout, QLabel, QPushButton, QWidget
+from qgis.PyQt.QtWidgets import QApplication, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .dock_task import AlgorithmRun
+from .runtime import NoRuntimeError, RuntimeIncompleteError, RuntimeNotFoundError, find_runtime
 
 DEVICE_LINE = re.compile(r"^\s+(cuda:\d+): (.*?)(?:, (\d+) MB free of (\d+) MB)?$")
 
@@ -52,6 +53,8 @@ class RuntimePanel(QWidget):
 
     devices_found = pyqtSignal(list)
     setup_requested = pyqtSignal()
+    usable_changed = pyqtSignal(bool)
+    """Emitted when a check ends: False while the runtime is missing or fails its self-check."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,17 +72,34 @@ class RuntimePanel(QWidget):
         self.copy_button.setObjectName("copyDiagnosticsButton")
         self.copy_button.setEnabled(False)
         self.copy_button.clicked.connect(self.copy_diagnostics)
-        layout = QHBoxLayout(self)
+        # The status on its own line above the buttons: side by side they need more than a default dock.
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.setup_button)
+        buttons.addWidget(self.copy_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.status, 1)
-        layout.addWidget(self.setup_button)
-        layout.addWidget(self.copy_button)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
 
     def check(self) -> None:
         """Start ``geofuse:diagnostics`` in the background (once at a time)."""
         if self.run is not None:
             return
         self.status.setText(self.tr("GeoFuse runtime: checking…"))
+        self.status.setToolTip("")
+        self.report = ""
+        try:
+            find_runtime()
+        except NoRuntimeError as error:
+            self._not_usable(self.tr("No GeoFuse runtime yet."), str(error), self.tr("Set up runtime"))
+            return
+        except RuntimeIncompleteError as error:
+            self._not_usable(self._incomplete(), str(error), self.tr("Set up runtime"))
+            return
+        except RuntimeNotFoundError as error:
+            self._not_usable(str(error), str(error), self.tr("Set up runtime"))
+            return
         try:
             self.run = AlgorithmRun("geofuse:diagnostics", {}, self.tr("Checking the GeoFuse runtime"))
         except LookupError as error:
@@ -112,15 +132,27 @@ class RuntimePanel(QWidget):
                     self.tr("yes") if self.summary.cuda else self.tr("no"),
                 )
             )
+            self.status.setToolTip(self.report)
             self.setup_button.setText(self.tr("Repair runtime"))
             self.devices_found.emit(self.summary.devices)
+            self.usable_changed.emit(True)
             return
-        self.summary = None
         reason = run.feedback.errors[-1] if run.feedback.errors else self.tr("the check failed")
-        self.status.setText(self.tr("GeoFuse runtime: not usable. {}").format(reason.splitlines()[0]))
+        self._not_usable(self._incomplete(), reason, self.tr("Set up runtime"))
+
+    def _incomplete(self) -> str:
+        return self.tr("GeoFuse runtime: incomplete — Set up runtime again.")
+
+    def _not_usable(self, status: str, reason: str, button: str) -> None:
+        """One short status line; the whole reason in its tooltip, the log and Copy diagnostics."""
+        self.summary = None
+        self.status.setText(status)
         self.status.setToolTip(reason)
-        self.setup_button.setText(self.tr("Set up runtime"))
+        self.report = self.report or reason
+        self.copy_button.setEnabled(True)
+        self.setup_button.setText(button)
         QgsMessageLog.logMessage(reason, "GeoFuse", Qgis.MessageLevel.Warning)
+        self.usable_changed.emit(False)
 
     def copy_diagnostics(self) -> None:
         """Put the last report on the clipboard, for a bug report."""

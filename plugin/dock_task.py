@@ -61,9 +61,10 @@ class DockFeedback(QgsProcessingFeedback):
         self.progress_text_changed.emit(text)
 
     def reportError(self, error: str, fatalError: bool = False) -> None:
-        """Keep the message for the dock's notice."""
-        super().reportError(error, fatalError)
+        """Keep the message for the dock's notice; after a cancel it is no error (the dock says so, once)."""
         self.errors.append(error)
+        if not self.isCanceled():
+            super().reportError(error, fatalError)
 
 
 class AlgorithmRun(QObject):

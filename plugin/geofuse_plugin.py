@@ -1,4 +1,4 @@
-"""Plugin entry: the Processing provider, the Raster ▸ GeoFuse menu entry, the toolbar action and its dock."""
+"""Plugin entry: the Processing provider, the Raster ▸ GeoFuse menu entry, its own toolbar and the dock."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from qgis.core import QgsApplication, QgsProcessingProvider
 from qgis.gui import QgisInterface
 from qgis.PyQt.QtCore import QCoreApplication, Qt
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import QAction
+from qgis.PyQt.QtWidgets import QAction, QToolBar
 
 from .translation import install_translator, remove_translator
 
@@ -26,6 +26,7 @@ class GeoFusePlugin:
     def __init__(self, iface: QgisInterface) -> None:
         self.iface = iface
         self.action: QAction | None = None
+        self.toolbar: QToolBar | None = None
         self.dock: GeoFuseDock | None = None
         self.provider: QgsProcessingProvider | None = None
         # Installed here, not in initGui: qgis_process only calls initProcessing, and the toolbox names
@@ -53,7 +54,10 @@ class GeoFusePlugin:
         self.action.setToolTip(self.tr("Segment land cover from an optical and an elevation layer"))
         self.action.setCheckable(True)
         self.action.toggled.connect(self._set_dock_visible)
-        self.iface.addRasterToolBarIcon(self.action)
+        # Its own toolbar, visible in a fresh profile (QGIS hides the Raster toolbar by default).
+        self.toolbar = self.iface.addToolBar(self.tr("GeoFuse"))
+        self.toolbar.setObjectName("GeoFuseToolbar")
+        self.toolbar.addAction(self.action)
         self.iface.addPluginToRasterMenu(self.menu_name(), self.action)
 
     def menu_name(self) -> str:
@@ -69,9 +73,12 @@ class GeoFusePlugin:
             self.dock = None
         if self.action is not None:
             self.iface.removePluginRasterMenu(self.menu_name(), self.action)
-            self.iface.removeRasterToolBarIcon(self.action)
             self.action.deleteLater()
             self.action = None
+        if self.toolbar is not None:
+            self.iface.mainWindow().removeToolBar(self.toolbar)
+            self.toolbar.deleteLater()
+            self.toolbar = None
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None

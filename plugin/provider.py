@@ -1,4 +1,4 @@
-"""The GeoFuse Processing provider (id ``geofuse``): segment, evaluate, train, runtime set-up and check."""
+"""The GeoFuse Processing provider (id ``geofuse``): segment, evaluate, train, fine-tune, runtime tools."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from qgis.PyQt.QtGui import QIcon
 from .algorithms.common import ICON_PATH
 from .algorithms.diagnostics import DiagnosticsAlgorithm
 from .algorithms.evaluate import EvaluateAlgorithm
+from .algorithms.finetune import FinetuneAlgorithm
 from .algorithms.install_runtime import InstallRuntimeAlgorithm
 from .algorithms.segment import SegmentAlgorithm
 from .algorithms.train import TrainAlgorithm
@@ -39,6 +40,7 @@ class GeoFuseProvider(QgsProcessingProvider):
             SegmentAlgorithm(),
             EvaluateAlgorithm(),
             TrainAlgorithm(),
+            FinetuneAlgorithm(),
             InstallRuntimeAlgorithm(),
             DiagnosticsAlgorithm(),
         ):

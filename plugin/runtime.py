@@ -6,7 +6,8 @@ it is how QGIS installations get broken, so the backend runs in a separate inter
 1. ``GEOFUSE_PYTHON`` in the environment (scripts, CI, ``qgis_process``);
 2. the path in the plugin setting ``geofuse/runtime_python``;
 3. the venv GeoFuse created under the QGIS profile (:func:`runtime_venv_dir`, made by
-   :func:`install_runtime`);
+   :func:`install_runtime`); one without the completion marker whose packages are missing is reported as
+   incomplete, not used;
 4. the interpreter QGIS itself runs, if torch, numpy and rasterio import there.
 
 The worker must import ``geofuse.backend`` from *this* plugin folder whatever the folder is called (a git
@@ -23,6 +24,7 @@ so the calls ``ruff format`` would split that way carry ``# fmt: skip``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -35,6 +37,8 @@ from pathlib import Path
 
 from qgis.core import QgsApplication, QgsSettings
 from qgis.PyQt.QtCore import QCoreApplication
+
+from .runtime_network import failed_hosts, host_of, looked_in, pip_settings, probe
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
 ENV_VAR = "GEOFUSE_PYTHON"
@@ -57,15 +61,28 @@ runpy.run_module('geofuse.backend.worker', run_name='__main__', alter_sys=True)
 """Run with ``python -c BOOTSTRAP <plugin folder>``: registers the folder as ``geofuse``, runs the worker."""
 
 TORCH_VERSION = "2.13.0"
-REQUIREMENTS = ("numpy>=1.24", "rasterio>=1.3", "affine<3", "tqdm>=4.60", "matplotlib>=3.6")
+REQUIREMENTS = ("numpy>=1.24", "rasterio>=1.3", "affine<3", "tqdm>=4.60", "matplotlib>=3.6", "fiona>=1.9")
 """The backend's dependencies besides torch, as pinned in pyproject.toml."""
+PIP_REQUIREMENT = "pip>=24.1"
+"""pip 24.1 added ``--progress-bar raw`` ("Progress <bytes> of <total>" lines), which the set-up shows."""
 PYTORCH_INDEX = "https://download.pytorch.org/whl/"
+DOWNLOAD_PROGRESS = re.compile(r"^Progress (\d+) of (\d+)$")
+RUNTIME_MARKER = "geofuse-runtime.json"
+"""Written into a runtime venv once it passed its self-check: a venv without it is unfinished or foreign."""
 CUDA_BUILDS = ((13.0, "cu130"), (12.8, "cu128"), (12.6, "cu126"))
 """PyTorch CUDA wheel builds for torch ``TORCH_VERSION``, newest first, with the CUDA version each needs."""
 
 
 class RuntimeNotFoundError(Exception):
     """No usable GeoFuse runtime; the message tells the user how to get one."""
+
+
+class NoRuntimeError(RuntimeNotFoundError):
+    """Nothing is configured and nothing was found: the runtime has not been set up yet."""
+
+
+class RuntimeIncompleteError(RuntimeNotFoundError):
+    """The runtime GeoFuse created is unfinished or broken; the message says to set it up again."""
 
 
 class RuntimeInstallError(Exception):
@@ -95,18 +112,21 @@ def venv_python(venv: Path) -> Path:
 
 
 def qgis_python() -> Path | None:
-    """The Python interpreter program QGIS embeds (``sys.executable`` is the QGIS binary on some OSes)."""
-    executable = Path(sys.executable)
-    prefix = Path(sys.exec_prefix)
+    """The Python interpreter program of the Python QGIS embeds.
+
+    Found from ``sys.base_exec_prefix`` (the installation QGIS's libpython belongs to), not from
+    ``sys.executable``: in an embedded interpreter that is whatever ``python3`` came first on ``PATH`` when
+    QGIS started (a pyenv or conda shim from the user's shell), or the QGIS binary itself.
+    """
+    prefix = Path(sys.base_exec_prefix)
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     candidates = [
-        executable if executable.name.lower().startswith("python") else None,
         prefix / "bin" / f"python{version}",
         prefix / "bin" / "python3",
         prefix / "python.exe",
         prefix / "python3.exe",
     ]
-    return next((path for path in candidates if path is not None and path.is_file()), None)
+    return next((path for path in candidates if path.is_file()), None)
 
 
 def child_environment() -> dict[str, str]:
@@ -173,18 +193,28 @@ def find_runtime() -> Runtime:
         return Runtime(Path(setting), "plugin setting")
     created = venv_python(runtime_venv_dir())
     if created.is_file():
-        return Runtime(created, "runtime created by GeoFuse")
+        if (runtime_venv_dir() / RUNTIME_MARKER).is_file() or has_runtime_packages(created):
+            return Runtime(created, "runtime created by GeoFuse")
+        raise RuntimeIncompleteError(incomplete_message(runtime_venv_dir()))
     own = qgis_python()
     if own is not None and has_runtime_packages(own):
         return Runtime(own, "QGIS's Python")
-    raise RuntimeNotFoundError(
+    raise NoRuntimeError(
         QCoreApplication.translate(
             "Runtime",
             "No GeoFuse runtime (a Python with PyTorch, numpy and rasterio) was found. Create one with "
-            "Processing ▸ GeoFuse ▸ Create GeoFuse runtime (geofuse:install_runtime), or set the "
-            "environment variable {variable} to such a Python."
+            "Set up runtime in the GeoFuse panel or the Processing Toolbox's GeoFuse ▸ Set-up ▸ Create "
+            "GeoFuse runtime (geofuse:install_runtime), or set the environment variable {variable} to such "
+            "a Python."
         ).format(variable=ENV_VAR)
     )  # fmt: skip
+
+
+def incomplete_message(venv: Path) -> str:
+    """What the user is told about an unfinished or broken runtime (status line, Segment, toolbox)."""
+    return QCoreApplication.translate(
+        "Runtime", "The GeoFuse runtime in {folder} is incomplete — Set up runtime again."
+    ).format(folder=venv)
 
 
 # ------------------------------------------------------------------------------------------ installing
@@ -216,43 +246,64 @@ def torch_build(cuda_version: float | None) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class InstallStep:
-    """One command of the installation, and the progress (percent) reached when it is done.
+    """One command of the installation, and the progress (percent) at its start and when it is done.
 
     ``label`` is shown to the user (progress text, error messages), so it is translated.
     """
 
     label: str
     command: list[str]
+    start: float
     progress: float
 
 
-def install_steps(venv: Path, base_python: Path, cuda_version: float | None) -> list[InstallStep]:
-    """The commands that create the runtime venv and fill it with pinned packages."""
-    python = str(venv_python(venv))
-    index, label = torch_build(cuda_version)
-    pip = [python, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+def pip_command(venv: Path) -> list[str]:
+    """The venv's pip, quiet about its own version and never asking questions."""
+    return [str(venv_python(venv)), "-m", "pip", "--disable-pip-version-check", "--no-input"]
+
+
+def setup_steps(venv: Path, base_python: Path) -> list[InstallStep]:
+    """Create the venv and bring its pip to a version that reports download progress (``raw``, pip 24.1)."""
     return [
         InstallStep(
             QCoreApplication.translate("Runtime", "Creating the runtime venv"),
             [str(base_python), "-m", "venv", str(venv)],
-            10,
+            0,
+            5,
         ),
         InstallStep(
             QCoreApplication.translate("Runtime", "Updating pip"),
-            [*pip, "install", "--progress-bar", "off", "--upgrade", "pip"],
-            20,
+            [*pip_command(venv), "install", "--progress-bar", "off", "--upgrade", PIP_REQUIREMENT],
+            5,
+            10,
         ),
+    ]
+
+
+def package_steps(venv: Path, torch_index: str | None, build: str) -> list[InstallStep]:
+    """Install pinned torch, then the backend's other packages, from pip's configured indexes.
+
+    Args:
+        venv: The venv being built.
+        torch_index: The PyTorch wheel index, added as an *extra* index (None: pip's configuration only).
+        build: The build's label for the user ("CPU", "CUDA (cu128)").
+    """
+    pip = [*pip_command(venv), "install", "--progress-bar", "raw"]
+    extra = ["--extra-index-url", torch_index] if torch_index else []
+    return [
         InstallStep(
             QCoreApplication.translate("Runtime", "Installing PyTorch {version} ({build} build)").format(
-                version=TORCH_VERSION, build=label
+                version=TORCH_VERSION, build=build
             ),
-            [*pip, "install", "--progress-bar", "off", f"torch=={TORCH_VERSION}", "--index-url", index],
-            75,
+            [*pip, f"torch=={TORCH_VERSION}", *extra],
+            10,
+            80,
         ),
         InstallStep(
             QCoreApplication.translate("Runtime", "Installing numpy, rasterio and friends"),
-            [*pip, "install", "--progress-bar", "off", *REQUIREMENTS],
-            95,
+            [*pip, *REQUIREMENTS],
+            80,
+            92,
         ),
     ]
 
@@ -268,18 +319,26 @@ def explain_install_failure(step: str, output: Sequence[str], code: int) -> str:
     elif re.search(r"SSL|CERTIFICATE_VERIFY_FAILED|certificate verify failed", text):
         reason = QCoreApplication.translate(
             "Runtime",
-            "The secure connection to the package index failed (SSL certificate). Behind a company proxy, "
-            "set PIP_CERT to your organisation's certificate bundle, or ask your IT department."
+            "The secure connection to {hosts} failed (SSL certificate). Behind a company proxy, set PIP_CERT "
+            "(or cert in pip.conf) to your organisation's certificate bundle, or ask your IT department."
+        ).format(
+            hosts=", ".join(failed_hosts(output))
+            or QCoreApplication.translate("Runtime", "the package index")
         )  # fmt: skip
     elif re.search(
         r"Failed to establish a new connection|Name or service not known|Temporary failure in name resolution"
         r"|Network is unreachable|Connection refused|No route to host|timed out|ProxyError",
         text,
     ):
+        failed = failed_hosts(output)
+        reachable = [host for host in map(host_of, looked_in(output)) if host not in failed]
         reason = QCoreApplication.translate(
             "Runtime",
-            "The package index could not be reached: check the internet connection, or set HTTPS_PROXY if "
-            "you are behind a proxy."
+            "Could not reach {failed} (reachable: {reachable}). Check the internet connection, or pip's "
+            "proxy setting (HTTPS_PROXY, PIP_PROXY or proxy in pip.conf) if you are behind a proxy."
+        ).format(
+            failed=", ".join(failed) or QCoreApplication.translate("Runtime", "the package index"),
+            reachable=", ".join(reachable) or QCoreApplication.translate("Runtime", "none"),
         )  # fmt: skip
     elif re.search(r"No matching distribution|Could not find a version", text):
         reason = QCoreApplication.translate(
@@ -334,56 +393,177 @@ def run_streaming(
         return process.wait(timeout=timeout), lines
 
 
+class StepProgress:
+    """Turns a step's output into progress: pip's ``Progress <bytes> of <total>`` lines move the bar across
+    the step's share while a download runs (never backwards); every other line goes to ``on_line``."""
+
+    def __init__(
+        self, step: InstallStep, on_line: Callable[[str], None], on_progress: Callable[[float, str], None]
+    ) -> None:
+        self.step = step
+        self.on_line = on_line
+        self.on_progress = on_progress
+        self.percent = step.start
+
+    def __call__(self, line: str) -> None:
+        """Handle one output line."""
+        match = DOWNLOAD_PROGRESS.match(line)
+        if match is None:
+            self.on_line(line)
+            return
+        done, total = int(match[1]), int(match[2])
+        if total <= 0:
+            return
+        percent = self.step.start + (self.step.progress - self.step.start) * min(done / total, 1.0)
+        self.percent = max(self.percent, percent)
+        self.on_progress(
+            self.percent,
+            QCoreApplication.translate("Runtime", "{step}: {done} of {total} MB downloaded").format(
+                step=self.step.label, done=f"{done / 1e6:.0f}", total=f"{total / 1e6:.0f}"
+            ),
+        )
+
+
+def run_step(
+    step: InstallStep,
+    on_line: Callable[[str], None],
+    on_progress: Callable[[float, str], None],
+    cancelled: Callable[[], bool],
+) -> None:
+    """Run one installation step, reporting its start, download progress and end.
+
+    Raises:
+        RuntimeInstallError: When it cannot start, fails (explained) or is cancelled.
+    """
+    on_progress(step.start, step.label)
+    try:
+        code, output = run_streaming(step.command, StepProgress(step, on_line, on_progress), cancelled)
+    except OSError as error:
+        raise RuntimeInstallError(
+            QCoreApplication.translate("Runtime", "{step} failed: cannot run {program} ({error}).").format(
+                step=step.label, program=step.command[0], error=error
+            )
+        ) from error
+    if code == -1 and cancelled():
+        raise RuntimeInstallError(
+            QCoreApplication.translate("Runtime", "Creating the GeoFuse runtime was cancelled.")
+        )
+    if code != 0:
+        raise RuntimeInstallError(explain_install_failure(step.label, output, code))
+    on_progress(step.progress, step.label)
+
+
+def torch_index(
+    venv: Path, cuda_version: float | None, on_line: Callable[[str], None]
+) -> tuple[str | None, str]:
+    """The PyTorch wheel index for this build if it answers through pip's proxy and certificates, else None
+    (torch then comes from pip's configured indexes only), and the build's label."""
+    index, build = torch_build(cuda_version)
+    problem = probe(index + "/", pip_settings(venv_python(venv), child_environment()))
+    if problem is None:
+        on_line(
+            QCoreApplication.translate(
+                "Runtime", "Adding the PyTorch index {index} as an extra index."
+            ).format(index=index)
+        )
+        return index, build
+    on_line(
+        QCoreApplication.translate(
+            "Runtime",
+            "The PyTorch index is not reachable ({problem}); looking for torch {version} in pip's configured "
+            "indexes only."
+        ).format(problem=problem, version=TORCH_VERSION)
+    )  # fmt: skip
+    return None, build
+
+
+def building_folder(target: Path) -> Path:
+    """A new empty folder beside ``target`` (same file system, so the finished venv moves by renaming).
+
+    Raises:
+        RuntimeInstallError: If ``target`` is a folder with other things in it than a venv.
+    """
+    if target.exists() and any(target.iterdir()) and not (target / "pyvenv.cfg").is_file():
+        raise RuntimeInstallError(
+            QCoreApplication.translate(
+                "Runtime", "{folder} is not empty and not a venv; choose a new or empty folder for it."
+            ).format(folder=target)
+        )  # fmt: skip
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+
+
+def move_into_place(built: Path, target: Path) -> None:
+    """Replace ``target`` (an older runtime, an empty folder, or nothing) by the finished venv ``built``."""
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        target.rename(old / target.name)
+    built.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def install_runtime(
     venv: Path,
     base_python: Path,
     on_line: Callable[[str], None],
     on_progress: Callable[[float, str], None],
     cancelled: Callable[[], bool],
+    verify: Callable[[Path], None],
     cuda_version: float | None = None,
 ) -> Path:
-    """Create the runtime venv at ``venv`` and pip-install pinned torch (CPU or CUDA) and the backend's
-    dependencies, streaming every output line.
+    """Build the runtime venv in a temporary folder beside ``venv``, pip-install pinned torch (CPU or CUDA)
+    and the backend's dependencies, check it with ``verify``, and only then move it to ``venv``.
+
+    A failed, cancelled or unverified set-up leaves nothing at ``venv`` that could be taken for a runtime
+    (an older runtime there stays as it was).
 
     Args:
-        venv: Target folder; an existing venv is reused and its packages brought up to the pins.
+        venv: Target folder: new, empty, or an older runtime, which is replaced when the new one works.
         base_python: The Python the venv is made from (its version decides which wheels fit).
-        on_line: Receives each output line of venv and pip.
-        on_progress: Receives (percent, step label) as the steps begin and end.
+        on_line: Receives each output line of venv and pip, and what the set-up decided.
+        on_progress: Receives (percent, text) as the steps begin and end and while pip downloads.
         cancelled: Polled between output lines; True stops the installation.
+        verify: Checks the built venv's interpreter (the worker's self-check); raises
+            :class:`RuntimeInstallError` when it does not work.
         cuda_version: The driver's CUDA version (:func:`detect_cuda_version`), None for the CPU build.
 
     Returns:
-        The runtime's interpreter.
+        The runtime's interpreter, at its final place.
 
     Raises:
         RuntimeInstallError: With :func:`explain_install_failure`'s explanation, or when cancelled.
     """
-    start = 0.0
-    for step in install_steps(venv, base_python, cuda_version):
-        if step.command[0] != str(base_python) and not Path(step.command[0]).is_file():
-            raise RuntimeInstallError(
-                QCoreApplication.translate(
-                    "Runtime", "{step}: {program} is missing; the venv is incomplete."
-                ).format(step=step.label, program=step.command[0])
-            )
-        on_progress(start, step.label)
-        try:
-            code, output = run_streaming(step.command, on_line, cancelled)
-        except OSError as error:
-            raise RuntimeInstallError(
-                QCoreApplication.translate(
-                    "Runtime", "{step} failed: cannot run {program} ({error})."
-                ).format(step=step.label, program=step.command[0], error=error)
-            ) from error
-        if code == -1 and cancelled():
-            raise RuntimeInstallError(
-                QCoreApplication.translate("Runtime", "Creating the GeoFuse runtime was cancelled.")
-            )
-        if code != 0:
-            raise RuntimeInstallError(explain_install_failure(step.label, output, code))
-        start = step.progress
-        on_progress(start, step.label)
+    try:
+        built = building_folder(venv)
+    except OSError as error:
+        raise RuntimeInstallError(
+            QCoreApplication.translate(
+                "Runtime", "Cannot create the runtime beside {folder}: {error}"
+            ).format(folder=venv, error=error)
+        ) from error
+    try:
+        for step in setup_steps(built, base_python):
+            run_step(step, on_line, on_progress, cancelled)
+        index, build = torch_index(built, cuda_version, on_line)
+        for step in package_steps(built, index, build):
+            run_step(step, on_line, on_progress, cancelled)
+        on_progress(92, QCoreApplication.translate("Runtime", "Checking the new runtime"))
+        verify(venv_python(built))
+        (built / RUNTIME_MARKER).write_text(
+            json.dumps({"torch": TORCH_VERSION, "build": build, "base_python": str(base_python)}) + "\n",
+            encoding="utf-8",
+        )
+        move_into_place(built, venv)
+    except OSError as error:
+        raise RuntimeInstallError(
+            QCoreApplication.translate(
+                "Runtime", "Cannot put the runtime in place at {folder}: {error}"
+            ).format(folder=venv, error=error)
+        ) from error
+    finally:
+        shutil.rmtree(built, ignore_errors=True)
     return venv_python(venv)
 
 

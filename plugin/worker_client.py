@@ -196,7 +196,7 @@ class WorkerRun:
                 message += "\n" + last + "\n" + "\n".join(self.stderr)
             raise QgsProcessingException(message)
         if final["type"] == "error":
-            if final.get("detail"):
+            if final.get("detail") and final.get("kind") == "internal":  # a bug: its traceback helps a report
                 self.feedback.pushDebugInfo(final["detail"])
             raise QgsProcessingException(str(final.get("message")))
         if final["type"] == "cancelled":

@@ -19,7 +19,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "data.val_root; without --data and --config: synthetic scenes",
     )
     parser.add_argument("--val-data", help="validation folder (data.val_root) for --data")
-    parser.add_argument("--variants", default="baseline,a0,a1,a2,a3", help="comma-separated variant names")
+    parser.add_argument(
+        "--variants",
+        default="baseline,a0,a1,a2,a3",
+        help="comma-separated arms: a variant, optionally with options joined by + "
+        "(a2+one-to-one, a2+full-scan, a2+paper)",
+    )
     parser.add_argument("--seeds", type=int, default=3, help="runs per variant (seeds 0..N-1)")
     parser.add_argument("--steps", type=int, help="training steps per run (train.steps)")
     parser.add_argument("--output", default="runs/ablation", help="folder for the runs and the tables")

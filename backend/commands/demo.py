@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -151,8 +153,19 @@ def write_preview(folder: Path, card_classes: tuple, path: Path) -> Path:
     return path
 
 
-def write_project(folder: Path, card_classes: tuple, path: Path) -> Path:
-    """``demo.qgz``: optical, elevation, prediction and truth, styled, with relative paths."""
+PROJECT_WRITER = Path(__file__).resolve().parents[2] / "plugin" / "project_writer.py"
+"""Writes the project through PyQGIS, run as a program: the backend itself never imports QGIS."""
+
+
+def write_project(folder: Path, card_classes: tuple, path: Path, through_qgis: bool = True) -> Path:
+    """``demo.qgz``: prediction, truth, elevation and optical, styled, switchable, relative paths, the
+    scene's CRS as the project CRS.
+
+    Written by QGIS itself (:data:`PROJECT_WRITER`) when this Python has PyQGIS and ``through_qgis``;
+    otherwise as the XML QGIS writes (:func:`geofuse.backend.styling.write_qgz`).
+    """
+    import importlib.util
+
     import numpy as np
     import rasterio
 
@@ -162,12 +175,46 @@ def write_project(folder: Path, card_classes: tuple, path: Path) -> Path:
         multiband_renderer,
         paletted_renderer,
         write_qgz,
+        write_qml,
     )
 
     with rasterio.open(folder / "elevation.tif") as dataset:
         heights = dataset.read(1, masked=True).compressed()
         bounds, crs = dataset.bounds, dataset.crs
-    low, high = np.percentile(heights, [2, 98])
+    low, high = (float(value) for value in np.percentile(heights, [2, 98]))
+    if through_qgis and importlib.util.find_spec("qgis") is not None:
+        truth_style = write_qml(folder / "truth.qml", card_classes)
+        spec = {
+            "path": str(path.resolve()),
+            "title": "GeoFuse demo",
+            "crs_wkt": crs.to_wkt(),
+            "extent": list(bounds),
+            "layers": [
+                {"name": "prediction", "source": str((folder / "classes.tif").resolve()),
+                 "style": {"qml": str((folder / "classes.qml").resolve())}},
+                {"name": "truth", "source": str((folder / "truth.tif").resolve()),
+                 "style": {"qml": str(truth_style.resolve())}, "visible": False},
+                {"name": "elevation", "source": str((folder / "elevation.tif").resolve()),
+                 "style": {"gray": [low, high]}, "visible": False},
+                {"name": "optical", "source": str((folder / "optical.tif").resolve()), "style": None},
+            ],
+        }  # fmt: skip
+        spec_path = folder / ".demo_project.json"
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        try:
+            written = subprocess.run(
+                [sys.executable, str(PROJECT_WRITER), str(spec_path)],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                check=False,
+            )
+        finally:
+            spec_path.unlink(missing_ok=True)
+        if written.returncode == 0:
+            return path
+        print(f"QGIS could not write the project ({written.stderr.strip()[-300:]}); writing its XML instead.")
     layers = [
         ProjectLayer("prediction", "./classes.tif", paletted_renderer(card_classes)),
         ProjectLayer("truth", "./truth.tif", paletted_renderer(card_classes), visible=False),

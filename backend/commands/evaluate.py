@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from geofuse.backend.metrics import SegmentationMetrics
@@ -14,27 +14,48 @@ HELP = "evaluate a model on whole tiles: OA, per-class P/R/F1/IoU, mF1/mIoU (5 I
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    """Dataset options shared with ``geofuse ablate``."""
-    parser.add_argument("--data", help="dataset folder (for synthetic: where the scenes are written)")
+    """Dataset options of ``geofuse evaluate``."""
+    parser.add_argument(
+        "--data", help="dataset folder, or an ISPRS download (zips or unpacked) (synthetic: where to write)"
+    )
     parser.add_argument(
         "--kind",
         default="folder",
         choices=("folder", "vaihingen", "potsdam", "synthetic"),
         help="dataset kind",
     )
-    parser.add_argument("--split", default="test", help="ISPRS split (default test)")
-    parser.add_argument("--potsdam-optical", default="RGB", choices=("RGB", "RGBIR", "IRRG"))
-    parser.add_argument("--potsdam-elevation", default="dsm", choices=("dsm", "ndsm"))
+    parser.add_argument(
+        "--split",
+        choices=("benchmark", "fusion-papers"),
+        help="ISPRS split (default: the one the model was trained with, else benchmark)",
+    )
+    parser.add_argument("--part", default="test", choices=("test", "train"), help="ISPRS split part")
+    parser.add_argument("--tiles", help="ISPRS tile ids instead of the part, comma-separated (e.g. 5,21)")
+    parser.add_argument(
+        "--potsdam-optical",
+        choices=("RGB", "RGBIR", "IRRG"),
+        help="default: as the model was trained (else RGB)",
+    )
+    parser.add_argument(
+        "--potsdam-elevation", choices=("dsm", "ndsm"), help="default: as the model was trained (else dsm)"
+    )
     parser.add_argument("--synthetic-seed", type=int, default=1000, help="generator seed of held-out scenes")
     parser.add_argument("--synthetic-count", type=int, default=4)
     parser.add_argument("--synthetic-size", type=int, default=512)
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="evaluate even when the model card contradicts the data (bands, elevation kind, resolution)",
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``geofuse evaluate``."""
     parser.add_argument("--model", required=True, help="checkpoint (.pt)")
     add_data_arguments(parser)
-    parser.add_argument("--output", default="evaluation", help="folder for metrics.json and confusion.png")
+    parser.add_argument(
+        "--output", default="evaluation", help="folder for metrics.json, report.html and confusion.png"
+    )
     parser.add_argument(
         "--tile",
         type=int,
@@ -56,9 +77,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate and print the headline scores. Exit 2 on a model or data error."""
+    """Evaluate and print the headline scores. Exit 2 on a model or data error, or a card that contradicts
+    the data (unless ``--force``)."""
     from geofuse.backend.checkpoint import CheckpointError, load_checkpoint
+    from geofuse.backend.data.facts import card_mismatches, isprs_defaults
     from geofuse.backend.evaluation import dataset_tiles, evaluate_tiles, plot_confusion_matrix, write_report
+    from geofuse.backend.report_html import report_html
     from geofuse.backend.training import resolve_device
 
     output = Path(args.output)
@@ -68,16 +92,24 @@ def run(args: argparse.Namespace) -> int:
         root = args.data or str(output / "data")
         if args.kind != "synthetic" and not args.data:
             raise ValueError("--data is required for this dataset kind")
-        tiles = dataset_tiles(
+        defaults = isprs_defaults(checkpoint.card)
+        tiles, facts = dataset_tiles(
             args.kind,
             root,
-            split=args.split,
-            potsdam_optical=args.potsdam_optical,
-            potsdam_elevation=args.potsdam_elevation,
+            split=args.split or defaults["split"],
+            part=args.part,
+            tiles=[tile for tile in args.tiles.split(",") if tile.strip()] if args.tiles else None,
+            potsdam_optical=args.potsdam_optical or defaults["optical"],
+            potsdam_elevation=args.potsdam_elevation or defaults["elevation"],
             synthetic_seed=args.synthetic_seed,
             synthetic_count=args.synthetic_count,
             synthetic_size=args.synthetic_size,
         )
+        mismatches = card_mismatches(checkpoint.card, facts)
+        if mismatches and not args.force:
+            raise ValueError(
+                "the model does not fit this data: " + "; ".join(mismatches) + " (--force evaluates anyway)"
+            )
         model = checkpoint.build_model(device)
         result = evaluate_tiles(
             model,
@@ -94,15 +126,51 @@ def run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError, CheckpointError) as error:
         print(f"geofuse evaluate: {error}", file=sys.stderr)
         return 2
-    extra = {"model": str(args.model), "data": {"kind": args.kind, "root": root}}
+    for mismatch in mismatches:
+        print(f"geofuse evaluate: warning (forced): {mismatch}", file=sys.stderr)
+    extra = {
+        "model": str(args.model),
+        "data": facts.to_dict(),
+        "protocol": {"full_reference": True, "eroded_radius": args.eroded},
+        "card_check": {"mismatches": mismatches, "forced": bool(mismatches)},
+    }
     report = write_report(result, output / "metrics.json", extra)
     plot_confusion_matrix(result.matrix, result.classes, output / "confusion.png")
+    sections = [("Full reference", result.metrics().to_dict(), result.matrix.tolist())]
+    if result.eroded_matrix is not None:
+        title = f"Eroded boundaries (radius {args.eroded})"
+        sections.append((title, result.metrics(eroded=True).to_dict(), result.eroded_matrix.tolist()))
+    page = report_html(sections, report_details(str(args.model), facts.to_dict(), args.eroded, mismatches))
+    (output / "report.html").write_text(page, encoding="utf-8")
     for label, eroded in (("full reference", False), ("eroded boundaries", True)):
         if eroded and result.eroded_matrix is None:
             continue
         print(f"{label}: {format_metrics(result.metrics(eroded))}")
     print(f"report: {report}")
     return 0
+
+
+def report_details(model: str, data: dict[str, Any], eroded: int, mismatches: list[str]) -> dict[str, str]:
+    """What the HTML report states above its scores: the model, the data's sources, split, tiles, protocol."""
+
+    def known(*values: object) -> str:
+        return " ".join(str(value) for value in values if value not in (None, "", [])) or "–"
+
+    bands = ", ".join(data["optical_bands"] or [])
+    return {
+        "Model": model,
+        "Data": known(data["kind"], data["root"]),
+        "Split": known(data["split"], f"({data['part']})" if data["part"] else None),
+        "Tiles": ", ".join(data["tiles"]),
+        "Optical": known(data["optical_source"], f"({bands})" if bands else None),
+        "Elevation": known(data["elevation_source"], f"({data['elevation']})" if data["elevation"] else None),
+        "Labels": known(data["labels_source"]),
+        "Resolution": known(f"{data['gsd_m']:g} m" if data["gsd_m"] else None),
+        "Protocol": "full reference" + (f"; eroded boundaries, radius {eroded}" if eroded else ""),
+        "Model card": "fits the data"
+        if not mismatches
+        else "evaluated with --force: " + "; ".join(mismatches),
+    }
 
 
 def format_metrics(metrics: SegmentationMetrics) -> str:

@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--resume", metavar="CKPT", help="continue from a resumable checkpoint (last.pt)")
     parser.add_argument("--output", help="shortcut for train.output=DIR")
+    parser.add_argument("--init", metavar="CKPT", help="start from this model (fine-tuning): train.init=CKPT")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     overrides = list(args.overrides)
     if args.output:
         overrides.append(f"train.output={json.dumps(args.output)}")
+    if args.init:
+        overrides.append(f"train.init={json.dumps(args.init)}")
     interrupted = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda _signum, _frame: interrupted.set())
     try:

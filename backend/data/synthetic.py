@@ -9,6 +9,13 @@ the height above local ground separates them. The DSM is smooth terrain (a seed-
 offset of tens to hundreds of metres, a gentle slope and long undulations) plus object heights plus
 noise, so models must cope with absolute offsets as on real data.
 
+A second domain, ``"shifted"`` ("another city"), draws the same kinds of scenes as another city, camera and
+DSM producer would show them: darker warm asphalt, terracotta and slate roofs, dry yellowish vegetation, a
+brighter sensor with a colour cast, a noisier DSM with a vertical datum offset, and (by the callers'
+choice, see :data:`SHIFTED_GSD`) coarser pixels. The bundled model never saw it; it is the test bed of
+fine-tuning from polygons (``bench/bench_adapt.py``). The ``"home"`` domain is the original generator,
+byte for byte.
+
 These scenes are the data of the tests, of the demo and of the bundled demo model. Generation is pure
 numpy and deterministic: the same seed gives the same bytes on every run. Scenes are written as real
 GeoTIFFs (UTM 32N, 0.1 m by default) in the folder-dataset layout of :mod:`geofuse.backend.data.folder`.
@@ -33,6 +40,10 @@ GENERATOR_VERSION = 1
 IMPERVIOUS, BUILDING, LOW_VEGETATION, TREE, CAR, CLUTTER = range(6)
 
 Seed = int | Sequence[int]
+
+DOMAINS = ("home", "shifted")
+SHIFTED_GSD = 0.15
+"""Ground sampling distance of the shifted domain's scenes in the adaptation benchmark."""
 
 _CAR_COLOURS = np.array(
     [(185, 30, 30), (30, 55, 150), (235, 235, 235), (25, 25, 28), (205, 200, 45), (95, 95, 105)], np.float32
@@ -272,8 +283,34 @@ def _clutter(canvas: _Canvas) -> None:
         canvas.paint(where, True, CLUTTER, colour, rng.uniform(0.2, 1.0))
 
 
+def _shift_palette(colour: np.ndarray, labels: np.ndarray) -> None:
+    """Recolour a home-domain canvas, class by class, as another city's materials (in place)."""
+    grey = colour.mean(axis=0)
+    pavement = labels == IMPERVIOUS
+    colour[:, pavement] = 0.6 * colour[:, pavement] + np.array([14.0, 9.0, 3.0], np.float32)[:, None]
+    roofs = labels == BUILDING
+    light = roofs & (grey > 135.0)
+    dark = roofs & ~light
+    colour[:, light] = grey[light] * np.array([1.3, 0.62, 0.45], np.float32)[:, None]
+    colour[:, dark] = grey[dark] * np.array([0.55, 0.6, 0.7], np.float32)[:, None]
+    plants = (labels == LOW_VEGETATION) | (labels == TREE)
+    colour[:, plants] *= np.array([1.6, 1.05, 0.85], np.float32)[:, None]
+
+
+def _shift_sensor(colour: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Another camera: per-band gain (a warm cast), an offset and a slightly stronger contrast."""
+    gain = np.array([1.12, 1.06, 0.92], np.float32) * np.float32(rng.uniform(0.95, 1.05))
+    mean = colour.mean()
+    return (colour - mean) * 1.15 * gain[:, None, None] + mean * gain[:, None, None] + np.float32(12.0)
+
+
 def generate_scene(
-    seed: Seed, height: int = 512, width: int = 512, gsd: float = 0.1, crs: str = "EPSG:32632"
+    seed: Seed,
+    height: int = 512,
+    width: int = 512,
+    gsd: float = 0.1,
+    crs: str = "EPSG:32632",
+    domain: str = "home",
 ) -> SyntheticScene:
     """Generate one scene.
 
@@ -284,10 +321,14 @@ def generate_scene(
         width: Columns in pixels.
         gsd: Ground sampling distance in metres; object sizes are in metres, so they scale with it.
         crs: A projected CRS in metres; the origin is placed at a seed-dependent UTM-like position.
+        domain: ``"home"`` (the bundled model's training domain) or ``"shifted"`` (another city, camera
+            and DSM producer; see the module docstring).
 
     Returns:
         The scene's arrays, geotransform and CRS.
     """
+    if domain not in DOMAINS:
+        raise ValueError(f"domain must be one of {DOMAINS}, got {domain!r}")
     rng = np.random.default_rng(seed)
     canvas = _Canvas(rng, height, width, gsd)
     roads = _roads(canvas)
@@ -300,9 +341,16 @@ def generate_scene(
     dsm = terrain + canvas.heights + rng.standard_normal((height, width), dtype=np.float32) * np.float32(0.05)
 
     colour = canvas.colour
+    if domain == "shifted":
+        _shift_palette(colour, canvas.labels)
     colour += 8.0 * _smooth_field(rng, height, width, cells=max(2, round(max(height, width) * gsd / 20.0)))
     colour += 7.0 * rng.standard_normal((height, width), dtype=np.float32)
     colour += 3.0 * rng.standard_normal((3, height, width), dtype=np.float32)
+    if domain == "shifted":
+        colour = _shift_sensor(colour, rng)
+        dsm = (
+            dsm + np.float32(35.0) + rng.standard_normal((height, width), dtype=np.float32) * np.float32(0.25)
+        )
     optical = np.clip(np.rint(colour), 0, 255).astype(np.uint8)
 
     origin_x = round(rng.uniform(300_000.0, 700_000.0))
@@ -354,14 +402,20 @@ def scene_seed(seed: int, index: int) -> tuple[int, int]:
 
 
 def write_synthetic_folder(
-    root: str | Path, count: int, seed: int, height: int = 512, width: int = 512, gsd: float = 0.1
+    root: str | Path,
+    count: int,
+    seed: int,
+    height: int = 512,
+    width: int = 512,
+    gsd: float = 0.1,
+    domain: str = "home",
 ) -> list[str]:
     """Write ``count`` scenes in the folder-dataset layout, ready for training or evaluation.
 
     Layout: ``root/optical/scene_0000.tif``, ``root/elevation/scene_0000.tif``, ``root/labels/scene_0000.tif``
     (class indices), ``root/classes.csv`` (the ISPRS table) and ``root/synthetic.json`` (generator version,
-    seed, count and size, so a model trained on the folder can record where its data came from).
-    Scene ``i`` is ``generate_scene(scene_seed(seed, i), ...)``.
+    seed, count and size, and the domain unless it is "home", so a model trained on the folder can record
+    where its data came from). Scene ``i`` is ``generate_scene(scene_seed(seed, i), ...)``.
 
     Returns:
         The scene names, e.g. ``["scene_0000", ...]``.
@@ -372,7 +426,7 @@ def write_synthetic_folder(
     names = []
     for index in range(count):
         name = f"scene_{index:04d}"
-        scene = generate_scene(scene_seed(seed, index), height, width, gsd)
+        scene = generate_scene(scene_seed(seed, index), height, width, gsd, domain=domain)
         write_scene(
             scene,
             root / "optical" / f"{name}.tif",
@@ -388,6 +442,7 @@ def write_synthetic_folder(
         "height": height,
         "width": width,
         "gsd": gsd,
+        **({"domain": domain} if domain != "home" else {}),
     }
     (root / "synthetic.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return names

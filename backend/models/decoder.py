@@ -21,7 +21,7 @@ def conv_bn_relu(in_channels: int, out_channels: int, kernel_size: int) -> nn.Se
 class FrequencyAwareUpsample(nn.Module):
     """Upsample ×2 and re-weight the low- and high-frequency parts of the result per pixel.
 
-    U = bilinear×2(coarse) is split into L = blur(U) (a fixed 3×3 binomial low-pass) and H = U − L.
+    U = bilinear×2(coarse) is split into L = blur(U) (a fixed 5×5 binomial low-pass) and H = U − L.
     Per-pixel weights w_L, w_H ∈ (0, 2), predicted from U and a guide map at the target resolution (the
     decoder's skip), give w_L·L + w_H·H: w_H > 1 sharpens (unsharp masking), w_H < 1 smooths. The weight
     predictor's last convolution starts at zero, so w_L = w_H = 1 and the block starts as exactly

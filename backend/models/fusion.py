@@ -10,20 +10,19 @@ SFB (paper §3; DESIGN.md § SFB restates the garbled formulas):
    convolution 2d → C (merge and projection back in one, as two linear maps compose to one), BatchNorm
    and ReLU give F_fuse, the same head as the concat baseline's.
 
-Which OT mode runs where: with ``ot_mode="auto"`` a stage with more than ``ot_global_max_tokens`` tokens
-matches inside w×w windows (linear in N), others match globally (chunked, O(N²)). At 512×512 input and the
-default 1024 that is window OT at stages 1–2 (128², 64² tokens) and global OT at stages 3–4 (32², 16²), so
-no N×N cost is ever formed at the high-resolution stages.
+Per-stage choices, fixed by the configuration: each block has its OT mode (global or w×w windows), its
+OT assignment (argmin or one-to-one) and its scan pooling k, whatever the size of the tile it is given;
+:meth:`~.network.ModelConfig.fusion_config` derives them per stage from the model config (recorded in
+the checkpoint's card). So a model computes the same function on a 256, 512 or 1024 tile.
 
-Scan resolution: a stage with more than ``scan_max_tokens`` tokens per stream runs its bidirectional scan
-on k×k average-pooled aligned tokens (the smallest power of two k that brings the count under the cap) and
-adds the scan's output, a residual, bilinearly upsampled, to the full-resolution aligned tokens before the
-merge. The scan's job is long-range context, which a coarser grid carries as well (a token of the
+Scan resolution: with ``scan_pool`` k > 1 the bidirectional scan runs on k×k average-pooled aligned tokens
+and its output, a residual, is bilinearly upsampled and added to the full-resolution aligned tokens before
+the merge. The scan's job is long-range context, which a coarser grid carries as well (a token of the
 pooled grid summarises k² pixels, and one scan step spans k pixels); the full-resolution detail reaches the
 merge through the aligned tokens themselves, and OT always runs at full resolution. The scan over the 2N
 interleaved tokens is by far the SFB's largest cost on CPU (at 512×512 input the stage-1 sequence is
-2·128² tokens), so the small width caps it (see ``network.WIDTHS``). Pooling has no parameters: a
-checkpoint loads whatever the cap.
+2·128² tokens), so the small width pools it (see ``network.WIDTHS``); the paper scans full sequences
+(k = 1 everywhere, the ``paper`` preset). Pooling has no parameters: a checkpoint loads whatever k.
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .mmd import mmd2
-from .optimal_transport import align_tokens
+from .optimal_transport import ASSIGNMENTS, align_tokens
 from .ssm import BidirectionalSSM
 
 
@@ -49,37 +48,38 @@ class FusionConfig:
         use_ot: align tokens by hard OT; without it X'_p = X_p and X'_g = X_g.
         use_mmd: add the MMD alignment loss in training.
         scan_layers: number of bidirectional SSM layers (0, 1 or 2).
-        ot_mode: ``"global"``, ``"window"`` or ``"auto"`` (window above ``ot_global_max_tokens``).
+        ot_mode: ``"global"`` or ``"window"`` (w×w windows).
+        ot_assignment: ``"argmin"`` (each token to its nearest, many-to-one) or ``"one-to-one"`` (an exact
+            permutation; every position receives one token). See :mod:`.optimal_transport`.
         ot_window: window side w of window OT.
-        ot_global_max_tokens: largest N matched globally in ``"auto"`` mode.
-        ot_chunk: rows of the cost matrix per block in global OT.
+        ot_chunk: rows of the cost matrix per block in global argmin OT.
         mmd_sigma: Gaussian kernel bandwidth σ.
         mmd_sigma_per_channel: use σ·√d as the bandwidth, i.e. σ is per channel. With d = 64 and O(1)
             features ‖x − y‖² ≈ 2d, so a bare σ = 1 makes every off-diagonal kernel value ≈ e⁻⁶⁴ and the
-            loss a constant 2/N with no gradient. Off = the paper's formula with σ as given.
+            loss a constant 2/N with no gradient. Off = the paper's formula with σ as given (its kernel is
+            0.05–0.28 on the trained model's features, against 0.92–0.96 with σ·√d).
         mmd_max_tokens: MMD is computed on at most this many randomly chosen token positions.
         d_state: SSM state size N.
         ssm_expand: inner width of each scan = ssm_expand · d. 1, not Mamba's 2: the scan over 2N tokens
             dominates the block's cost, and 2 doubles it.
-        scan_max_tokens: largest number of tokens per stream (H·W) scanned at full resolution; above it
-            the scan runs on k×k average-pooled tokens and its residual is upsampled (module docstring).
-            ``None``: always full resolution, as in the paper.
+        scan_pool: side k of the average pooling before the scan (1: full sequence, as in the paper); the
+            scan's residual is upsampled back (module docstring).
     """
 
     dim: int = 64
     use_ot: bool = True
     use_mmd: bool = True
     scan_layers: int = 1
-    ot_mode: str = "auto"
+    ot_mode: str = "global"
+    ot_assignment: str = "argmin"
     ot_window: int = 8
-    ot_global_max_tokens: int = 1024
     ot_chunk: int = 1024
     mmd_sigma: float = 1.0
     mmd_sigma_per_channel: bool = True
     mmd_max_tokens: int = 1024
     d_state: int = 16
     ssm_expand: int = 1
-    scan_max_tokens: int | None = None
+    scan_pool: int = 1
 
 
 def interleave(x_p: Tensor, x_g: Tensor) -> Tensor:
@@ -112,17 +112,13 @@ class SynergisticFusionBlock(nn.Module):
         config: the block's settings.
 
     Raises:
-        ValueError: for an unknown ``ot_mode``, a negative ``scan_layers`` or a ``scan_max_tokens`` < 1.
+        ValueError: for an unknown ``ot_mode`` or ``ot_assignment``, a negative ``scan_layers`` or a
+            ``scan_pool`` or ``ot_window`` < 1.
     """
 
     def __init__(self, channels: int, config: FusionConfig) -> None:
         super().__init__()
-        if config.ot_mode not in ("global", "window", "auto"):
-            raise ValueError(f"unknown ot_mode {config.ot_mode!r}; expected 'global', 'window' or 'auto'")
-        if config.scan_layers < 0:
-            raise ValueError(f"scan_layers must be >= 0, got {config.scan_layers}")
-        if config.scan_max_tokens is not None and config.scan_max_tokens < 1:
-            raise ValueError(f"scan_max_tokens must be >= 1 or None, got {config.scan_max_tokens}")
+        self.check(config)
         self.config = config
         self.proj_in = nn.Conv2d(channels, config.dim, kernel_size=1)
         self.scan = nn.Sequential(
@@ -137,23 +133,22 @@ class SynergisticFusionBlock(nn.Module):
             nn.ReLU(inplace=True),
         )
 
-    def ot_mode_for(self, tokens: int) -> str:
-        """The OT mode used for a map of ``tokens`` tokens (resolves ``"auto"``)."""
-        if self.config.ot_mode != "auto":
-            return self.config.ot_mode
-        return "window" if tokens > self.config.ot_global_max_tokens else "global"
-
-    def scan_pool_for(self, height: int, width: int) -> int:
-        """Side k of the average pooling before the scan on an H×W map: 1 (none) up to the cap, else the
-        smallest power of two with ⌈H/k⌉·⌈W/k⌉ ≤ ``scan_max_tokens``."""
-        cap = self.config.scan_max_tokens
-        k = 1
-        while cap is not None and math.ceil(height / k) * math.ceil(width / k) > cap:
-            k *= 2
-        return k
+    @staticmethod
+    def check(config: FusionConfig) -> None:
+        """Raise ValueError for settings no block can run (see the class's Raises)."""
+        if config.ot_mode not in ("global", "window"):
+            raise ValueError(f"unknown ot_mode {config.ot_mode!r}; expected 'global', 'window' or 'auto'")
+        if config.ot_assignment not in ASSIGNMENTS:
+            raise ValueError(f"unknown ot_assignment {config.ot_assignment!r}; expected one of {ASSIGNMENTS}")
+        if config.scan_layers < 0:
+            raise ValueError(f"scan_layers must be >= 0, got {config.scan_layers}")
+        for name in ("scan_pool", "ot_window"):
+            value = getattr(config, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
 
     def mix(self, x_p: Tensor, x_g: Tensor, height: int, width: int) -> tuple[Tensor, Tensor]:
-        """Bidirectional linear fusion: interleave, scan, split; pooled above ``scan_max_tokens``.
+        """Bidirectional linear fusion: interleave, scan, split; on k×k pooled tokens when ``scan_pool`` > 1.
 
         Args:
             x_p: X'_p, B×N×d with N = H·W.
@@ -164,7 +159,7 @@ class SynergisticFusionBlock(nn.Module):
         Returns:
             The mixed streams, each B×N×d.
         """
-        k = self.scan_pool_for(height, width)
+        k = self.config.scan_pool
         if k == 1:
             return deinterleave(self.scan(interleave(x_p, x_g)))
         size = (math.ceil(height / k), math.ceil(width / k))
@@ -217,9 +212,10 @@ class SynergisticFusionBlock(nn.Module):
                 x_g,
                 height,
                 width,
-                mode=self.ot_mode_for(height * width),
+                mode=self.config.ot_mode,
                 chunk=self.config.ot_chunk,
                 window=self.config.ot_window,
+                assignment=self.config.ot_assignment,
             )
         else:
             x_p_aligned, x_g_aligned = x_p, x_g

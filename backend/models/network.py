@@ -8,6 +8,7 @@ stage i + 1. The variants differ only in the fusion block (paper §4.2); encoder
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,13 +64,15 @@ class Width:
         fusion_d_state: State size N of the SFB's bidirectional scans. The scan over the 2·H·W
             interleaved tokens is most of an SFB's cost on CPU and its elementwise work grows with d·N,
             so the small width keeps N = 4, like its VSS branch.
-        fusion_scan_max_tokens: ``FusionConfig.scan_max_tokens`` of every stage: above this many tokens
-            per stream the SFB scans average-pooled tokens. The small width (CPU) caps it at 16² = 256: at
-            512×512 input every stage scans a 16×16 grid per stream (stages 1–3 pooled 8×8, 4×4, 2×2), so
-            each scan costs about as much as stage 4's; on CPU the full-resolution stage-1 scan (2·128²
-            tokens) alone cost more than half the baseline network, and a 32² cap still left a2 at 0.87×
-            the baseline's throughput (0.92× at 16²). The base width (GPU, mamba-ssm's kernel) scans at
-            full resolution. No parameters depend on it.
+        fusion_scan_max_tokens: The default scan cap: a stage whose token grid at the model's
+            ``reference_size`` input has more than this many tokens per stream scans k×k average-pooled
+            tokens, k the smallest power of two that brings it under the cap; k is then fixed for that
+            stage whatever the tile. The small width (CPU) caps it at 16² = 256: with the default reference
+            of 512, stages 1–3 pool 8×8, 4×4, 2×2, so at 512×512 input every stage scans a 16×16 grid per
+            stream and each scan costs about as much as stage 4's; on CPU the full-resolution stage-1 scan
+            (2·128² tokens) alone cost more than half the baseline network, and a 32² cap still left a2 at
+            0.87× the baseline's throughput (0.92× at 16²). The base width (GPU, mamba-ssm's kernel) scans
+            at full resolution. No parameters depend on it.
         decoder_channels: Decoder width.
     """
 
@@ -103,8 +106,38 @@ WIDTHS: dict[str, Width] = {
     ),
 }
 
-_FUSION_FIELDS = {f.name for f in dataclasses.fields(FusionConfig)}
+STAGES = 4
+"""Encoder stages, each with its own fusion block (strides 4, 8, 16, 32)."""
+
+STAGE_RULES: dict[str, Any] = {"scan_max_tokens": None, "ot_global_max_tokens": 1024}
+"""Fusion settings that are rules, not block settings, with their defaults: evaluated once per stage on the
+token grid of a ``reference_size`` input, they fix the stage's ``scan_pool`` and (for ``ot_mode = "auto"``)
+its OT mode. ``scan_max_tokens`` defaults to the width's cap instead (``Width.fusion_scan_max_tokens``);
+``None`` means full sequences everywhere."""
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "paper": {"scan_max_tokens": None, "ot_assignment": "one-to-one", "mmd_sigma_per_channel": False},
+}
+"""Named fusion settings. ``paper``: the paper's method where the default departs from it, i.e. full-sequence
+scans at every stage, one-to-one OT (window OT stays at the large stages: an exact assignment over
+128² tokens is out of reach), and the MMD kernel's bare σ (README: How GeoFuse differs from the paper)."""
+
+_FUSION_FIELDS = {f.name for f in dataclasses.fields(FusionConfig)} | set(STAGE_RULES)
 _VARIANT_FIELDS = {"use_ot", "use_mmd", "scan_layers"}
+
+
+def stage_grid(reference_size: int, stage: int) -> int:
+    """Side of ``stage``'s token grid for a ``reference_size``² input (padded to a multiple of 32)."""
+    return -(-reference_size // GeoFuseNet.stride) * GeoFuseNet.stride // (4 * 2**stage)
+
+
+def scan_pool(side: int, cap: int | None) -> int:
+    """Smallest power of two k with ⌈side/k⌉² ≤ ``cap`` (1 when there is no cap)."""
+    k = 1
+    while cap is not None and math.ceil(side / k) ** 2 > cap:
+        k *= 2
+    return k
 
 
 @dataclass
@@ -122,9 +155,16 @@ class ModelConfig:
         vss_d_state: State size N of the SS2D scans.
         vss_ssm_ratio: SS2D inner width ratio.
         vss_mlp_ratio: MLP hidden ratio of the VSS blocks (0: no MLP).
-        fusion: Overrides of :class:`FusionConfig` fields (e.g. ``{"ot_window": 4, "mmd_sigma": 2.0}``);
-            ``dim`` and ``d_state`` replace the width's values at every stage; ``use_ot``, ``use_mmd`` and
-            ``scan_layers`` belong to the variant and are refused here.
+        fusion: Overrides of :class:`FusionConfig` fields (e.g. ``{"ot_window": 4, "mmd_sigma": 2.0}``) and
+            of the :data:`STAGE_RULES`; a value applies to every stage, or a list of four gives one per
+            stage (``{"scan_pool": [8, 4, 2, 1]}``). ``ot_mode`` may also be ``"auto"`` (window OT on stages
+            with more than ``ot_global_max_tokens`` tokens at ``reference_size``). ``use_ot``, ``use_mmd``
+            and ``scan_layers`` belong to the variant and are refused here.
+        reference_size: The input side at which the per-stage rules are evaluated (default ot_mode "auto",
+            ``scan_max_tokens``). What each stage computes is fixed by the config, never by the tile: the
+            same model on a 256 and a 1024 tile runs the same OT mode and scan pooling per stage.
+            Checkpoints written before this field existed get their training crop size (ModelCard), so
+            they run on every tile as they ran in training.
     """
 
     variant: str = "a2"
@@ -138,6 +178,7 @@ class ModelConfig:
     vss_ssm_ratio: float = 1.0
     vss_mlp_ratio: float = 2.0
     fusion: dict[str, Any] = field(default_factory=dict)
+    reference_size: int = 512
 
     def __post_init__(self) -> None:
         """Validate eagerly, so a bad checkpoint or CLI option fails with a message, not deep in a layer.
@@ -154,7 +195,8 @@ class ModelConfig:
                 f"cnn_input and vss_input must be 'optical' and 'elevation' in some order, "
                 f"got {self.cnn_input!r} and {self.vss_input!r}"
             )
-        for name in ("num_classes", "optical_channels", "elevation_channels", "vss_d_state"):
+        names = ("num_classes", "optical_channels", "elevation_channels", "vss_d_state", "reference_size")
+        for name in names:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         unknown = set(self.fusion) - _FUSION_FIELDS
@@ -165,7 +207,13 @@ class ModelConfig:
         fixed = set(self.fusion) & _VARIANT_FIELDS
         if fixed:
             raise ValueError(f"fusion settings {sorted(fixed)} are set by the variant; pick another variant")
-        self.fusion = dict(self.fusion)
+        for key, value in self.fusion.items():
+            if isinstance(value, list | tuple) and len(value) != STAGES:
+                raise ValueError(f"fusion.{key}: a per-stage list needs {STAGES} values, got {len(value)}")
+        self.fusion = {k: list(v) if isinstance(v, tuple) else v for k, v in self.fusion.items()}
+        if VARIANTS[self.variant].sfb:
+            for stage in range(STAGES):
+                SynergisticFusionBlock.check(self.fusion_config(stage))
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON- and ``torch.load(weights_only=True)``-safe dict."""
@@ -184,19 +232,63 @@ class ModelConfig:
         return cls(**data)
 
     def fusion_config(self, stage: int) -> FusionConfig:
-        """SFB settings of ``stage`` (0–3): variant switches, the width's d, N, scan cap, then overrides."""
+        """SFB settings of ``stage`` (0–3): variant switches, the width's d and N, the overrides, then the
+        stage rules evaluated on the stage's grid at ``reference_size`` (independent of any tile).
+
+        Raises:
+            ValueError: for a setting of the wrong type.
+        """
         variant = VARIANTS[self.variant]
         width = WIDTHS[self.width]
         settings: dict[str, Any] = {
             "dim": width.fusion_dims[stage],
             "d_state": width.fusion_d_state,
-            "scan_max_tokens": width.fusion_scan_max_tokens,
+            "ot_mode": "auto",
             "use_ot": variant.use_ot,
             "use_mmd": variant.use_mmd,
             "scan_layers": variant.scan_layers,
         }
-        settings.update(self.fusion)
+        rules = dict(STAGE_RULES, scan_max_tokens=width.fusion_scan_max_tokens)
+        for key, value in self.fusion.items():
+            (rules if key in rules else settings)[key] = value[stage] if isinstance(value, list) else value
+        side = stage_grid(self.reference_size, stage)
+        for name in ("scan_max_tokens", "ot_global_max_tokens"):
+            limit = rules[name]
+            if not (limit is None or (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1)):
+                raise ValueError(f"fusion.{name} must be a positive integer or none, got {limit!r}")
+        if settings["ot_mode"] == "auto":
+            limit = rules["ot_global_max_tokens"]
+            settings["ot_mode"] = "window" if limit is not None and side * side > limit else "global"
+        settings.setdefault("scan_pool", scan_pool(side, rules["scan_max_tokens"]))
         return FusionConfig(**settings)
+
+    def pinned(self) -> ModelConfig:
+        """A copy whose fusion settings name each stage's OT mode and scan pooling explicitly (lists of four),
+        so a card written from it keeps its per-stage choices even if the width's defaults or the rules
+        change later; the rules, now spent, are dropped. Identity for the baseline."""
+        if not VARIANTS[self.variant].sfb:
+            return dataclasses.replace(self, fusion=dict(self.fusion))
+        stages = [self.fusion_config(stage) for stage in range(STAGES)]
+        fusion = {k: v for k, v in self.fusion.items() if k not in STAGE_RULES}
+        fusion["ot_mode"] = [config.ot_mode for config in stages]
+        fusion["scan_pool"] = [config.scan_pool for config in stages]
+        return dataclasses.replace(self, fusion=fusion)
+
+    def stage_plan(self) -> list[dict[str, Any]]:
+        """Per stage: OT mode, assignment and window, scan pooling k (what the card's config fixes)."""
+        if not VARIANTS[self.variant].sfb:
+            return [{"fusion": "concat"} for _ in range(STAGES)]
+        plan = []
+        for stage in range(STAGES):
+            config = self.fusion_config(stage)
+            plan.append(
+                {
+                    "ot": f"{config.ot_mode}/{config.ot_assignment}" if config.use_ot else "off",
+                    "ot_window": config.ot_window if config.ot_mode == "window" else None,
+                    "scan_pool": config.scan_pool if config.scan_layers else None,
+                }
+            )
+        return plan
 
 
 class GeoFuseNet(nn.Module):

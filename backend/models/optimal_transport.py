@@ -7,23 +7,44 @@ position that receives none keeps its own token X_pʲ (the paper's M_p2gᵀ X_p 
 the features by N). Tokens of both modalities live on the same co-registered H×W grid, so "its own token"
 is the source token at the same pixel.
 
+Two assignments:
+
+- ``"argmin"`` (many-to-one): every token goes to its nearest token, i.e. the paper's one-hot rows. Several
+  tokens may land on one position and many positions receive none (on the bundled model 54–92 % of them,
+  by stage and direction), which then keep their own token.
+- ``"one-to-one"``: a permutation σ minimising Σᵢ C(i, σ(i)), the exact linear assignment (a square
+  Hungarian / Jonker–Volgenant problem, solved by SciPy's ``linear_sum_assignment``), so every position
+  receives exactly one token and X'_p is X_p reordered. g→p is σ⁻¹ (the transposed problem has the same
+  optimum). The solver runs on the CPU, one problem at a time: for a 64-token window that is a fraction of
+  a millisecond; on a GPU the similarity is copied to the host and the plan back. SciPy is an optional
+  dependency (the ``paper`` extra); without it one-to-one OT fails with a clear error.
+
 Two matching modes, both returning j*(i) for every p-token and i*(j) for every g-token:
 
-- global: argmin over all N tokens. The N×N cost is computed in blocks of ``chunk`` rows, so memory is
-  O(chunk·N), time O(N²·d).
+- global: over all N tokens. For argmin the N×N cost is computed in blocks of ``chunk`` rows, so memory is
+  O(chunk·N), time O(N²·d); one-to-one forms the whole N×N cost and solves it in O(N³) worst case, so it
+  is meant for small stages.
 - window: the map is cut into non-overlapping w×w windows (the last row/column of windows is padded when
   w does not divide H or W) and a token is matched only inside its own window. Memory and time are
   O(N·w²·d), linear in N. Non-overlapping windows (rather than a w×w neighbourhood around each token) keep
   the cost one batched matrix product per window and make matching within a window a small global problem.
 
-The argmin is computed without gradient; gradients flow through the gathered token values.
+The plan is computed without gradient; gradients flow through the gathered token values.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+ASSIGNMENTS = ("argmin", "one-to-one")
+"""The token assignments: many-to-one nearest token, or an exact permutation."""
+
+_MISMATCH = -4.0
+"""Similarity of a real token to a padding slot in one-to-one window matching: below any cosine (≥ −1), so
+the exact assignment pairs real tokens with real tokens (a window holds as many of each)."""
 
 
 def _similarity_block(src_unit: Tensor, tgt_unit: Tensor) -> Tensor:
@@ -130,6 +151,79 @@ def nearest_window(
     )
 
 
+def _assignment(similarity: Tensor) -> Tensor:
+    """σ(i) of a maximum-similarity permutation for each of the P problems: P×n×n → P×n (long).
+
+    Raises:
+        RuntimeError: if SciPy is not installed.
+    """
+    try:
+        from scipy.optimize import linear_sum_assignment
+    except ImportError as error:
+        raise RuntimeError(
+            "one-to-one OT needs SciPy's linear_sum_assignment: pip install 'geofuse[paper]' (or scipy)"
+        ) from error
+    problems = similarity.detach().to("cpu", torch.float64).numpy()
+    columns = np.stack([linear_sum_assignment(s, maximize=True)[1] for s in problems])
+    return torch.from_numpy(columns.reshape(similarity.shape[:2])).to(similarity.device)
+
+
+def inverse_plan(plan: Tensor) -> Tensor:
+    """σ⁻¹ of a batch of permutations, B×N → B×N."""
+    inverse = torch.empty_like(plan)
+    return inverse.scatter_(1, plan, torch.arange(plan.shape[1], device=plan.device).expand_as(plan))
+
+
+@torch.no_grad()
+def assign_global(x_p: Tensor, x_g: Tensor) -> tuple[Tensor, Tensor]:
+    """One-to-one plans over all tokens: σ minimising Σᵢ C(i, σ(i)), and σ⁻¹.
+
+    Args:
+        x_p: tokens X_p, B×N×d.
+        x_g: tokens X_g, B×N×d.
+
+    Returns:
+        (p_to_g, g_to_p): permutations of [0, N), B×N each; g_to_p = p_to_g⁻¹.
+
+    Raises:
+        ValueError: if the two sides have different token counts.
+    """
+    if x_p.shape[1] != x_g.shape[1]:
+        raise ValueError(f"one-to-one OT needs equal token counts, got {x_p.shape[1]} and {x_g.shape[1]}")
+    similarity = _similarity_block(F.normalize(x_p.detach(), dim=-1), F.normalize(x_g.detach(), dim=-1))
+    p_to_g = _assignment(similarity)
+    return p_to_g, inverse_plan(p_to_g)
+
+
+@torch.no_grad()
+def assign_window(
+    x_p: Tensor, x_g: Tensor, height: int, width: int, window: int = 8
+) -> tuple[Tensor, Tensor]:
+    """One-to-one plans inside each non-overlapping w×w window (one assignment problem per window).
+
+    Args and Returns: as :func:`nearest_window`, but each plan is a permutation of the grid that maps every
+    window onto itself, and g_to_p = p_to_g⁻¹.
+
+    Raises:
+        ValueError: if the token count is not H·W or ``window`` is not positive.
+    """
+    batch, tokens, _ = x_p.shape
+    if tokens != height * width or x_g.shape[1] != tokens:
+        raise ValueError(f"expected {height}×{width} = {height * width} tokens, got {tokens}, {x_g.shape[1]}")
+    if window < 1:
+        raise ValueError(f"window must be positive, got {window}")
+    p_win = _to_windows(F.normalize(x_p.detach(), dim=-1), height, width, window)
+    g_win = _to_windows(F.normalize(x_g.detach(), dim=-1), height, width, window)
+    flat = torch.arange(1, tokens + 1, device=x_p.device).reshape(1, tokens, 1).expand(batch, tokens, 1)
+    slot_index = _to_windows(flat, height, width, window).squeeze(-1) - 1
+    similarity = _similarity_block(p_win, g_win)
+    if height % window or width % window:
+        real = slot_index >= 0
+        similarity = similarity.masked_fill(real.unsqueeze(2) != real.unsqueeze(1), _MISMATCH)
+    p_to_g = _from_windows(slot_index.gather(1, _assignment(similarity)), batch, height, width, window)
+    return p_to_g, inverse_plan(p_to_g)
+
+
 def barycentric_project(x_src: Tensor, target_index: Tensor, x_own: Tensor) -> Tensor:
     """X' = barycentric projection of the hard plan: the mean of the source tokens sent to each position.
 
@@ -165,6 +259,7 @@ def align_tokens(
     mode: str = "global",
     chunk: int = 1024,
     window: int = 8,
+    assignment: str = "argmin",
 ) -> tuple[Tensor, Tensor]:
     """Hard OT alignment in both directions: X'_p (p→g) and X'_g (g→p).
 
@@ -173,20 +268,56 @@ def align_tokens(
         x_g: tokens X_g, B×N×d, on the same grid.
         height: H of the grid.
         width: W of the grid.
-        mode: ``"global"`` (chunked argmin over all tokens) or ``"window"`` (w×w windows).
-        chunk: rows of the cost matrix per block in global mode.
+        mode: ``"global"`` (over all tokens) or ``"window"`` (w×w windows).
+        chunk: rows of the cost matrix per block for the global argmin.
         window: window side w in window mode.
+        assignment: ``"argmin"`` (nearest token) or ``"one-to-one"`` (exact permutation).
 
     Returns:
         (X'_p, X'_g), both B×N×d.
 
     Raises:
-        ValueError: for an unknown ``mode``.
+        ValueError: for an unknown ``mode`` or ``assignment``.
     """
-    if mode == "global":
-        p_to_g, g_to_p = nearest_global(x_p, x_g, chunk)
-    elif mode == "window":
-        p_to_g, g_to_p = nearest_window(x_p, x_g, height, width, window)
-    else:
-        raise ValueError(f"unknown OT mode {mode!r}; expected 'global' or 'window'")
+    p_to_g, g_to_p = transport_plans(x_p, x_g, height, width, mode, chunk, window, assignment)
     return barycentric_project(x_p, p_to_g, x_p), barycentric_project(x_g, g_to_p, x_g)
+
+
+def transport_plans(
+    x_p: Tensor,
+    x_g: Tensor,
+    height: int,
+    width: int,
+    mode: str = "global",
+    chunk: int = 1024,
+    window: int = 8,
+    assignment: str = "argmin",
+) -> tuple[Tensor, Tensor]:
+    """(p_to_g, g_to_p) of :func:`align_tokens`'s settings (arguments as there).
+
+    Raises:
+        ValueError: for an unknown ``mode`` or ``assignment``.
+    """
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f"unknown OT assignment {assignment!r}; expected one of {ASSIGNMENTS}")
+    one_to_one = assignment == "one-to-one"
+    if mode == "global":
+        return assign_global(x_p, x_g) if one_to_one else nearest_global(x_p, x_g, chunk)
+    if mode == "window":
+        if one_to_one:
+            return assign_window(x_p, x_g, height, width, window)
+        return nearest_window(x_p, x_g, height, width, window)
+    raise ValueError(f"unknown OT mode {mode!r}; expected 'global' or 'window'")
+
+
+def plan_statistics(x_p: Tensor, x_g: Tensor, p_to_g: Tensor) -> tuple[float, float]:
+    """(share of g-positions that receive at least one p-token, mean cosine cost C(i, j*(i))) of a plan.
+
+    One-to-one plans give a share of 1 by construction; their mean cost is at least the argmin's.
+    """
+    received = torch.zeros(p_to_g.shape[0], x_g.shape[1], dtype=torch.bool, device=p_to_g.device)
+    received.scatter_(1, p_to_g, True)
+    p_unit, g_unit = F.normalize(x_p.detach(), dim=-1), F.normalize(x_g.detach(), dim=-1)
+    matched = g_unit.gather(1, p_to_g.unsqueeze(-1).expand(-1, -1, g_unit.shape[-1]))
+    cost = 1 - (p_unit * matched).sum(-1)
+    return float(received.float().mean()), float(cost.mean())

@@ -5,7 +5,9 @@ For every batch b and channel d, with state size N:
     Δ = softplus(delta + delta_bias)  (softplus only when asked),
     h_t = exp(Δ_t A) ⊙ h_{t-1} + Δ_t B_t u_t,      y_t = C_t · h_t + D u_t,   out_t = y_t · silu(z_t).
 
-On a CUDA device with mamba-ssm installed the call goes to its fused kernel. Everywhere else it runs a pure
+On a CUDA device with mamba-ssm installed the call goes to its fused kernel; if that kernel raises on its
+first call (a build that imports but does not run on this set-up), the failure is logged once and every
+call runs the PyTorch scan instead. Everywhere else it runs a pure
 PyTorch two-level chunked scan: the sequence is cut into K chunks of T steps and the recurrence is stepped
 T times *for all K chunks at once*; a K-step pass carries the state from chunk to chunk, and a second
 sweep reruns the chunks from their true starting states. Only the recurrence itself is stepped one op at a
@@ -14,11 +16,18 @@ cache, so no B×D×N×L tensor is ever materialised. Every factor is a product o
 exp(−cumsum) to overflow, however negative Δ·A gets. The backward pass is the hand-derived reverse
 recurrence G_t = C_t dy_t + exp(Δ_{t+1} A) G_{t+1}, chunked and blocked the same way (it recomputes the
 states and holds one state per block, 1/S of the B×D×N×L states), instead of an autograd graph of L small ops.
+
+Differences from mamba-ssm's interface: A must be real (mamba's complex A is refused with a ValueError, not
+silently truncated to its real part); a fixed (D×N) B or C is accepted, as in mamba, but expanded to one
+group per channel, which costs B·D·N·L memory; and h_L, when returned, carries a gradient back into the
+inputs here, whereas mamba's CUDA function treats it as a constant (its backward ignores dh_L). A loss that
+depends only on y gets the same gradients from both.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +42,8 @@ from torch.autograd.function import FunctionCtx, once_differentiable
 _STEP_ELEMENTS = 1 << 17
 _BLOCK_ELEMENTS = 1 << 19
 _DEVICE_SCALE = 16
+
+_log = logging.getLogger(__name__)
 
 
 def selective_scan_fn(
@@ -54,8 +65,8 @@ def selective_scan_fn(
         delta: Step sizes Δ before bias and softplus, B×D×L.
         A: State matrix, D×N (real; negative for a decaying state).
         B: Input projection B_t, B×N×L shared over channels, or B×G×N×L where group g serves channels
-            g·D/G … (g+1)·D/G − 1.
-        C: Output projection C_t, shaped like B.
+            g·D/G … (g+1)·D/G − 1, or a fixed D×N (the same at every step).
+        C: Output projection C_t, in any of B's forms (not necessarily the same one).
         D: Skip weight, D.
         z: Gate, B×D×L; the output is multiplied by silu(z).
         delta_bias: Added to delta before the softplus, D.
@@ -64,27 +75,73 @@ def selective_scan_fn(
 
     Returns:
         y (B×D×L, u's dtype), and h_L (B×D×N, float32; float64 for float64 inputs) when
-        ``return_last_state``.
+        ``return_last_state``. h_L is differentiable here but not in mamba-ssm (module docstring).
 
     Raises:
-        ValueError: If the shapes do not fit together.
+        ValueError: If the shapes do not fit together or A, B or C is complex.
     """
     _check_shapes(u, delta, A, B, C, D, z, delta_bias)
-    if u.is_cuda:
-        mamba_scan = _mamba_ssm_kernel()
-        if mamba_scan is not None:
-            return mamba_scan(u, delta, A, B, C, D, z, delta_bias, delta_softplus, return_last_state)
-    return _torch_selective_scan(u, delta, A, B, C, D, z, delta_bias, delta_softplus, return_last_state)
+    args = (u, delta, A, B, C, D, z, delta_bias, delta_softplus, return_last_state)
+    if _use_kernel(u):
+        kernel = _mamba_ssm_kernel()
+        if kernel is not None:
+            result = kernel(*args)
+            if result is not None:
+                return result
+    return _torch_selective_scan(*args)
+
+
+def _use_kernel(u: Tensor) -> bool:
+    """Whether to try mamba-ssm's kernel: only for CUDA tensors."""
+    return u.is_cuda
+
+
+class _GuardedKernel:
+    """mamba-ssm's kernel, guarded on its first call.
+
+    A mamba-ssm build can import fine and still fail when first run (a kernel compiled for another torch or
+    GPU architecture raises RuntimeError, a missing symbol surfaces only then). Any exception from the first
+    call is logged once and turns the kernel off for the process: the call and every later one return None,
+    and the caller runs the PyTorch scan. After one successful call, errors propagate as usual.
+
+    Args:
+        kernel: mamba-ssm's ``selective_scan_fn`` (or any function with its signature).
+    """
+
+    def __init__(self, kernel: Callable[..., Tensor | tuple[Tensor, Tensor]]) -> None:
+        self.kernel = kernel
+        self.verified = False
+        self.failed = False
+
+    def __call__(self, *args: object) -> Tensor | tuple[Tensor, Tensor] | None:
+        """The kernel's result, or None once the first call has failed."""
+        if self.failed:
+            return None
+        if self.verified:
+            return self.kernel(*args)
+        try:
+            result = self.kernel(*args)
+        except Exception as error:  # any failure of a foreign kernel means: do not use it
+            self.failed = True
+            _log.warning(
+                "mamba-ssm's selective-scan kernel failed on its first call (%s: %s); "
+                "using the PyTorch scan instead",
+                type(error).__name__,
+                str(error).splitlines()[0] if str(error) else "",
+            )
+            return None
+        self.verified = True
+        return result
 
 
 @functools.cache
-def _mamba_ssm_kernel() -> Callable[..., Tensor | tuple[Tensor, Tensor]] | None:
+def _mamba_ssm_kernel() -> _GuardedKernel | None:
     """mamba-ssm's ``selective_scan_fn``, imported on first CUDA use (it pulls in triton), or None."""
     try:
         from mamba_ssm.ops.selective_scan_interface import selective_scan_fn as mamba_scan
     except (ImportError, OSError):
         return None
-    return mamba_scan
+    return _GuardedKernel(mamba_scan)
 
 
 def _check_shapes(
@@ -97,22 +154,27 @@ def _check_shapes(
     z: Tensor | None,
     delta_bias: Tensor | None,
 ) -> None:
-    """Raise ValueError unless the arguments have mamba-ssm's shapes."""
+    """Raise ValueError unless the arguments have mamba-ssm's shapes (and are real)."""
     if u.dim() != 3 or delta.shape != u.shape:
         raise ValueError(f"u and delta must both be B×D×L, got {tuple(u.shape)} and {tuple(delta.shape)}")
+    for name, m in (("A", A), ("B", B), ("C", C)):
+        if m.is_complex():
+            raise ValueError(f"{name} is complex; this selective scan supports real A, B and C only")
     batch, dim, length = u.shape
     if A.dim() != 2 or A.shape[0] != dim:
         raise ValueError(f"A must be D×N with D={dim}, got {tuple(A.shape)}")
     state = A.shape[1]
     for name, m in (("B", B), ("C", C)):
+        if m.dim() == 2:
+            if m.shape != A.shape:
+                raise ValueError(f"a fixed {name} must be D×N like A, {tuple(A.shape)}, got {tuple(m.shape)}")
+            continue
         grouped_ok = m.dim() == 4 and m.shape[1] > 0 and dim % m.shape[1] == 0
         if not (m.dim() == 3 or grouped_ok) or (m.shape[0], *m.shape[-2:]) != (batch, state, length):
             raise ValueError(
-                f"{name} must be B×N×L or B×G×N×L with G dividing D "
+                f"{name} must be D×N, B×N×L or B×G×N×L with G dividing D "
                 f"(B={batch}, N={state}, L={length}, D={dim}), got {tuple(m.shape)}"
             )
-    if B.shape != C.shape:
-        raise ValueError(f"B and C must have the same shape, got {tuple(B.shape)} and {tuple(C.shape)}")
     if z is not None and z.shape != u.shape:
         raise ValueError(f"z must be B×D×L like u, got {tuple(z.shape)}")
     for name, v in (("D", D), ("delta_bias", delta_bias)):
@@ -140,9 +202,7 @@ def _torch_selective_scan(
     if delta_softplus:
         dt = F.softplus(dt)
     u_c = u.to(compute)
-    grouped = B.dim() == 4
-    B_g = B.to(compute) if grouped else B.to(compute).unsqueeze(1)
-    C_g = C.to(compute) if grouped else C.to(compute).unsqueeze(1)
+    B_g, C_g = _common_groups(B.to(compute), C.to(compute), u.shape)
     y, last_state = _ChunkedScan.apply(u_c, dt, A.to(compute), B_g, C_g)
     if D is not None:
         y = y + u_c * D.to(compute)[:, None]
@@ -150,6 +210,22 @@ def _torch_selective_scan(
         y = y * F.silu(z.to(compute))
     y = y.to(u.dtype)
     return (y, last_state) if return_last_state else y
+
+
+def _per_channel(m: Tensor, shape: torch.Size) -> Tensor:
+    """B or C in any accepted form (D×N, B×N×L, B×G×N×L) as batch×D×N×L: one group per channel."""
+    batch, dim, length = shape
+    if m.dim() == 2:  # fixed: the same D×N at every step
+        return m[None, :, :, None].expand(batch, dim, m.shape[1], length)
+    m = m if m.dim() == 4 else m.unsqueeze(1)
+    return m.repeat_interleave(dim // m.shape[1], dim=1)
+
+
+def _common_groups(B: Tensor, C: Tensor, shape: torch.Size) -> tuple[Tensor, Tensor]:
+    """B and C as batch×G×N×L with one G: as given when their forms agree, else one group per channel."""
+    if B.shape == C.shape and B.dim() != 2:
+        return (B, C) if B.dim() == 4 else (B.unsqueeze(1), C.unsqueeze(1))
+    return _per_channel(B, shape), _per_channel(C, shape)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ and QGIS 4 drops the old ``QgsProcessing.TypeRaster`` style names; 3.22 has only
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingUtils,
@@ -52,6 +54,7 @@ FILE = _pick("ProcessingFileParameterBehavior", "File", QgsProcessingParameterFi
 FOLDER = _pick("ProcessingFileParameterBehavior", "Folder", QgsProcessingParameterFile, "Folder")
 ADVANCED = _pick("ProcessingParameterFlag", "Advanced", QgsProcessingParameterDefinition, "FlagAdvanced")
 NO_GEOMETRY = _pick("WkbType", "NoGeometry", QgsWkbTypes, "NoGeometry")
+POLYGON_GEOMETRY = _pick("GeometryType", "Polygon", QgsWkbTypes, "PolygonGeometry")
 SIZE_CAPABILITY = _pick("RasterInterfaceCapability", "Size", QgsRasterDataProvider, "Size")
 
 ICON_PATH = PLUGIN_DIR / "resources" / "icons" / "geofuse.svg"
@@ -61,6 +64,52 @@ README_URL = "https://github.com/geofuse/geofuse"
 """The README on the project page: each algorithm's help is its section there (see :meth:`helpUrl`)."""
 DEVICES = ("auto", "cpu", "cuda:0", "cuda:1", "cuda:2", "cuda:3")
 """Static strings of the DEVICE enum: the same in every locale, so models and scripts stay portable."""
+
+
+def device_name(value: Any) -> str | None:
+    """A DEVICE value as its name: a name from :data:`DEVICES`, or the number ``qgis_process help`` lists
+    beside it (``1`` or ``"1"`` is ``cpu``); None for anything else."""
+    if isinstance(value, str) and value.strip() in DEVICES:
+        return value.strip()
+    text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if text.isdigit() and int(text) < len(DEVICES):
+        return DEVICES[int(text)]
+    return None
+
+
+def band_list(value: Any) -> list[int] | None:
+    """A comma (or space) separated band list as ``qgis_process`` passes it (``"3,2,1"``) as numbers; None
+    when ``value`` is not such a text (Processing then reads it).
+
+    Raises:
+        ValueError: For a text that is not a list of positive band numbers.
+    """
+    if not isinstance(value, str) or not re.search(r"[,\s]", value.strip()):
+        return None
+    bands = [int(part) for part in re.split(r"[,\s]+", value.strip()) if part]
+    if not bands or min(bands) < 1:
+        raise ValueError(value)
+    return bands
+
+
+class DeviceParameter(QgsProcessingParameterEnum):
+    """The DEVICE enum: stores names (portable), and also accepts the numbers ``qgis_process help`` shows,
+    which QGIS 3.22 refuses for an enum of static strings."""
+
+    def __init__(self, name: str, description: str, default: str = "auto") -> None:
+        super().__init__(
+            name, description, options=list(DEVICES), defaultValue=default, usesStaticStrings=True
+        )
+
+    def clone(self) -> QgsProcessingParameterDefinition:
+        """A copy that keeps this class (QGIS clones parameters for dialogs and models)."""
+        copy = DeviceParameter(self.name(), self.description(), self.defaultValue())
+        copy.setFlags(self.flags())
+        return copy
+
+    def checkValueIsAcceptable(self, value: Any, context: QgsProcessingContext | None = None) -> bool:
+        """A name or a listed number."""
+        return device_name(value) is not None or super().checkValueIsAcceptable(value, context)
 
 
 def advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,55 +22,9 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
+from ...backend.report_html import SCORES, percent, report_html
 from ..worker_client import run_worker
 from .common import FILE, INTEGER, NO_GEOMETRY, TYPE_TABLE, GeoFuseAlgorithm, advanced, raster_input_path
-
-SCORES = ("precision", "recall", "f1", "iou")
-
-
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.2f} %"
-
-
-def report_html(
-    metrics: Mapping[str, Any], matrix: Sequence[Sequence[int]], prediction: str, truth: str
-) -> str:
-    """A self-contained HTML page: summary scores, per-class table and the confusion matrix as a heat map."""
-    classes = metrics["classes"]
-    names = [html.escape(str(entry["name"])) for entry in classes]
-    rows = "".join(
-        f"<tr><th>{name}</th>" + "".join(f"<td>{_percent(entry[score])}</td>" for score in SCORES)
-        + f"<td>{entry['support']}</td></tr>"
-        for name, entry in zip(names, classes, strict=True)
-    )  # fmt: skip
-    largest = max((max(row) for row in matrix if row), default=0) or 1
-    cells = "".join(
-        f"<tr><th>{names[i]}</th>"
-        + "".join(
-            f'<td style="background: rgba(31, 119, 180, {count / largest:.3f}); '
-            f'color: {"white" if count / largest > 0.5 else "black"}">{count}</td>'
-            for count in row
-        )
-        + "</tr>"
-        for i, row in enumerate(matrix)
-    )
-    return f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>GeoFuse evaluation</title>
-<style>body {{ font-family: sans-serif; }} table {{ border-collapse: collapse; margin: 1em 0; }}
-td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: right; }}</style></head>
-<body><h1>GeoFuse evaluation</h1>
-<p>Classified: {html.escape(prediction)}<br>Ground truth: {html.escape(truth)}<br>
-Pixels counted: {metrics["total"]}</p>
-<table><tr><th>Overall accuracy</th><td>{_percent(metrics["overall_accuracy"])}</td></tr>
-<tr><th>Mean F1</th><td>{_percent(metrics["mean_f1"])}</td></tr>
-<tr><th>Mean IoU</th><td>{_percent(metrics["mean_iou"])}</td></tr></table>
-<h2>Per class</h2>
-<table><tr><th>Class</th><th>Precision</th><th>Recall</th><th>F1</th><th>IoU</th><th>Pixels (truth)</th></tr>
-{rows}</table>
-<h2>Confusion matrix</h2><p>Rows: ground truth; columns: classified.</p>
-<table><tr><th></th>{"".join(f"<th>{name}</th>" for name in names)}</tr>{cells}</table>
-</body></html>
-"""
 
 
 class EvaluateAlgorithm(GeoFuseAlgorithm):
@@ -163,7 +115,11 @@ class EvaluateAlgorithm(GeoFuseAlgorithm):
         metrics, matrix = result["metrics"], result["confusion_matrix"]
         report = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)
         Path(report).write_text(
-            report_html(metrics, matrix, layers[self.PREDICTION], layers[self.TRUTH]), encoding="utf-8"
+            report_html(
+                [("", metrics, matrix)],
+                {"Classified": layers[self.PREDICTION], "Ground truth": layers[self.TRUTH]},
+            ),
+            encoding="utf-8",
         )
         results = {
             self.OUTPUT_HTML: report,
@@ -195,9 +151,9 @@ class EvaluateAlgorithm(GeoFuseAlgorithm):
             results[self.OUTPUT_TABLE] = table
         feedback.pushInfo(
             self.tr("Overall accuracy {}, mean F1 {}, mean IoU {}").format(
-                _percent(metrics["overall_accuracy"]),
-                _percent(metrics["mean_f1"]),
-                _percent(metrics["mean_iou"]),
+                percent(metrics["overall_accuracy"]),
+                percent(metrics["mean_f1"]),
+                percent(metrics["mean_iou"]),
             )
         )
         return results

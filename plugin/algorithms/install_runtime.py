@@ -53,7 +53,10 @@ class InstallRuntimeAlgorithm(SetupAlgorithm):
         return self.tr(
             "Creates the GeoFuse runtime: a separate Python environment (venv) in your QGIS profile with "
             "PyTorch, numpy and rasterio, so that QGIS's own Python is never modified. Needs internet access "
-            "and a few GB of disk space.\n\n"
+            "and a few GB of disk space. pip's own configuration (index, extra index, proxy, certificates: "
+            "pip.conf and PIP_* variables) is used; the PyTorch download index is added as an extra index "
+            "when it is reachable. The runtime is built in a temporary folder and replaces the old one only "
+            "once it has passed its self-check.\n\n"
             "PyTorch build: 'auto' installs the CUDA build when nvidia-smi reports an NVIDIA GPU, otherwise "
             "the CPU build. At the end the runtime checks itself and reports whether CUDA works."
         )
@@ -122,22 +125,28 @@ class InstallRuntimeAlgorithm(SetupAlgorithm):
             feedback.setProgress(percent)
             feedback.setProgressText(label)
 
+        report: dict[str, Any] = {}
+
+        def verify(python: Path) -> None:
+            """The worker's self-check in the built venv, before it is moved into place."""
+            check = run_worker({"command": "diagnostics"}, feedback, Runtime(python, "new GeoFuse runtime"))
+            if not check.get("ok"):
+                raise RuntimeInstallError(
+                    self.tr("The runtime was built but does not work, so it was not installed:\n{}").format(
+                        "\n".join(check.get("problems", []))
+                    )
+                )
+            report.update(check)
+
         try:
             python = install_runtime(
-                target, Path(base), feedback.pushConsoleInfo, progress, feedback.isCanceled, cuda
+                target, Path(base), feedback.pushConsoleInfo, progress, feedback.isCanceled, verify, cuda
             )
-        except RuntimeInstallError as error:
+        except (RuntimeInstallError, QgsProcessingException) as error:
             raise QgsProcessingException(str(error)) from error
         runtime = Runtime(python, "runtime created by GeoFuse")
-        report = run_worker({"command": "diagnostics"}, feedback, runtime)
         text = format_diagnostics(runtime, report)
         feedback.pushInfo(text)
-        if not report.get("ok"):
-            raise QgsProcessingException(
-                self.tr("The runtime was created but does not work:\n{}").format(
-                    "\n".join(report.get("problems", []))
-                )
-            )
         if cuda and not report.get("cuda_available"):
             feedback.reportError(
                 self.tr("PyTorch's CUDA build is installed but CUDA is not available in it."), False

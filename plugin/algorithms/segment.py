@@ -18,7 +18,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBand,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFile,
@@ -31,16 +30,19 @@ from qgis.core import (
 )
 
 from ...backend.claims import recover, segmentation_finals
+from ..dock_card import CardError, read_card
 from ..styling import ClassStyler
 from ..worker_client import run_worker
 from .common import (
     DEMO_MODEL,
-    DEVICES,
     FILE,
     INTEGER,
     TYPE_POLYGON,
+    DeviceParameter,
     GeoFuseAlgorithm,
     advanced,
+    band_list,
+    device_name,
     raster_input_path,
 )
 
@@ -114,7 +116,6 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
                 self.tr("Model (GeoFuse checkpoint; empty: bundled demo model)"),
                 behavior=FILE,
                 extension="pt",
-                defaultValue=str(DEMO_MODEL) if DEMO_MODEL.is_file() else None,
                 optional=True,
             )
         )
@@ -127,10 +128,7 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
                 allowMultiple=True,
             )
         )
-        device = QgsProcessingParameterEnum(
-            self.DEVICE, self.tr("Device"), options=list(DEVICES), defaultValue="auto", usesStaticStrings=True
-        )
-        self.addParameter(device)
+        self.addParameter(DeviceParameter(self.DEVICE, self.tr("Device")))
         self.addParameter(
             QgsProcessingParameterNumber(
                 self.TILE_SIZE,
@@ -193,12 +191,64 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
     def checkParameterValues(
         self, parameters: dict[str, Any], context: QgsProcessingContext
     ) -> tuple[bool, str]:
-        """Refuse an overlap that leaves no stride before anything starts."""
+        """Refuse what the QGIS side can already tell is wrong, before the runtime starts: an overlap that
+        leaves no stride, the same layer twice, a model that is not a GeoFuse checkpoint, bands that do not
+        match the model."""
         tile = self.parameterAsInt(parameters, self.TILE_SIZE, context)
         overlap = self.parameterAsInt(parameters, self.OVERLAP, context)
         if tile and overlap * 2 >= tile:
             return False, self.tr("The overlap must be less than half the tile size.")
-        return super().checkParameterValues(parameters, context)
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        problem = self.input_problem(parameters, context)
+        return (False, problem) if problem else (True, "")
+
+    def input_problem(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str | None:
+        """What is wrong with the layers, bands and model, in one sentence; None when nothing is."""
+        optical = self.parameterAsRasterLayer(parameters, self.OPTICAL, context)
+        elevation = self.parameterAsRasterLayer(parameters, self.ELEVATION, context)
+        if optical is None or elevation is None:
+            return None  # Processing reports a missing layer itself
+        if optical.id() == elevation.id() or optical.source() == elevation.source():
+            return self.tr(
+                "The optical and the elevation layer are the same layer ({}); choose two different layers."
+            ).format(optical.name())
+        model = self.parameterAsFile(parameters, self.MODEL, context) or str(DEMO_MODEL)
+        try:
+            card = read_card(model)
+        except CardError as error:
+            return self.tr("The model cannot be used: {}").format(error)
+        try:
+            bands = self.band_numbers(parameters, context)
+        except ValueError:
+            return self.tr("Optical bands must be band numbers separated by commas, such as 3,2,1.")
+        needed, names = len(card.optical_bands), "/".join(card.optical_bands)
+        if bands is None and optical.bandCount() < needed:
+            return self.tr("{} has {} band(s); the model needs {} optical bands ({}).").format(
+                optical.name(), optical.bandCount(), needed, names
+            )
+        if bands is not None and len(bands) != needed:
+            return self.tr("{} optical band(s) were given; the model needs {} ({}).").format(
+                len(bands), needed, names
+            )
+        missing = [band for band in bands or [] if band > optical.bandCount()]
+        if missing:
+            return self.tr("{} has no band {}; it has {} band(s).").format(
+                optical.name(), missing[0], optical.bandCount()
+            )
+        return None
+
+    def band_numbers(self, parameters: dict[str, Any], context: QgsProcessingContext) -> list[int] | None:
+        """OPTICAL_BANDS as numbers, a ``qgis_process`` list (``3,2,1``) included; None when empty.
+
+        Raises:
+            ValueError: For a text that is not a band list.
+        """
+        listed = band_list(parameters.get(self.OPTICAL_BANDS))
+        if listed is not None:
+            return listed
+        return self.parameterAsInts(parameters, self.OPTICAL_BANDS, context) or None
 
     def request(
         self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -226,7 +276,7 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
                 extent_rectangle.yMaximum(),
             ]
         confidence = self.parameterAsOutputLayer(parameters, self.CONFIDENCE, context) or None
-        bands = self.parameterAsInts(parameters, self.OPTICAL_BANDS, context) or None
+        bands = self.band_numbers(parameters, context)
         mask = self.mask_path(parameters, context, optical, extent_rectangle)
         request = {
             "command": "segment",
@@ -237,7 +287,9 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
             "output": self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
             "model": model or str(DEMO_MODEL),
             "optical_bands": bands,
-            "device": self.parameterAsEnumString(parameters, self.DEVICE, context) or "auto",
+            "device": device_name(parameters.get(self.DEVICE))
+            or self.parameterAsEnumString(parameters, self.DEVICE, context)
+            or "auto",
             "tile": self.parameterAsInt(parameters, self.TILE_SIZE, context) or None,
             "overlap": self.parameterAsInt(parameters, self.OVERLAP, context),
             "batch_size": self.parameterAsInt(parameters, self.BATCH_SIZE, context),

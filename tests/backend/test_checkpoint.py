@@ -143,3 +143,19 @@ def test_tile_size_follows_the_training_crop(model) -> None:
     assert ModelCard(model=model.config, training={"crop_size": 768}).tile_size() == 768
     assert ModelCard(model=model.config).tile_size() == 512
     assert ModelCard(model=model.config, training={"crop_size": True}).tile_size() == 512
+
+
+def test_cards_without_reference_size_run_as_at_their_training_crop(model) -> None:
+    stored = ModelCard(model=ModelConfig(), training={"crop_size": 256}).to_dict()
+    del stored["model"]["reference_size"]  # as written before the field existed
+    old = ModelCard.from_dict(stored)
+    assert old.model.reference_size == 256
+    assert [s["scan_pool"] for s in old.model.stage_plan()] == [4, 2, 1, 1]
+    assert old.model.stage_plan()[1]["ot"] == "global/argmin"
+    del stored["training"]["crop_size"]
+    assert ModelCard.from_dict(stored).model.reference_size == 512
+
+
+def test_bundled_model_keeps_its_training_behaviour() -> None:
+    card = load_checkpoint(Path(__file__).parents[2] / "resources" / "models" / "geofuse_demo_small.pt").card
+    assert card.model.reference_size == card.training["crop_size"] == 256

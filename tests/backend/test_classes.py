@@ -18,6 +18,7 @@ from geofuse.backend.classes import (
     classes_to_dicts,
     colours_to_indices,
     indices_to_colours,
+    new_class_names,
     read_class_table,
     validate_classes,
     write_class_table,
@@ -125,3 +126,14 @@ def test_validate_refuses_too_many_classes() -> None:
     classes = [ClassInfo(i, f"c{i}", (i, i // 256, 7)) for i in range(256)]
     with pytest.raises(ValueError, match="uint8"):
         validate_classes(classes)
+
+
+def test_new_class_names_match_case_insensitively_and_skip_indices_and_blanks() -> None:
+    known = ["impervious surfaces", "building", "tree"]
+
+    assert new_class_names(["Building", " TREE ", "pool", "Pool", None, "  ", "shed"], known) == (
+        "pool",
+        "shed",
+    )
+    assert new_class_names(["building", "tree"], known) == ()
+    assert new_class_names([1, "3", 2.0, None], known) == ()  # class numbers: nothing is new

@@ -11,7 +11,7 @@ import rasterio
 import torch
 from torch import Tensor, nn
 
-from geofuse.backend.ablation import VariantResult, ablation_markdown, ablation_rows
+from geofuse.backend.ablation import VariantResult, ablation_markdown, ablation_rows, apply_arm, parse_arm
 from geofuse.backend.checkpoint import ModelCard, save_checkpoint
 from geofuse.backend.classes import IGNORE_INDEX
 from geofuse.backend.cli import main
@@ -29,6 +29,7 @@ from geofuse.backend.evaluation import (
 from geofuse.backend.metrics import compute_metrics
 from geofuse.backend.models import build_model
 from geofuse.backend.models.network import ModelConfig
+from geofuse.backend.training import ModelSettings
 
 
 class ConstantModel(nn.Module):
@@ -170,8 +171,29 @@ def test_ablation_table() -> None:
     expected = f"{100 * (a2_building - baseline_building):+.2f}"
     assert rows[1][header.index("iou_delta_building")] == expected
     assert float(rows[1][header.index("miou_std")]) > 0 and rows[0][header.index("miou_std")] == "0.00"
+    building = [run.classes[1].iou for run in results[1].runs]
+    assert rows[1][header.index("iou_building_mean")] == f"{100 * np.mean(building):.2f}"
+    assert rows[1][header.index("iou_building_std")] == f"{100 * np.std(building, ddof=1):.2f}"
+    assert rows[0][header.index("miou_delta")] == ""
+    miou = [run.mean_iou for run in results[1].runs]
+    delta, spread = np.mean(miou) - results[0].runs[0].mean_iou, np.std(miou, ddof=1)  # baseline std is 0
+    assert rows[1][header.index("miou_delta")] == f"{100 * delta:+.2f}"
+    assert abs(delta) > spread  # so it is not marked
+    wide = VariantResult("a0", _runs([[1, 1, 1, 1, 1, 1], [1, 9, 1, 1, 1, 1]]), cost)
+    assert ablation_rows([results[0], wide])[1][1][header.index("miou_delta")].endswith("(inside spread)")
     markdown = ablation_markdown(results)
     assert markdown.count("\n|") == 3 and "± " in markdown and "| 2.500 | 3.25 | 4.00 |" in markdown
+
+
+def test_ablation_arms() -> None:
+    assert parse_arm("a2+one-to-one+full-scan") == ("a2", ["one-to-one", "full-scan"])
+    settings = ModelSettings(fusion={"d_state": 4})
+    apply_arm(settings, "a3+full-scan+paper")
+    assert settings.variant == "a3" and settings.preset == "paper"
+    assert settings.fusion == {"d_state": 4, "scan_max_tokens": None}
+    for bad in ("a2+fast", "a7", "baseline+one-to-one"):
+        with pytest.raises(ValueError, match="arm"):
+            parse_arm(bad)
 
 
 def test_measure_cost() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -14,6 +16,7 @@ from geofuse.backend.models.fusion import (
     map_to_tokens,
     tokens_to_map,
 )
+from geofuse.backend.models.optimal_transport import transport_plans
 
 VARIANTS = {
     "a0": FusionConfig(dim=8, d_state=4, use_mmd=False, scan_layers=0),
@@ -89,15 +92,31 @@ def test_without_scan_output_is_merge_of_aligned_tokens(use_ot: bool) -> None:
     assert torch.allclose(fused, unaligned, atol=1e-6) is not use_ot
 
 
-def test_auto_ot_mode_uses_windows_above_the_threshold() -> None:
-    block = SynergisticFusionBlock(4, FusionConfig(ot_global_max_tokens=1024))
-    assert block.ot_mode_for(128 * 128) == "window"
-    assert block.ot_mode_for(64 * 64) == "window"
-    assert block.ot_mode_for(32 * 32) == "global"
-    assert block.ot_mode_for(16 * 16) == "global"
-    assert SynergisticFusionBlock(4, FusionConfig(ot_mode="global")).ot_mode_for(10**6) == "global"
+def test_block_refuses_unknown_modes_and_bad_pooling() -> None:
     with pytest.raises(ValueError, match="ot_mode"):
-        SynergisticFusionBlock(4, FusionConfig(ot_mode="sinkhorn"))
+        SynergisticFusionBlock(4, FusionConfig(ot_mode="auto"))  # resolved by ModelConfig, never per tile
+    with pytest.raises(ValueError, match="ot_assignment"):
+        SynergisticFusionBlock(4, FusionConfig(ot_assignment="sinkhorn"))
+    with pytest.raises(ValueError, match="scan_pool"):
+        SynergisticFusionBlock(4, FusionConfig(scan_pool=0))
+
+
+def test_one_to_one_block_merges_the_permuted_tokens() -> None:
+    torch.manual_seed(8)
+    config = FusionConfig(dim=8, d_state=4, scan_layers=0, ot_mode="window", ot_window=2)
+    block = SynergisticFusionBlock(4, dataclasses.replace(config, ot_assignment="one-to-one")).eval()
+    argmin = SynergisticFusionBlock(4, config).eval()
+    argmin.load_state_dict(block.state_dict())
+    f1, f2 = torch.randn(1, 4, 4, 6), torch.randn(1, 4, 4, 6)
+    with torch.no_grad():
+        x_p, x_g = (map_to_tokens(block.proj_in(f)) for f in (f1, f2))
+        p_to_g, g_to_p = transport_plans(x_p, x_g, 4, 6, "window", window=2, assignment="one-to-one")
+        aligned_p = torch.empty_like(x_p).index_copy_(1, p_to_g[0], x_p)  # X'_p at σ(i) is X_p at i
+        aligned_g = torch.empty_like(x_g).index_copy_(1, g_to_p[0], x_g)
+        by_hand = block.proj_out(tokens_to_map(torch.cat((aligned_p, aligned_g), -1), 4, 6).contiguous())
+        fused = block(f1, f2)[0]
+        assert torch.allclose(fused, by_hand, atol=1e-5)
+        assert not torch.allclose(fused, argmin(f1, f2)[0], atol=1e-4)
 
 
 def test_concat_fusion_shapes_zero_loss_backward() -> None:
@@ -130,20 +149,6 @@ def test_tokens_to_map_is_the_row_major_grid_and_round_trips() -> None:
     assert map_to_tokens(grid).data_ptr() == x.data_ptr()  # views both ways, no copy
 
 
-def test_scan_pool_side() -> None:
-    def side(cap: int | None, height: int, width: int) -> int:
-        return SynergisticFusionBlock(4, FusionConfig(dim=8, scan_max_tokens=cap)).scan_pool_for(
-            height, width
-        )
-
-    assert side(None, 128, 128) == 1
-    assert side(128 * 128, 128, 128) == 1
-    assert side(1024, 128, 128) == 4 and side(1024, 64, 64) == 2 and side(1024, 32, 32) == 1
-    assert side(4, 5, 7) == 4  # ⌈5/2⌉·⌈7/2⌉ = 12 > 4, ⌈5/4⌉·⌈7/4⌉ = 4
-    with pytest.raises(ValueError, match="scan_max_tokens"):
-        SynergisticFusionBlock(4, FusionConfig(scan_max_tokens=0))
-
-
 def _scan_lengths(block: SynergisticFusionBlock) -> list[int]:
     """Records the sequence length the block's scan layers receive."""
     lengths: list[int] = []
@@ -152,9 +157,9 @@ def _scan_lengths(block: SynergisticFusionBlock) -> list[int]:
 
 
 @pytest.mark.parametrize("scan_layers", [1, 2])
-def test_scan_cap_pools_the_scan_and_keeps_full_resolution(scan_layers: int) -> None:
+def test_scan_pool_pools_the_scan_and_keeps_full_resolution(scan_layers: int) -> None:
     torch.manual_seed(5)
-    config = FusionConfig(dim=8, d_state=4, scan_layers=scan_layers, scan_max_tokens=12)
+    config = FusionConfig(dim=8, d_state=4, scan_layers=scan_layers, scan_pool=4)
     block = SynergisticFusionBlock(6, config)
     lengths = _scan_lengths(block)
     f1 = torch.randn(2, 6, 9, 7, requires_grad=True)
@@ -169,25 +174,21 @@ def test_scan_cap_pools_the_scan_and_keeps_full_resolution(scan_layers: int) -> 
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
 
 
-def test_scan_cap_at_or_above_the_token_count_changes_nothing() -> None:
+def test_scan_pool_adds_no_parameters_and_changes_the_output() -> None:
     torch.manual_seed(6)
-    uncapped = SynergisticFusionBlock(6, FusionConfig(dim=8, d_state=4)).eval()
-    capped = SynergisticFusionBlock(6, FusionConfig(dim=8, d_state=4, scan_max_tokens=6 * 5)).eval()
-    pooled = SynergisticFusionBlock(6, FusionConfig(dim=8, d_state=4, scan_max_tokens=6 * 5 - 1)).eval()
-    capped.load_state_dict(uncapped.state_dict())  # the cap adds no parameters
-    pooled.load_state_dict(uncapped.state_dict())
-    lengths = _scan_lengths(capped)
+    full = SynergisticFusionBlock(6, FusionConfig(dim=8, d_state=4)).eval()
+    pooled = SynergisticFusionBlock(6, FusionConfig(dim=8, d_state=4, scan_pool=2)).eval()
+    pooled.load_state_dict(full.state_dict())  # pooling adds no parameters
+    lengths = _scan_lengths(full)
     f1, f2 = torch.randn(1, 6, 6, 5), torch.randn(1, 6, 6, 5)
     with torch.no_grad():
-        reference = uncapped(f1, f2)[0]
-        assert torch.equal(capped(f1, f2)[0], reference)
-        assert not torch.allclose(pooled(f1, f2)[0], reference, atol=1e-4)
+        assert not torch.allclose(pooled(f1, f2)[0], full(f1, f2)[0], atol=1e-4)
     assert lengths == [2 * 6 * 5]
 
 
 def test_pooled_scan_adds_the_upsampled_residual_to_the_aligned_tokens() -> None:
     torch.manual_seed(7)
-    block = SynergisticFusionBlock(4, FusionConfig(dim=8, d_state=4, scan_max_tokens=4)).eval()
+    block = SynergisticFusionBlock(4, FusionConfig(dim=8, d_state=4, scan_pool=2)).eval()
     x_p, x_g = torch.randn(1, 16, 8), torch.randn(1, 16, 8)
     with torch.no_grad():
         mixed_p, mixed_g = block.mix(x_p, x_g, 4, 4)

@@ -1,194 +1,244 @@
-"""ISPRS Vaihingen and Potsdam loaders against tiny fixtures written in the benchmark's file layout."""
+"""ISPRS Vaihingen and Potsdam from miniature downloads in every layout (see ``conftest.py``): listing,
+reading, missing-file messages, splits, and the card facts of a run."""
 
 from __future__ import annotations
 
+import pickle
 import warnings
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 import rasterio
 import torch
-from affine import Affine
+from isprs_miniature import LAYOUTS, NARROW_NDSM, POTSDAM_SIZE, scene
 from rasterio.errors import NotGeoreferencedWarning
 
-from geofuse.backend.classes import IGNORE_INDEX, UnknownColourError, indices_to_colours
-from geofuse.backend.data.folder import GridWindowDataset, RandomCropDataset
-from geofuse.backend.data.isprs import POTSDAM_SPLITS, VAIHINGEN_SPLITS, potsdam_tiles, vaihingen_tiles
+from geofuse.backend.classes import IGNORE_INDEX, UnknownColourError
+from geofuse.backend.data.folder import GridWindowDataset, RandomCropDataset, open_raster
+from geofuse.backend.data.isprs import (
+    SPLITS,
+    potsdam_tiles,
+    select_tiles,
+    split_tiles,
+    vaihingen_tiles,
+)
+from geofuse.backend.data.isprs_run import isprs_run_data
 from geofuse.backend.data.normalize import NormalizationConfig
 
-SIZE = 64
 CONFIG = NormalizationConfig()
+Layout = Callable[[str, str], Path]
 
 
-def _write(path: Path, data: np.ndarray, driver: str = "GTiff") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = data if data.ndim == 3 else data[None]
-    georef = {"crs": "EPSG:32632", "transform": Affine(0.09, 0, 496_000.0, 0, -0.09, 5_420_000.0)}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with rasterio.open(
-            path,
-            "w",
-            driver=driver,
-            count=data.shape[0],
-            height=data.shape[1],
-            width=data.shape[2],
-            dtype=data.dtype,
-            **(georef if driver == "GTiff" else {}),
-        ) as dst:
-            dst.write(data)
+def test_splits() -> None:
+    vaihingen, potsdam = SPLITS["vaihingen"], SPLITS["potsdam"]
+    bench = vaihingen["benchmark"]
+    assert len(bench["train"]) == 16 and len(bench["test"]) == 17
+    assert {int(a) for a in (*bench["train"], *bench["test"])} == {*range(1, 39)} - {9, 18, 19, 25, 36}
+    fusion = vaihingen["fusion-papers"]
+    assert sorted(map(int, fusion["train"])) == [1, 3, 7, 11, 13, 17, 23, 26, 28, 32, 34, 37]
+    assert sorted(map(int, fusion["test"])) == [5, 15, 21, 30]
+    assert len(potsdam["benchmark"]["train"]) == 24 and len(potsdam["benchmark"]["test"]) == 14
+    assert len(potsdam["fusion-papers"]["train"]) == 18
+    assert set(potsdam["fusion-papers"]["test"]) == {"4_10", "5_11", "2_11", "3_10", "6_11", "7_12"}
+    for dataset in SPLITS.values():
+        for split in dataset.values():
+            assert not set(split["train"]) & set(split["test"])
+    with pytest.raises(ValueError, match=r"data\.split"):
+        split_tiles("vaihingen", "papers", "train")
 
 
-def _scene(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(optical 4×H×W with IR as band 4, DSM, labels): buildings 10 m above a 265 m ground."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 6, (SIZE, SIZE), dtype=np.uint8)
-    optical = rng.integers(0, 256, (4, SIZE, SIZE), dtype=np.uint8)
-    dsm = (265.0 + rng.normal(0, 0.05, (SIZE, SIZE)) + 10.0 * (labels == 1)).astype(np.float32)
-    return optical, dsm, labels
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_vaihingen_reads_from_every_layout(isprs_layout: Layout, layout: str) -> None:
+    root = isprs_layout("vaihingen", layout)
+    selection = select_tiles("vaihingen", root, ["3", "area5"])
+    assert selection.tile_ids == ("3", "5") and selection.optical_bands == ("IR", "R", "G")
+    assert selection.optical_source == "ISPRS_semantic_labeling_Vaihingen"
+    tile = selection.tiles[1]
+    assert tile.name == "vaihingen_area5"
+    assert str(tile.labels).startswith("/vsizip/") == (layout == "zips")
+    optical, _, labels = scene(5, 40 + 5 % 3 * 4, 36 + 5 % 5 * 2)
+    sample = GridWindowDataset([tile], 64, CONFIG)[0]
+    height, width = labels.shape
+    np.testing.assert_array_equal(sample["mask"].numpy()[:height, :width], labels)
+    np.testing.assert_allclose(
+        sample["optical"].numpy()[:, :height, :width], optical[[3, 0, 1]] / 255.0, rtol=1e-6
+    )
+    roofs = sample["mask"][:height, :width] == 1
+    assert sample["elevation"][0, :height, :width][roofs].mean() > 0.8  # 10 m above ground, /10 m
 
 
-def _vaihingen(root: Path, areas: tuple[int, ...], eroded: bool = False) -> dict[int, tuple]:
-    scenes = {}
-    for area in areas:
-        optical, dsm, labels = _scene(area)
-        _write(root / "top" / f"top_mosaic_09cm_area{area}.tif", optical[[3, 0, 1]])  # IRRG
-        _write(root / "dsm" / f"dsm_09cm_matching_area{area}.tif", dsm)
-        _write(root / "gts_for_participants" / f"top_mosaic_09cm_area{area}.tif", indices_to_colours(labels))
-        if eroded:
-            colours = indices_to_colours(labels)
-            colours[:, :, ::7] = 0  # black boundary pixels in every 7th column
-            _write(
-                root / "gts_eroded_for_participants" / f"top_mosaic_09cm_area{area}_noBoundary.tif", colours
-            )
-        scenes[area] = (optical, dsm, labels)
-    return scenes
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_potsdam_reads_from_every_layout(isprs_layout: Layout, layout: str) -> None:
+    root = isprs_layout("potsdam", layout)
+    selection = select_tiles("potsdam", root, ["2_10", "6_7"], optical="RGBIR")
+    tile = selection.tiles[1]
+    if layout == "zips":  # a zip inside a zip: read in place, nothing extracted
+        assert str(tile.optical).startswith("/vsizip/{/vsizip/{")
+        assert not any(path.suffix == ".tif" for path in root.rglob("*"))
+    assert tile.elevation.name == "dsm_potsdam_06_07.tif"
+    index = [*SPLITS["potsdam"]["benchmark"]["train"]].index("6_7")
+    optical, _, labels = scene(100 + index, POTSDAM_SIZE, POTSDAM_SIZE)
+    sample = GridWindowDataset([tile], POTSDAM_SIZE, CONFIG)[0]
+    np.testing.assert_array_equal(sample["mask"].numpy(), labels)
+    np.testing.assert_allclose(sample["optical"].numpy(), optical / 255.0, rtol=1e-6)
 
 
-def _potsdam(root: Path, tile_ids: tuple[str, ...]) -> dict[str, tuple]:
-    scenes = {}
-    for index, tile_id in enumerate(tile_ids):
-        a, b = (int(part) for part in tile_id.split("_"))
-        optical, dsm, labels = _scene(100 + index)
-        _write(root / "2_Ortho_RGB" / f"top_potsdam_{tile_id}_RGB.tif", optical[:3])
-        _write(root / "4_Ortho_RGBIR" / f"top_potsdam_{tile_id}_RGBIR.tif", optical)
-        _write(root / "1_DSM" / f"dsm_potsdam_{a:02d}_{b:02d}.tif", dsm)
-        ndsm = np.clip((dsm - 265.0) * 10, 0, 255).astype(np.uint8)
-        _write(
-            root / "1_DSM_normalisation" / f"dsm_potsdam_{a:02d}_{b:02d}_normalized_lastools.jpg",
-            ndsm,
-            "JPEG",
-        )
-        _write(root / "5_Labels_all" / f"top_potsdam_{tile_id}_label.tif", indices_to_colours(labels))
-        scenes[tile_id] = (optical, dsm, labels)
-    return scenes
-
-
-def test_standard_splits() -> None:
-    assert len(VAIHINGEN_SPLITS["train"]) == 16 and len(VAIHINGEN_SPLITS["test"]) == 17
-    assert set(VAIHINGEN_SPLITS["train"]) | set(VAIHINGEN_SPLITS["test"]) == {*range(1, 39)} - {
-        9, 18, 19, 25, 36,
-    }  # fmt: skip
-    assert len(POTSDAM_SPLITS["train"]) == 24 and len(POTSDAM_SPLITS["test"]) == 14
-    assert not set(POTSDAM_SPLITS["train"]) & set(POTSDAM_SPLITS["test"])
-    assert "7_10" in POTSDAM_SPLITS["train"] and "4_15" in POTSDAM_SPLITS["test"]
-
-
-def test_vaihingen_windows_hold_irrg_dsm_and_labels(tmp_path: Path) -> None:
-    scenes = _vaihingen(tmp_path, (1, 3))
-    tiles = vaihingen_tiles(tmp_path, "train", areas=(1, 3))
-    assert [tile.name for tile in tiles] == ["vaihingen_area1", "vaihingen_area3"]
-    dataset = GridWindowDataset(tiles, 32, CONFIG)
-    assert len(dataset) == 8
-    sample = dataset[5]  # area 3, window at (0, 32)
-    optical, _, labels = scenes[3]
-    np.testing.assert_array_equal(sample["mask"].numpy(), labels[:32, 32:])
-    np.testing.assert_allclose(sample["optical"].numpy(), optical[[3, 0, 1], :32, 32:] / 255.0, rtol=1e-6)
-    roofs = sample["mask"] == 1
-    assert sample["elevation"][0][roofs].mean() == pytest.approx(1.0, abs=0.05)  # 10 m above ground / 10 m
-    assert sample["elevation"][0][~roofs].abs().max() < 0.05  # the 265 m offset is gone
-
-
-def test_vaihingen_random_crops(tmp_path: Path) -> None:
-    _vaihingen(tmp_path, (1, 3))
-    dataset = RandomCropDataset(vaihingen_tiles(tmp_path, areas=(1, 3)), 48, 6, CONFIG, seed=0)
-    batch = torch.utils.data.default_collate([dataset[i] for i in range(len(dataset))])
-    assert batch["optical"].shape == (6, 3, 48, 48) and batch["elevation"].shape == (6, 1, 48, 48)
-    assert batch["mask"].dtype == torch.int64 and int(batch["mask"].max()) <= 5
-
-
-def test_vaihingen_eroded_labels_ignore_boundaries(tmp_path: Path) -> None:
-    scenes = _vaihingen(tmp_path, (2,), eroded=True)
-    (tile,) = vaihingen_tiles(tmp_path, "test", eroded=True, areas=(2,))
-    mask = GridWindowDataset([tile], SIZE, CONFIG)[0]["mask"].numpy()
-    assert (mask[:, ::7] == IGNORE_INDEX).all()
-    kept = np.ones_like(mask, bool)
-    kept[:, ::7] = False
-    np.testing.assert_array_equal(mask[kept], scenes[2][2][kept])
-
-
-def test_vaihingen_missing_files_are_listed(tmp_path: Path) -> None:
-    _vaihingen(tmp_path, (1, 3))
-    (tmp_path / "dsm" / "dsm_09cm_matching_area3.tif").unlink()
-    with pytest.raises(FileNotFoundError) as error:
-        vaihingen_tiles(tmp_path, "train")
-    message = str(error.value)
-    assert "ISPRS Vaihingen" in message and "43 expected file(s) missing" in message
-    assert str(tmp_path / "dsm" / "dsm_09cm_matching_area3.tif") in message
-    assert str(tmp_path / "top" / "top_mosaic_09cm_area37.tif") in message or "more" in message
-    with pytest.raises(FileNotFoundError, match="gts_eroded_for_participants"):
-        vaihingen_tiles(tmp_path, eroded=True, areas=(1,))
-    with pytest.raises(ValueError, match="split"):
-        vaihingen_tiles(tmp_path, "val")
-
-
-def test_vaihingen_unknown_label_colour_is_an_error(tmp_path: Path) -> None:
-    _vaihingen(tmp_path, (1,))
-    path = tmp_path / "gts_for_participants" / "top_mosaic_09cm_area1.tif"
-    with rasterio.open(path, "r+") as dst:
-        data = dst.read()
-        data[:, 50, 60] = (0, 0, 0)  # black is only valid in the eroded references
-        dst.write(data)
-    dataset = GridWindowDataset(vaihingen_tiles(tmp_path, areas=(1,)), 32, CONFIG)
-    with pytest.raises(UnknownColourError, match=r"\(0, 0, 0\) at pixel \(row 50, col 60\)"):
-        dataset[3]
+def test_potsdam_root_may_be_the_zip_itself(isprs_layout: Layout) -> None:
+    root = isprs_layout("potsdam", "zips") / "Potsdam.zip"
+    (tile,) = potsdam_tiles(root, tile_ids=["7_7"], elevation="ndsm")
+    with open_raster(tile.elevation) as dataset:
+        assert dataset.dtypes == ("uint8",) and dataset.count == 1
 
 
 @pytest.mark.parametrize(
-    ("optical", "bands"), [("RGB", [0, 1, 2]), ("RGBIR", [0, 1, 2, 3]), ("IRRG", [3, 0, 1])]
+    ("remove", "source", "bands"), [(None, "3_Ortho_IRRG", None), ("3", "4_Ortho_RGBIR", (4, 1, 2))]
 )
-def test_potsdam_optical_choices(tmp_path: Path, optical: str, bands: list[int]) -> None:
-    scenes = _potsdam(tmp_path, ("2_10", "6_7"))
-    tiles = potsdam_tiles(tmp_path, "train", optical=optical, tile_ids=("2_10", "6_7"))
-    assert tiles[1].elevation.name == "dsm_potsdam_06_07.tif"
-    sample = GridWindowDataset(tiles, SIZE, CONFIG)[1]
-    expected_optical, _, labels = scenes["6_7"]
-    np.testing.assert_allclose(sample["optical"].numpy(), expected_optical[bands] / 255.0, rtol=1e-6)
-    np.testing.assert_array_equal(sample["mask"].numpy(), labels)
+def test_potsdam_irrg_from_3_ortho_irrg_or_rgbir(
+    isprs_layout: Layout, remove: str | None, source: str, bands: tuple | None
+) -> None:
+    root = isprs_layout("potsdam", "arranged")
+    if remove:
+        for path in (root / "3_Ortho_IRRG").iterdir():
+            path.unlink()
+    selection = select_tiles("potsdam", root, ["6_8"], optical="IRRG")
+    assert selection.optical_source.startswith(source) and selection.tiles[0].optical_bands == bands
+    index = [*SPLITS["potsdam"]["benchmark"]["train"]].index("6_8")
+    optical = scene(100 + index, POTSDAM_SIZE, POTSDAM_SIZE)[0]
+    sample = GridWindowDataset(selection.tiles, POTSDAM_SIZE, CONFIG)[0]
+    np.testing.assert_allclose(sample["optical"].numpy(), optical[[3, 0, 1]] / 255.0, rtol=1e-6)
 
 
-def test_potsdam_normalised_dsm_jpegs(tmp_path: Path) -> None:
-    _potsdam(tmp_path, ("3_13",))
-    ndsm_config = NormalizationConfig(elevation_mode="absolute", elevation_scale_m=100.0)
-    (tile,) = potsdam_tiles(tmp_path, "test", elevation="ndsm", tile_ids=("3_13",))
-    assert tile.elevation.name == "dsm_potsdam_03_13_normalized_lastools.jpg"
+def test_potsdam_narrow_ndsm_jpeg(isprs_layout: Layout) -> None:
+    root = isprs_layout("potsdam", "zips")
+    (tile,) = potsdam_tiles(root, tile_ids=[NARROW_NDSM], elevation="ndsm")
+    with open_raster(tile.elevation) as dataset:
+        assert (dataset.width, dataset.height) == (POTSDAM_SIZE - 1, POTSDAM_SIZE)
+    ndsm = NormalizationConfig(elevation_mode="absolute", elevation_scale_m=255.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", NotGeoreferencedWarning)
-        sample = GridWindowDataset([tile], SIZE, ndsm_config)[0]
+        sample = GridWindowDataset([tile], POTSDAM_SIZE, ndsm)[0]
     roofs = sample["mask"] == 1
-    assert sample["elevation"][0][roofs].mean() > 0.8 and sample["elevation"][0][~roofs].mean() < 0.3
+    assert (sample["elevation"][0, :, -1] == 0).all()  # the missing column is padding
+    assert sample["elevation"][0][roofs].mean() > 0.5 and sample["elevation"][0][~roofs].mean() < 0.1
 
 
-def test_potsdam_missing_files_and_bad_choices(tmp_path: Path) -> None:
-    _potsdam(tmp_path, ("2_10",))
+def test_eroded_labels_ignore_boundaries(isprs_layout: Layout) -> None:
+    root = isprs_layout("vaihingen", "unzipped")
+    (tile,) = vaihingen_tiles(root, "test", eroded=True, areas=(2,))
+    labels = scene(2, 40 + 2 % 3 * 4, 36 + 2 % 5 * 2)[2]
+    mask = GridWindowDataset([tile], 64, CONFIG)[0]["mask"].numpy()[: labels.shape[0], : labels.shape[1]]
+    assert (mask[:, ::7] == IGNORE_INDEX).all()
+    kept = np.ones_like(mask, bool)
+    kept[:, ::7] = False
+    np.testing.assert_array_equal(mask[kept], labels[kept])
+
+
+def test_missing_test_labels_name_their_archive_and_what_was_found(isprs_layout: Layout) -> None:
+    root = isprs_layout("vaihingen", "zips")
+    (root / "ISPRS_semantic_labeling_Vaihingen_ground_truth_COMPLETE.zip").unlink()
+    assert len(vaihingen_tiles(root, "train")) == 16  # gts_for_participants has the training areas
     with pytest.raises(FileNotFoundError) as error:
-        potsdam_tiles(tmp_path, "train", eroded=True, tile_ids=("2_10", "2_11"))
+        vaihingen_tiles(root, "test")
     message = str(error.value)
-    assert "ISPRS Potsdam" in message and "4 expected file(s) missing" in message
-    assert str(tmp_path / "5_Labels_all_noBoundary" / "top_potsdam_2_10_label_noBoundary.tif") in message
-    assert str(tmp_path / "1_DSM" / "dsm_potsdam_02_11.tif") in message
+    assert "the labels of 17 tile(s)" in message
+    assert "ISPRS_semantic_labeling_Vaihingen_ground_truth_COMPLETE.zip" in message
+    assert "found 0 of 17" in message
+    assert "ISPRS_semantic_labeling_Vaihingen_ground_truth_eroded_COMPLETE.zip: 33 tile(s)" in message
+    assert "data.eroded = true" in message
+
+
+def test_missing_optical_names_both_sources_and_the_alternative(isprs_layout: Layout) -> None:
+    root = isprs_layout("potsdam", "unzipped")
+    for folder in ("3_Ortho_IRRG", "4_Ortho_RGBIR"):
+        for path in (root / "Potsdam" / folder).iterdir():
+            if "2_1" in path.name:
+                path.unlink()
+    with pytest.raises(FileNotFoundError) as error:
+        potsdam_tiles(root, optical="IRRG")
+    message = str(error.value)
+    assert "3_Ortho_IRRG.zip (top_potsdam_a_b_IRRG.tif): found 21 of 24; missing 2_10, 2_11, 2_12" in message
+    assert "4_Ortho_RGBIR.zip" in message and "2_Ortho_RGB.zip: 38 tile(s)" in message
+    assert 'data.potsdam_optical = "RGB"' in message
     with pytest.raises(ValueError, match="optical"):
-        potsdam_tiles(tmp_path, optical="NIR")
+        potsdam_tiles(root, optical="NIR")
     with pytest.raises(ValueError, match="elevation"):
-        potsdam_tiles(tmp_path, elevation="lidar")
+        potsdam_tiles(root, elevation="lidar")
+
+
+def test_an_empty_root_says_what_it_found(tmp_path: Path) -> None:
+    (tmp_path / "notes.zip").write_bytes(b"")
+    with zipfile.ZipFile(tmp_path / "notes.zip", "w") as archive:
+        archive.writestr("readme.txt", "nothing here")
+    with pytest.raises(FileNotFoundError, match=r"found instead: 2 file\(s\).*archives: notes.zip"):
+        vaihingen_tiles(tmp_path, areas=[1])
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        vaihingen_tiles(tmp_path / "absent")
+
+
+def test_unknown_label_colour_is_an_error_when_read(isprs_layout: Layout) -> None:
+    root = isprs_layout("vaihingen", "arranged")
+    path = root / "gts_for_participants" / "top_mosaic_09cm_area1.tif"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        dst = rasterio.open(path, "r+")
+    with dst:
+        data = dst.read()
+        data[:, 20, 30] = (0, 0, 0)  # black is only valid in the eroded references
+        dst.write(data)
+    dataset = RandomCropDataset(vaihingen_tiles(root, areas=(1,)), 64, 1, CONFIG, augment=False)
+    with pytest.raises(UnknownColourError, match=r"\(0, 0, 0\) at pixel \(row 20, col 30\)"):
+        dataset[0]
+
+
+def test_run_data_holds_out_validation_tiles_and_records_the_split(isprs_layout: Layout) -> None:
+    root = isprs_layout("vaihingen", "zips")
+    run = isprs_run_data("vaihingen", root, split="fusion-papers", val_tiles=[7])
+    assert run.summary["train_tiles"] == ["1", "3", "23", "26", "11", "13", "28", "17", "32", "34", "37"]
+    assert run.val is not None and run.val.tile_ids == ("7",)
+    assert run.summary["test_tiles"] == ["5", "21", "15", "30"] and run.summary["split"] == "fusion-papers"
+    assert run.gsd_m == 0.09 and run.optical_bands == ("IR", "R", "G")
+    assert run.summary["gsd_source"] == "benchmark"
+    default = isprs_run_data("vaihingen", root)
+    assert default.val is not None and default.val.tile_ids == ("7", "34")
+    assert len(default.train.tiles) == 14
+    assert isprs_run_data("vaihingen", root, val_tiles=[]).val is None
+    with pytest.raises(ValueError, match="never uses the test split"):
+        isprs_run_data("vaihingen", root, split="fusion-papers", val_tiles=[5])
+
+
+def test_contradicting_overrides_warn(isprs_layout: Layout) -> None:
+    root = isprs_layout("potsdam", "arranged")
+    with pytest.warns(UserWarning) as caught:
+        run = isprs_run_data(
+            "potsdam",
+            root,
+            elevation="ndsm",
+            gsd_m=0.1,
+            normalization={"elevation_mode": "ground_filter"},
+        )
+    messages = " | ".join(str(w.message) for w in caught)
+    assert "data.gsd_m = 0.1 contradicts the benchmark's 0.05 m" in messages
+    assert "elevation_mode = 'ground_filter' contradicts Potsdam's 8-bit nDSM" in messages
+    assert run.gsd_m == 0.1 and run.summary["elevation"] == "ndsm"
+    assert run.summary["elevation_source"] == "1_DSM_normalisation"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        isprs_run_data("potsdam", root, elevation="ndsm", normalization={"elevation_scale_m": 255.0})
+
+
+def test_rasters_in_zips_stay_open_per_process(isprs_layout: Layout) -> None:
+    root = isprs_layout("potsdam", "zips")
+    tiles = potsdam_tiles(root, tile_ids=["2_10", "6_7"])
+    dataset = RandomCropDataset(tiles, 16, 8, CONFIG)
+    first = [dataset[i]["mask"] for i in range(8)]
+    assert len(dataset.rasters._open) == 6 and dataset.rasters.limit == 6
+    copy = pickle.loads(pickle.dumps(dataset))  # as a DataLoader worker gets it
+    assert not copy.rasters._open
+    assert all(torch.equal(a, copy[i]["mask"]) for i, a in enumerate(first))
+    small = RandomCropDataset(tiles, 16, 8, CONFIG)
+    small.rasters.limit = 2
+    small[0], small[1]
+    assert len(small.rasters._open) == 2 and all(not d.closed for d in small.rasters._open.values())

@@ -136,3 +136,70 @@ def test_widths_share_channels_between_branches() -> None:
     for width in WIDTHS:
         model = build_model("baseline", width=width)
         assert model.cnn.channels == model.vss.channels == WIDTHS[width].channels
+
+
+def _spy_stage_choices(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int]]:
+    """Records (OT mode, assignment, scan grid rows ÷ token grid rows) of every SFB call, by spying on the
+    real functions."""
+    from geofuse.backend.models import fusion as fusion_module
+
+    calls: list[tuple[str, str, int]] = []
+    real_align = fusion_module.align_tokens
+    real_pool = fusion_module.F.adaptive_avg_pool2d
+
+    def align(*args: object, **kwargs: object) -> object:
+        calls.append((kwargs["mode"], kwargs["assignment"], 1))
+        return real_align(*args, **kwargs)
+
+    def pool(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        mode, assignment, _ = calls[-1]
+        calls[-1] = (mode, assignment, -(-x.shape[-2] // size[0]))  # the pooling side k
+        return real_pool(x, size)
+
+    monkeypatch.setattr(fusion_module, "align_tokens", align)
+    monkeypatch.setattr(fusion_module.F, "adaptive_avg_pool2d", pool)
+    return calls
+
+
+def test_per_stage_choices_do_not_depend_on_the_tile(monkeypatch: pytest.MonkeyPatch) -> None:
+    torch.manual_seed(0)
+    model = build_model("a2", fusion={"dim": 8, "d_state": 2}).eval()
+    calls = _spy_stage_choices(monkeypatch)
+    with torch.no_grad():
+        model(*inputs(256, 256))
+        at_256 = list(calls)
+        calls.clear()
+        model(*inputs(512, 512))
+    assert at_256 == calls == [
+        ("window", "argmin", 8),
+        ("window", "argmin", 4),
+        ("global", "argmin", 2),
+        ("global", "argmin", 1),
+    ]
+
+
+def test_reference_size_fixes_the_choices_and_pinning_records_them() -> None:
+    at_256 = ModelConfig(reference_size=256)
+    assert [s["ot"] for s in at_256.stage_plan()] == ["window/argmin"] + ["global/argmin"] * 3
+    assert [s["scan_pool"] for s in at_256.stage_plan()] == [4, 2, 1, 1]
+    pinned = at_256.pinned()
+    assert pinned.fusion == {"ot_mode": ["window", "global", "global", "global"], "scan_pool": [4, 2, 1, 1]}
+    # a pinned config keeps its choices whatever reference size it is later given
+    moved = ModelConfig.from_dict({**pinned.to_dict(), "reference_size": 1024})
+    assert moved.stage_plan() == at_256.stage_plan()
+    assert ModelConfig(variant="baseline").pinned().stage_plan() == [{"fusion": "concat"}] * 4
+
+
+def test_full_scans_and_per_stage_lists() -> None:
+    full = ModelConfig(fusion={"scan_max_tokens": None, "ot_assignment": "one-to-one"})
+    assert [s["scan_pool"] for s in full.stage_plan()] == [1, 1, 1, 1]
+    assert all(s["ot"].endswith("/one-to-one") for s in full.stage_plan())
+    listed = ModelConfig(fusion={"scan_pool": [2, 2, 1, 1], "ot_mode": "window"})
+    assert [s["scan_pool"] for s in listed.stage_plan()] == [2, 2, 1, 1]
+    assert {s["ot"] for s in listed.stage_plan()} == {"window/argmin"}
+    with pytest.raises(ValueError, match="needs 4 values"):
+        ModelConfig(fusion={"scan_pool": [2, 1]})
+    with pytest.raises(ValueError, match="scan_max_tokens must be"):
+        ModelConfig(fusion={"scan_max_tokens": "none"})
+    with pytest.raises(ValueError, match="ot_assignment"):
+        ModelConfig(fusion={"ot_assignment": "greedy"})

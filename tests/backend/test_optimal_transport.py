@@ -1,6 +1,11 @@
-"""Hard OT token alignment: argmin against brute force, barycentric means, equivariance, gradients."""
+"""Hard OT token alignment: argmin and one-to-one against brute force, barycentric means, equivariance,
+gradients."""
 
 from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
 
 import pytest
 import torch
@@ -9,9 +14,13 @@ from torch import Tensor
 from geofuse.backend.models import optimal_transport
 from geofuse.backend.models.optimal_transport import (
     align_tokens,
+    assign_global,
+    assign_window,
     barycentric_project,
     nearest_global,
     nearest_window,
+    plan_statistics,
+    transport_plans,
 )
 
 
@@ -173,3 +182,76 @@ def test_unknown_mode_and_bad_arguments_raise() -> None:
         nearest_global(x, x, chunk=0)
     with pytest.raises(ValueError, match="tokens"):
         nearest_window(x, x, 3, 2)
+
+
+needs_scipy = pytest.mark.skipif(
+    importlib.util.find_spec("scipy") is None, reason="one-to-one OT needs SciPy (the paper extra)"
+)
+
+
+def _best_permutation_cost(cost: Tensor) -> float:
+    """min over all permutations σ of Σᵢ C(i, σ(i)), by enumeration (n ≤ 7)."""
+    n = cost.shape[0]
+    rows = torch.arange(n)
+    return min(float(cost[rows, list(sigma)].sum()) for sigma in itertools.permutations(range(n)))
+
+
+def _is_permutation(plan: Tensor) -> bool:
+    return all(torch.equal(row.sort().values, torch.arange(plan.shape[1])) for row in plan)
+
+
+@needs_scipy
+@pytest.mark.parametrize("tokens", [1, 2, 5, 7])
+def test_one_to_one_global_is_the_optimal_permutation(tokens: int) -> None:
+    torch.manual_seed(tokens)
+    x_p, x_g = torch.randn(3, tokens, 4), torch.randn(3, tokens, 4)
+    p_to_g, g_to_p = assign_global(x_p, x_g)
+    assert _is_permutation(p_to_g) and _is_permutation(g_to_p)
+    assert torch.equal(p_to_g.gather(1, g_to_p), torch.arange(tokens).expand(3, tokens))  # g→p is σ⁻¹
+    cost = _brute_cost(x_p, x_g)
+    for b in range(3):
+        got = float(cost[b, torch.arange(tokens), p_to_g[b]].sum())
+        assert got == pytest.approx(_best_permutation_cost(cost[b]), abs=1e-9)
+
+
+@needs_scipy
+@pytest.mark.parametrize(("height", "width", "window"), [(4, 4, 2), (3, 5, 2), (5, 3, 3)])
+def test_one_to_one_window_is_optimal_inside_every_window(height: int, width: int, window: int) -> None:
+    torch.manual_seed(height * width + window)
+    x_p, x_g = torch.randn(2, height * width, 3), torch.randn(2, height * width, 3)
+    p_to_g, g_to_p = assign_window(x_p, x_g, height, width, window)
+    assert _is_permutation(p_to_g)
+    assert torch.equal(p_to_g.gather(1, g_to_p), torch.arange(height * width).expand(2, -1))
+    rows, cols = torch.arange(height * width) // width, torch.arange(height * width) % width
+    cell = (rows // window) * 100 + cols // window
+    assert torch.equal(cell[p_to_g], cell.expand(2, -1))  # every token stays in its window
+    cost = _brute_cost(x_p, x_g)
+    for b in range(2):
+        for c in cell.unique():
+            members = (cell == c).nonzero().squeeze(1)
+            got = float(cost[b, members, p_to_g[b, members]].sum())
+            assert got == pytest.approx(_best_permutation_cost(cost[b][members][:, members]), abs=1e-9)
+
+
+@needs_scipy
+def test_one_to_one_alignment_is_a_reordering_and_every_position_receives_a_token() -> None:
+    torch.manual_seed(11)
+    x_p, x_g = torch.randn(2, 4 * 6, 5), torch.randn(2, 4 * 6, 5)
+    aligned_p, aligned_g = align_tokens(x_p, x_g, 4, 6, mode="window", window=2, assignment="one-to-one")
+    for aligned, x in ((aligned_p, x_p), (aligned_g, x_g)):
+        assert torch.equal(aligned.sort(dim=1).values, x.sort(dim=1).values)
+    one_to_one = transport_plans(x_p, x_g, 4, 6, "window", window=2, assignment="one-to-one")[0]
+    argmin = transport_plans(x_p, x_g, 4, 6, "window", window=2)[0]
+    share, cost = plan_statistics(x_p, x_g, one_to_one)
+    argmin_share, argmin_cost = plan_statistics(x_p, x_g, argmin)
+    assert share == 1.0 and argmin_share < 1.0
+    assert cost >= argmin_cost  # the argmin is each token's cheapest choice
+
+
+def test_one_to_one_without_scipy_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "scipy.optimize", None)  # makes the import raise ImportError
+    x = torch.randn(1, 4, 2)
+    with pytest.raises(RuntimeError, match="geofuse\\[paper\\]"):
+        align_tokens(x, x, 2, 2, assignment="one-to-one")
+    with pytest.raises(ValueError, match="unknown OT assignment"):
+        align_tokens(x, x, 2, 2, assignment="sinkhorn")

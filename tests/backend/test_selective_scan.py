@@ -35,11 +35,15 @@ def reference_scan(
     dt = delta if delta_bias is None else delta + delta_bias[:, None]
     if delta_softplus:
         dt = F.softplus(dt)
-    batch, dim, _ = u.shape
-    if B.dim() == 3:
-        B, C = B.unsqueeze(1), C.unsqueeze(1)
-    per_group = dim // B.shape[1]
-    B_d, C_d = B.repeat_interleave(per_group, 1), C.repeat_interleave(per_group, 1)  # batch D N L
+    batch, dim, length = u.shape
+
+    def per_channel(m: Tensor) -> Tensor:  # batch D N L, from D×N, batch×N×L or batch×G×N×L
+        if m.dim() == 2:
+            return m[None, :, :, None].expand(batch, dim, m.shape[1], length)
+        m = m.unsqueeze(1) if m.dim() == 3 else m
+        return m.repeat_interleave(dim // m.shape[1], 1)
+
+    B_d, C_d = per_channel(B), per_channel(C)
     h = u.new_zeros(batch, dim, A.shape[1])
     ys = []
     for dt_t, u_t, B_t, C_t in zip(dt.unbind(-1), u.unbind(-1), B_d.unbind(-1), C_d.unbind(-1), strict=True):
@@ -256,6 +260,60 @@ def test_missing_mamba_ssm_means_no_kernel(monkeypatch: pytest.MonkeyPatch) -> N
         assert scan_module._mamba_ssm_kernel() is None
     finally:
         scan_module._mamba_ssm_kernel.cache_clear()
+
+
+def test_kernel_failing_at_its_first_call_falls_back_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls = []
+
+    def broken_kernel(*args: object) -> Tensor:
+        calls.append(args)
+        raise RuntimeError("no kernel image is available for execution on the device")
+
+    guard = scan_module._GuardedKernel(broken_kernel)
+    monkeypatch.setattr(scan_module, "_mamba_ssm_kernel", lambda: guard)
+    monkeypatch.setattr(scan_module, "_use_kernel", lambda u: True)  # as if u were on a CUDA device
+    inputs = make_inputs(1, 2, 2, 5)
+    with caplog.at_level("WARNING", logger=scan_module.__name__):
+        first = selective_scan_fn(**inputs)
+        second = selective_scan_fn(**inputs)
+    torch.testing.assert_close(first, reference_scan(**inputs))
+    torch.testing.assert_close(second, first)
+    assert len(calls) == 1  # the broken kernel is not tried again
+    warnings = [r for r in caplog.records if "PyTorch scan instead" in r.getMessage()]
+    assert len(warnings) == 1 and "RuntimeError" in warnings[0].getMessage()
+
+
+def test_kernel_errors_after_a_good_first_call_propagate() -> None:
+    results = iter([torch.zeros(1)])
+
+    def flaky_kernel(*args: object) -> Tensor:
+        return next(results)  # StopIteration on the second call
+
+    guard = scan_module._GuardedKernel(flaky_kernel)
+    assert guard() is not None
+    with pytest.raises(StopIteration):
+        guard()
+
+
+@pytest.mark.parametrize(
+    ("fixed_b", "fixed_c", "groups"), [(True, False, None), (False, True, 2), (True, True, None)]
+)
+def test_fixed_b_or_c_as_in_mamba(fixed_b: bool, fixed_c: bool, groups: int | None) -> None:
+    inputs = make_inputs(2, 4, 3, 9, groups=groups)
+    g = torch.Generator().manual_seed(5)
+    for name, fixed in (("B", fixed_b), ("C", fixed_c)):
+        if fixed:
+            inputs[name] = torch.randn(4, 3, generator=g, dtype=torch.float64).requires_grad_()
+    got = outputs_and_grads(selective_scan_fn, inputs, softplus=True)
+    assert_all_close(got, outputs_and_grads(reference_scan, inputs, softplus=True), 1e-9)
+
+
+def test_rejects_complex_a() -> None:
+    inputs = {n: t.detach() for n, t in make_inputs(1, 4, 2, 5).items()}
+    with pytest.raises(ValueError, match="complex"):
+        selective_scan_fn(**{**inputs, "A": torch.complex(inputs["A"], torch.ones_like(inputs["A"]))})
 
 
 def test_import_does_not_pull_in_mamba_ssm_or_triton() -> None:

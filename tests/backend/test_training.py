@@ -59,8 +59,28 @@ def test_toml_file_and_overrides(tmp_path: Path) -> None:
     assert config.model.fusion == {"ot_window": 4, "d_state": 4}
     assert config.data.optical_bands == ["IR", "R", "G"]
     model = config.model_config()
-    assert model.fusion == {"ot_window": 4, "d_state": 4, "mmd_sigma": 1.0}
+    pinned = {"ot_mode": ["window", "window", "global", "global"], "scan_pool": [8, 4, 2, 1]}
+    assert model.fusion == {"ot_window": 4, "d_state": 4, "mmd_sigma": 1.0, **pinned}
     assert apply_overrides({}, ["train.output=runs/x y"]) == {"train": {"output": "runs/x y"}}
+
+
+def test_paper_preset_and_none_values(tmp_path: Path) -> None:
+    paper = load_config(None, ["model.preset=paper"]).model_config()
+    assert paper.fusion["ot_assignment"] == "one-to-one" and paper.fusion["mmd_sigma_per_channel"] is False
+    assert paper.fusion["scan_pool"] == [1, 1, 1, 1] and "scan_max_tokens" not in paper.fusion
+    # explicit settings win over the preset
+    capped = load_config(None, ["model.preset=paper", "model.fusion.scan_max_tokens=1024"]).model_config()
+    assert capped.fusion["scan_pool"] == [4, 2, 1, 1]
+    with pytest.raises(ValueError, match="paper's range"):
+        load_config(None, ["model.preset=paper", "model.lambda_align=1.0"])
+    with pytest.raises(ValueError, match="model\\.preset"):
+        load_config(None, ["model.preset=fast"])
+    # none from the command line and from a TOML file (which has no null)
+    full = load_config(None, ["model.fusion.scan_max_tokens=none"]).model_config()
+    assert full.fusion["scan_pool"] == [1, 1, 1, 1]
+    path = tmp_path / "run.toml"
+    path.write_text('[model.fusion]\nscan_max_tokens = "None"\n', encoding="utf-8")
+    assert load_config(path).model_config().fusion["scan_pool"] == [1, 1, 1, 1]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""A graphical model (.model3) chaining ``geofuse:segment`` with a native QGIS algorithm runs as expected."""
+"""Graphical models (.model3) run as expected: ``geofuse:segment`` chained with a native QGIS algorithm, and
+``geofuse:finetune`` whose improved model feeds ``geofuse:segment``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import processing
 import pytest
+from finetune_inputs import TRAINING, Scene, memory_layer, runtime, scene
 from osgeo import gdal
 from qgis.core import (
     QgsProcessingModelAlgorithm,
@@ -15,11 +17,14 @@ from qgis.core import (
     QgsProcessingModelChildParameterSource,
     QgsProcessingModelOutput,
     QgsProcessingModelParameter,
+    QgsProcessingParameterFeatureSource,
     QgsProcessingParameterRasterLayer,
 )
 from segment_inputs import SegmentInputs, geofuse_provider, segment_inputs
 
-__all__ = ["geofuse_provider", "segment_inputs"]
+from geofuse.plugin.dock_card import read_card
+
+__all__ = ["geofuse_provider", "runtime", "scene", "segment_inputs"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider")
 
 
@@ -89,3 +94,70 @@ def test_model3_chaining_segment_and_a_native_algorithm(
         zip(values.tolist(), pixels.tolist(), strict=True)
     )
     assert sum(int(row["count"]) for row in rows) == classes.size
+
+
+def improve_then_segment() -> QgsProcessingModelAlgorithm:
+    """optical, elevation, polygons → geofuse:finetune → its model → geofuse:segment of the same optical."""
+    model = QgsProcessingModelAlgorithm("improve_and_segment", "GeoFuse tests")
+    for parameter in (
+        QgsProcessingParameterRasterLayer("optical", "optical"),
+        QgsProcessingParameterRasterLayer("elevation", "elevation"),
+        QgsProcessingParameterFeatureSource("polygons", "polygons"),
+    ):
+        model.addModelParameter(parameter, QgsProcessingModelParameter(parameter.name()))
+    improve = QgsProcessingModelChildAlgorithm("geofuse:finetune")
+    improve.setChildId("improve")
+    segment = QgsProcessingModelChildAlgorithm("geofuse:segment")
+    segment.setChildId("segment")
+    for child, name, source in (
+        (improve, "OPTICAL", "optical"), (improve, "ELEVATION", "elevation"),
+        (improve, "POLYGONS", "polygons"), (segment, "OPTICAL", "optical"),
+        (segment, "ELEVATION", "elevation"),
+    ):  # fmt: skip
+        child.addParameterSources(name, [QgsProcessingModelChildParameterSource.fromModelParameter(source)])
+    for name, value in {**TRAINING, "CLASS_FIELD": "class"}.items():
+        improve.addParameterSources(name, [QgsProcessingModelChildParameterSource.fromStaticValue(value)])
+    segment.addParameterSources(
+        "MODEL", [QgsProcessingModelChildParameterSource.fromChildOutput("improve", "OUTPUT")]
+    )
+    for name, value in (("DEVICE", "cpu"), ("TILE_SIZE", 64), ("OVERLAP", 16)):
+        segment.addParameterSources(name, [QgsProcessingModelChildParameterSource.fromStaticValue(value)])
+    for child, output_name, child_output in (
+        (improve, "improved", "OUTPUT"),
+        (segment, "landcover", "OUTPUT"),
+    ):
+        output = QgsProcessingModelOutput(output_name)
+        output.setChildId(child.childId())
+        output.setChildOutputName(child_output)
+        child.setModelOutputs({output_name: output})
+    model.addChildAlgorithm(improve)
+    model.addChildAlgorithm(segment)
+    return model
+
+
+def test_model3_improving_the_model_then_segmenting_with_it(
+    scene: Scene, runtime: None, tmp_path: Path
+) -> None:
+    path = tmp_path / "improve_and_segment.model3"
+    assert improve_then_segment().toFile(str(path))
+    model = QgsProcessingModelAlgorithm()
+    assert model.fromFile(str(path))
+
+    results = processing.run(
+        model,
+        {
+            "optical": str(scene.optical),
+            "elevation": str(scene.elevation),
+            "polygons": memory_layer(scene).id(),
+            "improve:improved": str(tmp_path / "improved.pt"),
+            "segment:landcover": str(tmp_path / "landcover.tif"),
+        },
+    )
+
+    assert [entry.name for entry in read_card(results["improve:improved"]).classes][-1] == "pool"
+    landcover = gdal.Open(results["segment:landcover"])
+    assert landcover.GetRasterBand(1).GetMetadataItem("CLASS_6") == "pool"  # segmented with the new model
+    classes = landcover.ReadAsArray()
+    optical = gdal.Open(str(scene.optical))
+    assert classes.shape == (optical.RasterYSize, optical.RasterXSize)
+    assert set(np.unique(classes)) <= set(range(7))  # 6 classes of the base model and pool

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import processing
 import pytest
+import rasterio
 from osgeo import ogr
 from qgis.core import QgsProcessingException
 from segment_inputs import SegmentInputs, geofuse_provider, segment_inputs
@@ -57,3 +59,38 @@ def test_train_refuses_lists_of_different_lengths(segment_inputs: SegmentInputs,
             {"OPTICAL": [str(segment_inputs.optical)] * 2, "ELEVATION": [str(segment_inputs.elevation)],
              "LABELS": [str(segment_inputs.labels)], "OUTPUT_FOLDER": str(tmp_path / "run")},
         )  # fmt: skip
+
+
+def test_train_on_an_isprs_download(isprs_layout: Callable[[str, str], Path], tmp_path: Path) -> None:
+    root = isprs_layout("potsdam", "zips")  # Potsdam.zip of inner zips, read in place
+    results = processing.run(
+        "geofuse:train",
+        {"DATASET": "potsdam", "ISPRS_FOLDER": str(root), "SPLIT": "fusion-papers", "POTSDAM_OPTICAL": "IRRG",
+         "POTSDAM_ELEVATION": "ndsm", "VALIDATION_TILES": "2_12", "CHECK_DATA": False, "STEPS": 2,
+         "BATCH_SIZE": 2, "CROP_SIZE": 32, "DEVICE": "cpu", "OUTPUT_FOLDER": str(tmp_path / "run")},
+    )  # fmt: skip
+
+    card = load_checkpoint(results["MODEL"]).card
+    data = card.training["data"]
+    assert data["kind"] == "potsdam" and data["split"] == "fusion-papers" and data["val_tiles"] == ["2_12"]
+    assert data["optical_source"] == "3_Ortho_IRRG" and data["elevation"] == "ndsm"
+    assert card.optical_bands == ("IR", "R", "G") and card.gsd_m == pytest.approx(0.05)
+
+
+def test_train_on_isprs_reports_bad_label_colours(
+    isprs_layout: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    root = isprs_layout("vaihingen", "unzipped")
+    with rasterio.open(root / "gts_for_participants" / "top_mosaic_09cm_area1.tif", "r+") as dst:
+        data = dst.read()
+        data[:, 0, :4] = [[10], [20], [30]]
+        dst.write(data)
+    with pytest.raises(QgsProcessingException, match=r"vaihingen_area1.*\(10, 20, 30\) × 4 px"):
+        processing.run(
+            "geofuse:train",
+            {"DATASET": "vaihingen", "ISPRS_FOLDER": str(root), "STEPS": 2, "CROP_SIZE": 32, "DEVICE": "cpu",
+             "OUTPUT_FOLDER": str(tmp_path / "run")},
+        )  # fmt: skip
+    assert not (tmp_path / "run" / "model.pt").exists()
+    with pytest.raises(QgsProcessingException, match="ISPRS download"):
+        processing.run("geofuse:train", {"DATASET": "vaihingen", "OUTPUT_FOLDER": str(tmp_path / "run")})

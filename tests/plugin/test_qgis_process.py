@@ -55,12 +55,14 @@ def qgis_process(tmp_path: Path, repo_root: Path, segment_inputs: SegmentInputs)
 
 
 def test_qgis_process_runs_segment(qgis_process, segment_inputs: SegmentInputs, tmp_path: Path) -> None:
+    """With DEVICE and OPTICAL_BANDS written as ``qgis_process help`` lists them (a number, a comma list)."""
     output = tmp_path / "landcover.tif"
 
     done = qgis_process(
         "run", "geofuse:segment", "--json", "--",
         f"OPTICAL={segment_inputs.optical}", f"ELEVATION={segment_inputs.elevation}",
-        f"MODEL={segment_inputs.model}", "DEVICE=cpu", "TILE_SIZE=64", "OVERLAP=16", f"OUTPUT={output}",
+        f"MODEL={segment_inputs.model}", "DEVICE=1", "OPTICAL_BANDS=1,2,3", "TILE_SIZE=64", "OVERLAP=16",
+        f"OUTPUT={output}",
     )  # fmt: skip
 
     assert done.returncode == 0, done.stdout + done.stderr
@@ -79,3 +81,30 @@ def test_qgis_process_reports_the_runtime(qgis_process) -> None:
     results = json.loads(done.stdout[done.stdout.index("{") :])["results"]
     assert results["RUNTIME"] == sys.executable
     assert "CUDA available" in results["REPORT"] and "torch:" in results["REPORT"]
+
+
+def test_qgis_process_runs_finetune_up_to_its_own_checks(
+    qgis_process, segment_inputs: SegmentInputs, tmp_path: Path
+) -> None:
+    """Registered, parameters parsed and checked in ``qgis_process`` (lines are refused before any worker)."""
+    lines = tmp_path / "lines.geojson"
+    lines.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [{
+            "type": "Feature", "properties": {"class": "building"},
+            "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},
+        }]}),
+        encoding="utf-8",
+    )  # fmt: skip
+
+    done = qgis_process(
+        "run", "geofuse:finetune", "--",
+        f"OPTICAL={segment_inputs.optical}", f"ELEVATION={segment_inputs.elevation}", f"POLYGONS={lines}",
+        "CLASS_FIELD=class", f"OUTPUT={tmp_path / 'improved.pt'}",
+    )  # fmt: skip
+
+    assert done.returncode != 0
+    assert (
+        "The training polygons must be polygons; lines holds LineString geometries."
+        in done.stdout + done.stderr
+    )
+    assert not (tmp_path / "improved.pt").exists()

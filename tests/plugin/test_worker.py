@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -18,14 +20,19 @@ from geofuse.plugin import runtime
 from geofuse.plugin.runtime import (
     BOOTSTRAP,
     Runtime,
+    RuntimeIncompleteError,
     RuntimeInstallError,
     RuntimeNotFoundError,
+    StepProgress,
     child_environment,
     explain_install_failure,
     find_runtime,
     install_runtime,
+    package_steps,
+    qgis_python,
     torch_build,
 )
+from geofuse.plugin.runtime_network import pip_settings, probe
 from geofuse.plugin.worker_client import WorkerCancelledError, describe_exit, run_worker
 
 __all__ = ["geofuse_provider"]
@@ -123,11 +130,21 @@ class TestFindRuntime:
         venv_python = runtime.venv_python(tmp_path / "venv")
         venv_python.parent.mkdir(parents=True)
         venv_python.write_text("")
+        (tmp_path / "venv" / runtime.RUNTIME_MARKER).write_text("{}")
         QgsSettings().setValue(runtime.SETTINGS_KEY, str(PYTHON))
 
         assert find_runtime() == Runtime(PYTHON, "plugin setting")
         QgsSettings().remove(runtime.SETTINGS_KEY)
         assert find_runtime() == Runtime(venv_python, "runtime created by GeoFuse")
+
+    def test_an_unfinished_created_venv_is_incomplete_not_used(self, tmp_path: Path) -> None:
+        """A venv left by an interrupted set-up (no marker, no packages) is reported, never run."""
+        venv_python = runtime.venv_python(tmp_path / "venv")
+        venv_python.parent.mkdir(parents=True)
+        venv_python.symlink_to("/usr/bin/python3")
+
+        with pytest.raises(RuntimeIncompleteError, match="incomplete — Set up runtime again"):
+            find_runtime()
 
     def test_qgis_python_is_used_only_if_torch_imports_there(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(runtime, "qgis_python", lambda: PYTHON)
@@ -188,6 +205,7 @@ def test_the_torch_build_follows_the_driver() -> None:
         ("OSError: [Errno 28] No space left on device", "disk is full"),
         ("SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED]", "PIP_CERT"),
         ("Failed to establish a new connection: [Errno -3] Temporary failure in name resolution", "internet"),
+        ("ProxyError('Cannot connect to proxy.', host='proxy.corp')", "Could not reach proxy.corp"),
         ("ERROR: No matching distribution found for torch==2.13.0", "No PyTorch"),
     ],
 )
@@ -224,23 +242,192 @@ def test_install_streams_output_and_explains_a_failed_step(offline_base_python: 
     lines: list[str] = []
     steps: list[tuple[float, str]] = []
 
-    with pytest.raises(
-        RuntimeInstallError, match=r"(?s)Updating pip failed\. The package index could not be"
-    ):
+    with pytest.raises(RuntimeInstallError, match=r"(?s)Updating pip failed\. Could not reach the package"):
         install_runtime(
             tmp_path / "venv",
             offline_base_python,
             lines.append,
             lambda p, s: steps.append((p, s)),
             lambda: False,
+            lambda python: None,
         )
 
     assert lines == ["created venv", "Collecting pip", "Failed to establish a new connection"]
     assert steps == [
-        (0.0, "Creating the runtime venv"),
-        (10, "Creating the runtime venv"),
-        (10, "Updating pip"),
+        (0, "Creating the runtime venv"),
+        (5, "Creating the runtime venv"),
+        (5, "Updating pip"),
     ]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["base-python"]  # nothing half-built left
+
+
+def installing_base_python(folder: Path) -> Path:
+    """A base "python" whose venvs' "python" succeeds at every pip command (an installation in a second)."""
+    base = folder / "base-python"
+    base.write_text(
+        '#!/bin/sh\nmkdir -p "$3/bin"\nprintf "#!/bin/sh\\necho ok\\n" > "$3/bin/python"\n'
+        'chmod +x "$3/bin/python"\ntouch "$3/pyvenv.cfg"\n',
+        encoding="utf-8",
+    )
+    base.chmod(0o755)
+    return base
+
+
+def test_a_runtime_failing_its_check_is_not_moved_into_place_and_the_old_one_stays(tmp_path: Path) -> None:
+    target = tmp_path / "runtime"
+    (target / "bin").mkdir(parents=True)
+    (target / "pyvenv.cfg").write_text("old")
+    checked: list[Path] = []
+
+    def failing_check(python: Path) -> None:
+        checked.append(python)
+        raise RuntimeInstallError("No module named 'numpy'")
+
+    with pytest.raises(RuntimeInstallError, match="numpy"):
+        install_runtime(
+            target, installing_base_python(tmp_path), print, lambda p, s: None, lambda: False, failing_check
+        )
+
+    assert checked and checked[0].parent.parent != target  # checked where it was built, not in place
+    assert (target / "pyvenv.cfg").read_text() == "old"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["base-python", "runtime"]
+
+
+def test_a_checked_runtime_replaces_the_old_one_with_its_marker(tmp_path: Path) -> None:
+    target = tmp_path / "runtime"
+    (target / "bin").mkdir(parents=True)
+    (target / "pyvenv.cfg").write_text("old")
+
+    python = install_runtime(
+        target, installing_base_python(tmp_path), print, lambda p, s: None, lambda: False, lambda p: None
+    )
+
+    assert python == runtime.venv_python(target)
+    assert python.is_file()
+    assert (target / "pyvenv.cfg").read_text() == ""
+    assert (target / runtime.RUNTIME_MARKER).is_file()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["base-python", "runtime"]
+
+
+def test_a_folder_with_other_things_in_it_is_never_replaced(tmp_path: Path) -> None:
+    target = tmp_path / "documents"
+    target.mkdir()
+    (target / "thesis.odt").write_text("precious")
+
+    with pytest.raises(RuntimeInstallError, match="not empty and not a venv"):
+        install_runtime(
+            target, installing_base_python(tmp_path), print, lambda p, s: None, lambda: False, lambda p: None
+        )
+    assert (target / "thesis.odt").read_text() == "precious"
+
+
+def test_torch_comes_from_pips_configured_indexes_with_pytorch_only_as_an_extra_index(tmp_path: Path) -> None:
+    torch_step = package_steps(tmp_path, "https://download.pytorch.org/whl/cpu", "CPU")[0]
+    assert "--index-url" not in torch_step.command
+    assert torch_step.command[-2:] == ["--extra-index-url", "https://download.pytorch.org/whl/cpu"]
+    assert "--extra-index-url" not in package_steps(tmp_path, None, "CPU")[0].command
+    assert "raw" in torch_step.command  # pip reports download progress
+
+
+def test_the_download_moves_the_progress_bar_and_keeps_the_log_readable() -> None:
+    step = package_steps(Path("venv"), None, "CPU")[0]
+    lines: list[str] = []
+    progress: list[tuple[float, str]] = []
+    relay = StepProgress(step, lines.append, lambda p, s: progress.append((p, s)))
+
+    for line in ["Downloading torch-2.13.0+cpu.whl (200 MB)", "Progress 0 of 200000000"]:
+        relay(line)
+    relay("Progress 100000000 of 200000000")
+    relay("Progress 200000000 of 200000000")
+    relay("Progress 0 of 1000")  # the next, small download: the bar does not go back
+
+    assert lines == ["Downloading torch-2.13.0+cpu.whl (200 MB)"]
+    percents = [percent for percent, _ in progress]
+    assert percents == [step.start, (step.start + step.progress) / 2, step.progress, step.progress]
+    assert progress[1][1].endswith("100 of 200 MB downloaded")
+
+
+def test_the_base_python_is_qgis_own_interpreter_not_a_shim_on_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shim = tmp_path / "shims" / "python3"
+    shim.parent.mkdir()
+    shim.write_text('#!/bin/sh\nexec pyenv exec python3 "$@"\n')
+    shim.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(shim))
+
+    found = qgis_python()
+
+    assert found is not None and found != shim
+    assert Path(sys.base_exec_prefix) in found.parents
+    version = subprocess.run(
+        [str(found), "-c", "import sys; print(sys.version_info[:2])"], capture_output=True
+    )
+    assert version.stdout.decode().strip() == str(tuple(sys.version_info[:2]))
+
+
+def test_pip_settings_come_from_pip_conf_and_pip_variables(tmp_path: Path) -> None:
+    config = tmp_path / "pip.conf"
+    config.write_text("[global]\nindex-url = https://mirror.example/simple\nproxy = http://conf:3128\n")
+    environment = {**os.environ, "PIP_CONFIG_FILE": str(config), "PIP_CERT": str(tmp_path / "company.pem")}
+
+    settings = pip_settings(PYTHON, environment)
+
+    assert settings["index-url"] == "https://mirror.example/simple"
+    assert settings["proxy"] == "http://conf:3128"
+    assert settings["cert"] == str(tmp_path / "company.pem")
+    assert pip_settings(PYTHON, {**environment, "PIP_PROXY": "http://env:8080"})["proxy"] == "http://env:8080"
+
+
+def test_the_probe_goes_through_pips_proxy_and_names_a_host_that_does_not_answer() -> None:
+    seen: list[str] = []
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"<html></html>")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        proxy = f"http://127.0.0.1:{server.server_port}"
+        assert probe("http://download.pytorch.invalid/whl/cpu/", {"proxy": proxy}) is None
+        assert seen == ["http://download.pytorch.invalid/whl/cpu/"]
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        problem = probe(f"http://127.0.0.1:{port}/whl/cpu/", {}, timeout=5)
+        assert problem is not None and problem.startswith("127.0.0.1")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+PIP_RETRY = (
+    "WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None)) after "
+    "connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection "
+    "object at 0x7fc4>: "
+    "Failed to establish a new connection: [Errno -2] Name or service not known')': /whl/cpu/filelock/"
+)
+
+
+def test_a_network_failure_names_the_host_that_failed_and_what_was_reachable() -> None:
+    output = [
+        "Looking in indexes: https://pypi.org/simple, https://user:secret@mirror.example/simple, "
+        "https://download.pytorch.org/whl/cpu",
+        PIP_RETRY,
+        "ERROR: No matching distribution found for filelock",
+    ]
+
+    message = explain_install_failure("Installing PyTorch", output, 1)
+
+    assert "Could not reach download.pytorch.org (reachable: pypi.org, mirror.example)" in message
+    assert "secret" not in message.split("Last output:")[0]
 
 
 def test_install_runtime_algorithm_reports_the_failure(
@@ -248,8 +435,20 @@ def test_install_runtime_algorithm_reports_the_failure(
 ) -> None:
     import processing
 
-    with pytest.raises(QgsProcessingException, match="check the internet connection"):
+    with pytest.raises(QgsProcessingException, match="Check the internet connection"):
         processing.run(
             "geofuse:install_runtime",
             {"BUILD": "cpu", "BASE_PYTHON": str(offline_base_python), "TARGET": str(tmp_path / "runtime")},
         )
+
+
+def test_a_place_the_runtime_cannot_be_built_is_one_clear_error(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("a file where the runtime's folder should be")
+
+    with pytest.raises(RuntimeInstallError, match="Cannot create the runtime beside"):
+        install_runtime(
+            not_a_folder / "runtime", installing_base_python(tmp_path), print, lambda p, s: None,
+            lambda: False, lambda p: None,
+        )  # fmt: skip
+    assert not_a_folder.read_text().startswith("a file")

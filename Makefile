@@ -7,8 +7,8 @@ QGIS_PLUGINS := /usr/share/qgis/python/plugins
 
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup test test-backend test-plugin test-setup lint demo demo-model bench screenshots package install-plugin \
-	uninstall-plugin translations
+.PHONY: setup test test-backend test-plugin test-setup fuzz lint demo demo-model bench screenshots package \
+	install-plugin uninstall-plugin translations
 
 setup:
 	@QGIS_PYTHON=$(QGIS_PYTHON) VENV=$(VENV) bash scripts/setup.sh
@@ -23,6 +23,11 @@ test-backend:
 
 test-plugin:
 	@PYTHONPATH=$(QGIS_PLUGINS) $(PY) scripts/run_plugin_tests.py -q
+
+# The property-based attacks of tests/backend/test_fuzz.py with 10x the examples `make test` runs (for a release).
+fuzz:
+	GEOFUSE_FUZZ_SCALE=10 $(PY) -m pytest -p no:pytest_qgis -p no:cacheprovider tests/backend/test_fuzz.py -q \
+		--hypothesis-show-statistics
 
 # Minutes: a fresh QGIS profile installs the runtime with real pip (PyTorch included), then segments.
 test-setup: setup

@@ -34,6 +34,19 @@ Every GeoFuse checkpoint ever written carries it, so a file without it is refuse
 Bump it when the card or the payload changes in a way this code's readers would misread.
 """
 DEFAULT_TILE = 512
+MAX_TILE = 4096
+"""Largest default tile a card's training crop may ask for (a crop of 10⁹ must not make tiles unbounded)."""
+MAX_CARD_DEPTH = 32
+"""Deepest nesting of a card's mappings and lists (the card itself needs four levels)."""
+MAX_CARD_ITEMS = 100_000
+"""Most values a card may hold in all (keys, list items, scalars)."""
+MAX_CARD_TEXT = 1 << 16
+"""Longest string a card may hold."""
+MAX_CARD_INT = 1 << 16
+"""Largest integer setting of the architecture (channels, state sizes, fusion widths)."""
+MAX_PARAMETERS = 1 << 28
+"""Most parameters a card may ask for (1 GiB of float32; the small width needs 3 million), counted on the
+meta device before anything is allocated."""
 CARD_KEYS = ("model", "classes", "normalization", "optical_bands", "gsd_m", "training")
 PLAIN_SCALARS = (str, int, float, bool, type(None))
 
@@ -104,6 +117,7 @@ class ModelCard:
         """
         if not isinstance(data, Mapping):
             raise CheckpointError("the model card is not a mapping")
+        _check_card_shape(data)
         missing = [key for key in CARD_KEYS if key not in data]
         unknown = sorted(set(data) - set(CARD_KEYS))
         if missing or unknown:
@@ -140,7 +154,7 @@ class ModelCard:
         the per-stage choices of its training crop) scores mIoU 96.0 % on the sample at 512-pixel tiles and
         95.9 % at 256 (OA 99.15 and 99.14 %).
         """
-        return max(_training_crop(self.training), DEFAULT_TILE)
+        return min(max(_training_crop(self.training), DEFAULT_TILE), MAX_TILE)
 
     def describe(self) -> str:
         """A few lines for a CLI or a dock: what the model is and what it expects."""
@@ -187,11 +201,26 @@ class Checkpoint:
         try:
             with torch.device("meta"):
                 expected = GeoFuseNet(self.card.model).state_dict()
-        except (TypeError, ValueError, RuntimeError) as error:
+        except (TypeError, ValueError, RuntimeError, OverflowError, MemoryError) as error:
             raise CheckpointError(f"the model card's architecture cannot be built: {error}") from error
+        parameters = sum(tensor.numel() for tensor in expected.values())
+        if parameters > MAX_PARAMETERS:
+            raise CheckpointError(
+                f"the model card asks for {parameters:,} parameters; at most {MAX_PARAMETERS:,} are loaded"
+            )
         problems = _state_dict_mismatch(expected, self.state_dict)
         if problems:
             raise CheckpointError(f"the weights do not match the model card's architecture: {problems}")
+        broken = [
+            name
+            for name, tensor in self.state_dict.items()
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+        ]
+        if broken:
+            raise CheckpointError(
+                f"the weights hold NaN or infinite values ({', '.join(broken[:3])}"
+                f"{f' and {len(broken) - 3} more' if len(broken) > 3 else ''}): the training diverged"
+            )
         model = GeoFuseNet(self.card.model)
         try:
             model.load_state_dict(self.state_dict, strict=True)
@@ -344,7 +373,7 @@ def _check_model_types(data: Any) -> None:
         if isinstance(default, bool) or isinstance(value, bool):
             valid = isinstance(value, bool) and isinstance(default, bool)
         elif isinstance(default, int):
-            valid = isinstance(value, int)
+            valid = isinstance(value, int) and 0 <= value <= MAX_CARD_INT
         elif isinstance(default, float):
             valid = isinstance(value, int | float) and math.isfinite(value)
         elif isinstance(default, str):
@@ -353,8 +382,37 @@ def _check_model_types(data: Any) -> None:
             valid = isinstance(value, Mapping)
             if valid:
                 _check_plain(value, f"model.{spec.name}")
+                large = [
+                    key
+                    for key, item in value.items()
+                    if isinstance(item, int | float) and abs(item) > MAX_CARD_INT
+                ]
+                if large:
+                    raise CheckpointError(f"model card: model.{spec.name}.{large[0]} is out of range")
         if not valid:
-            raise CheckpointError(f"model card: model.{spec.name} has the wrong type: {value!r}")
+            raise CheckpointError(
+                f"model card: model.{spec.name} has the wrong type or is out of range: {value!r}"
+            )
+
+
+def _check_card_shape(data: Any) -> None:
+    """Walk the card without recursion and refuse one too deep, too large or holding huge strings, before
+    anything else reads it (a card nested 5000 deep would otherwise end in a RecursionError)."""
+    pending: list[tuple[Any, int]] = [(data, 0)]
+    count = 0
+    while pending:
+        value, depth = pending.pop()
+        count += 1
+        if count > MAX_CARD_ITEMS:
+            raise CheckpointError(f"the model card holds more than {MAX_CARD_ITEMS:,} values")
+        if depth > MAX_CARD_DEPTH:
+            raise CheckpointError(f"the model card nests deeper than {MAX_CARD_DEPTH} levels")
+        if isinstance(value, str) and len(value) > MAX_CARD_TEXT:
+            raise CheckpointError(f"the model card holds a text of {len(value):,} characters")
+        if isinstance(value, Mapping):
+            pending += [(item, depth + 1) for pair in value.items() for item in pair]
+        elif isinstance(value, list | tuple):
+            pending += [(item, depth + 1) for item in value]
 
 
 def _check_plain(value: Any, where: str) -> None:

@@ -98,8 +98,8 @@ def validate_classes(classes: Sequence[ClassInfo]) -> tuple[ClassInfo, ...]:
     """Check that a class table is usable and return it sorted by index.
 
     Raises:
-        ValueError: If indices are not exactly 0..K-1, a name is empty, a colour repeats, or K > 255
-            (label rasters are uint8 and 255 is the ignore index).
+        ValueError: If indices are not exactly 0..K-1, a name is empty or not printable, a colour repeats,
+            or K > 255 (label rasters are uint8 and 255 is the ignore index).
     """
     ordered = tuple(sorted(classes, key=lambda info: info.index))
     if not ordered:
@@ -112,6 +112,11 @@ def validate_classes(classes: Sequence[ClassInfo]) -> tuple[ClassInfo, ...]:
     for info in ordered:
         if not info.name.strip():
             raise ValueError(f"class {info.index} has an empty name")
+        if not info.name.isprintable() or len(info.name) > 200:
+            raise ValueError(  # control characters make the .qml and .aux.xml sidecars ill-formed XML
+                f"class {info.index}'s name must be printable text of at most 200 characters, got "
+                f"{info.name[:60]!r}"
+            )
         _as_colour(info.colour, f"class {info.name!r}")
     colours = [info.colour for info in ordered]
     if len(set(colours)) != len(colours):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -31,15 +30,16 @@ import rasterio
 import torch
 from rasterio import features
 from rasterio._err import CPLE_BaseError
-from rasterio.enums import MaskFlags, Resampling
+from rasterio.enums import ColorInterp, MaskFlags, Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
-from rasterio.windows import Window, from_bounds
+from rasterio.windows import Window
 
+from . import validation
 from .checkpoint import Checkpoint, ModelCard, load_checkpoint
+from .claims import OutputClaim, segmentation_finals
 from .classes import IGNORE_INDEX
 from .data.normalize import valid_pixels
-from .locking import OutputBusyError, output_lock
 from .models.network import GeoFuseNet
 from .sliding_window import Box, SegmentationCancelled, TileData, TileProgress, stream_predict
 from .styling import colour_table, pam_xml, qml_text, sidecar_paths
@@ -221,22 +221,28 @@ class LoadedModel:
         return cls(checkpoint.build_model(torch_device), checkpoint.card, torch_device)
 
 
+def _source(path: str | Path) -> str | Path:
+    """An input as GDAL should open it: a GDAL virtual file system name (``/vsizip//data/a.zip/b.tif``,
+    ``/vsicurl/https://…``) as the text given (``Path`` would fold its double slash), else a path."""
+    return str(path) if str(path).startswith("/vsi") else Path(path)
+
+
 def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
 
 
-def _check_paths(inputs: Sequence[Path], outputs: Sequence[Path], overwrite: bool) -> None:
+def _check_paths(inputs: Sequence[Path], outputs: Sequence[Path]) -> None:
+    """Refuse an output that is an input or is named twice; whether outputs exist is the claim's check."""
     for index, output in enumerate(outputs):
         for source in inputs:
             if _same_file(output, source):
                 raise SegmentationError(f"output {output} is an input; choose another output path")
         for other in outputs[index + 1 :]:
             if _same_file(output, other):
-                raise SegmentationError(f"the class raster and the confidence raster are both {output}")
-        if output.exists() and not overwrite:
-            raise SegmentationError(f"{output} exists; pass overwrite (--overwrite) to replace it")
-        if output.exists() and output.is_dir():
-            raise SegmentationError(f"{output} is a folder")
+                raise SegmentationError(
+                    f"{output} would be written twice (the class raster, its sidecars and the confidence "
+                    "raster need different names)"
+                )
 
 
 def _optical_bands(
@@ -263,7 +269,12 @@ def _optical_bands(
 def _elevation_on_grid(
     dataset: rasterio.DatasetReader, optical: rasterio.DatasetReader
 ) -> rasterio.DatasetReader | WarpedVRT:
-    """The elevation as seen on the optical grid: itself when the grids agree, else a bilinear warp."""
+    """The elevation as seen on the optical grid: itself when the grids agree, else a bilinear warp.
+
+    The warp marks where the elevation really reaches: with the source's nodata value where it has one,
+    else with an added alpha band (:func:`_alpha_band`), so optical pixels outside the elevation's
+    footprint are nodata whatever the two geotransforms (a rotated optical grid over a north-up DSM
+    included), never heights of 0 m that the warper fills in there."""
     if (dataset.crs, dataset.transform, dataset.shape) == (optical.crs, optical.transform, optical.shape):
         return dataset
     if dataset.crs is None or optical.crs is None:
@@ -283,13 +294,21 @@ def _elevation_on_grid(
 
 
 def _pixel_window(optical: rasterio.DatasetReader, bounds: Sequence[float]) -> Window | None:
-    """Optical-grid window of ``bounds`` (in its CRS), snapped outward and clipped; None if empty."""
-    window = from_bounds(*bounds, transform=optical.transform)
-    row0, col0 = math.floor(window.row_off + 1e-6), math.floor(window.col_off + 1e-6)
-    row1 = math.ceil(window.row_off + window.height - 1e-6)
-    col1 = math.ceil(window.col_off + window.width - 1e-6)
-    row0, col0 = max(row0, 0), max(col0, 0)
-    row1, col1 = min(row1, optical.height), min(col1, optical.width)
+    """Optical-grid window of ``bounds`` (in its CRS), snapped outward and clipped; None if empty.
+
+    The bounds' corners go through the inverse geotransform, so rotated, sheared and south-up grids work
+    (rasterio's ``from_bounds`` refuses them), and coordinates as large as 1e308 clip instead of
+    overflowing."""
+    left, bottom, right, top = bounds
+    inverse = ~optical.transform
+    corners = np.array([inverse * (x, y) for x in (left, right) for y in (bottom, top)], dtype=np.float64)
+    if np.isnan(corners).any():
+        return None
+    limits = np.array([optical.width, optical.height], dtype=np.float64)
+    low = np.clip(corners.min(axis=0) + 1e-6, 0, limits)
+    high = np.clip(corners.max(axis=0) - 1e-6, 0, limits)
+    col0, row0 = (math.floor(value) for value in low)
+    col1, row1 = (math.ceil(value) for value in high)
     if row1 <= row0 or col1 <= col0:
         return None
     return Window(col0, row0, col1 - col0, row1 - row0)
@@ -309,13 +328,20 @@ def _windows(
         if found is None:
             raise SegmentationError(f"the extent {tuple(extent)} does not overlap the optical raster")
         output = found
+    corners = np.array(
+        [elevation.transform * (x, y) for x in (0, elevation.width) for y in (0, elevation.height)]
+    )
+    footprint = (*corners.min(axis=0), *corners.max(axis=0))  # all four corners: rotated grids too
     if elevation.crs is not None and optical.crs is not None and elevation.crs != optical.crs:
-        footprint = transform_bounds(elevation.crs, optical.crs, *elevation.bounds, densify_pts=21)
-    else:
-        footprint = elevation.bounds
+        footprint = transform_bounds(elevation.crs, optical.crs, *footprint, densify_pts=21)
     covered = _pixel_window(optical, footprint)
-    intersection = covered.intersection(output) if covered is not None else None
-    if covered is None or intersection is None or intersection.width < 1 or intersection.height < 1:
+    intersection = None
+    if covered is not None:
+        col0, row0 = max(covered.col_off, output.col_off), max(covered.row_off, output.row_off)
+        col1 = min(covered.col_off + covered.width, output.col_off + output.width)
+        row1 = min(covered.row_off + covered.height, output.row_off + output.height)
+        intersection = Window(col0, row0, col1 - col0, row1 - row0) if col1 > col0 and row1 > row0 else None
+    if intersection is None:
         raise SegmentationError(
             f"the elevation raster (bounds {tuple(round(v, 2) for v in footprint)} in the optical CRS) does "
             f"not overlap the optical raster{' extent' if extent is not None else ''} "
@@ -336,6 +362,7 @@ def _writing(output: Path) -> Iterator[None]:
 
 
 def _place(
+    claim: OutputClaim,
     output_path: Path,
     temp_output: Path,
     temp_confidence: Path | None,
@@ -343,37 +370,48 @@ def _place(
     qml_path: Path,
     aux_path: Path,
     card: ModelCard,
-    temporaries: list[Path],
-    placed: list[Path],
 ) -> None:
-    """Write the sidecars and rename every temporary into place, the class raster last; each final path
-    is recorded in ``placed`` as soon as it exists, so a failure half-way can remove what it placed."""
+    """Write the sidecars and move every temporary into place, the class raster last (the claim removes
+    what was placed if a later move fails, and never replaces a file that appeared meanwhile)."""
     temp_aux = temp_output.with_name(temp_output.name + ".aux.xml")
     temp_aux.write_text(pam_xml(card.classes), encoding="utf-8")
-    temp_qml = _temporary(qml_path)
-    temporaries.append(temp_qml)
+    temp_qml = claim.temporary(qml_path)
     temp_qml.write_text(qml_text(card.classes), encoding="utf-8")
-    renames = [(temp_qml, qml_path), (temp_aux, aux_path)]
+    claim.created()
+    moves = [(temp_qml, qml_path), (temp_aux, aux_path)]
     if temp_confidence is not None and confidence_path is not None:
-        renames.append((temp_confidence, confidence_path))
-    renames.append((temp_output, output_path))
-    for temporary, final in renames:
-        os.replace(temporary, final)
-        placed.append(final)
+        moves.append((temp_confidence, confidence_path))
+    moves.append((temp_output, output_path))
+    claim.place(moves)
 
 
 def _mask_polygons(path: Path) -> list[dict]:
-    """The polygon geometries of a GeoJSON file (FeatureCollection, Feature or bare geometry)."""
+    """The polygon geometries of a GeoJSON file (FeatureCollection, Feature or bare geometry), each checked
+    (``backend.validation.mask_geometry``) before GDAL sees it."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > validation.MAX_MASK_BYTES:
+            raise SegmentationError(f"the mask {path} is larger than {validation.MAX_MASK_BYTES >> 20} MiB")
+        text = path.read_text(encoding="utf-8")
+        if validation.nesting_depth(text) > validation.MAX_DEPTH:
+            raise SegmentationError(f"the mask {path} nests deeper than {validation.MAX_DEPTH} levels")
+        data = json.loads(text)
     except (OSError, ValueError) as error:
+        if isinstance(error, SegmentationError):
+            raise
         raise SegmentationError(f"cannot read the mask {path} as GeoJSON: {error}") from error
     items = data.get("features", [data]) if isinstance(data, dict) else []
+    items = items if isinstance(items, list) else []
     geometries = [item.get("geometry", item) for item in items if isinstance(item, dict)]
-    polygons = [g for g in geometries if isinstance(g, dict) and g.get("type") in ("Polygon", "MultiPolygon")]
-    if not polygons:
+    candidates = [
+        g for g in geometries if isinstance(g, dict) and g.get("type") in ("Polygon", "MultiPolygon")
+    ]
+    if not candidates:
         raise SegmentationError(f"the mask {path} holds no polygons")
-    return polygons
+    counted = [0]
+    try:
+        return [validation.mask_geometry(f"the mask {path}", g, counted) for g in candidates]
+    except validation.RequestError as error:
+        raise SegmentationError(str(error)) from None
 
 
 def _mask_extent(polygons: list[dict], extent: Sequence[float] | None) -> tuple[float, float, float, float]:
@@ -390,12 +428,34 @@ def _mask_extent(polygons: list[dict], extent: Sequence[float] | None) -> tuple[
 
 
 def _pixel_area_m2(dataset: rasterio.DatasetReader) -> float | None:
+    """Ground area of one pixel, or None where it is not known: no projected CRS, or a geotransform and
+    unit whose product is not a usable number (checked before writing, so areas never fail a finished run).
+    """
     if dataset.crs is None or not dataset.crs.is_projected:
         return None
     transform = dataset.transform
-    return (
-        abs(transform.a * transform.e - transform.b * transform.d) * dataset.crs.linear_units_factor[1] ** 2
-    )
+    try:
+        area = (
+            abs(transform.a * transform.e - transform.b * transform.d)
+            * dataset.crs.linear_units_factor[1] ** 2
+        )
+    except (OverflowError, ValueError, TypeError):
+        return None
+    return area if math.isfinite(area) and area * dataset.width * dataset.height < 1e300 else None
+
+
+def _check_real(
+    optical: rasterio.DatasetReader, bands: Sequence[int], elevation: rasterio.DatasetReader
+) -> None:
+    """Refuse complex-valued bands (radar, FFTs): they have no meaning as reflectance or height."""
+    for dataset, used in ((optical, bands), (elevation, [1])):
+        kinds = {dataset.dtypes[band - 1] for band in used}
+        found = sorted(kind for kind in kinds if kind.startswith("c"))  # complex64, complex_int16, …
+        if found:
+            raise SegmentationError(
+                f"{dataset.name} holds complex numbers ({', '.join(found)}); GeoFuse needs real-valued "
+                "optical and elevation bands"
+            )
 
 
 class _BlockWriter:
@@ -470,6 +530,35 @@ def _profile(optical: rasterio.DatasetReader, window: Window, dtype: str, nodata
     return profile
 
 
+def _check_options(options: SegmentOptions) -> None:
+    """The request layer's checks (``backend.validation``) for callers that come in through Python."""
+    try:
+        if options.extent is not None:
+            validation.extent("extent", list(options.extent))
+        if options.optical_bands is not None:
+            validation.bands("optical_bands", list(options.optical_bands))
+        validation.device("device", options.device)
+    except validation.RequestError as error:
+        raise SegmentationError(str(error).replace("'", "")) from None
+    _check_tiling(options.tile, options.overlap, options.batch_size)
+
+
+RASTER_SUFFIXES = (".tif", ".tiff")
+"""The output names written: GeoTIFF, which carries the colour table, category names (PAM) and NaN nodata
+that the class and confidence rasters need, and can be written block by block."""
+
+
+def _check_formats(outputs: Sequence[Path]) -> None:
+    """Refuse a raster output named for another format (``.gpkg``, ``.png``, ``.vrt``…): a GeoTIFF under
+    that name would mislead every program that goes by the extension."""
+    for output in outputs:
+        if output.suffix.lower() not in RASTER_SUFFIXES:
+            raise SegmentationError(
+                f"cannot write {output}: GeoFuse writes GeoTIFF rasters, so the name must end in .tif or "
+                f".tiff (not {output.suffix or 'no extension'!r}); convert with gdal_translate if needed"
+            )
+
+
 def _check_tiling(tile: int | None, overlap: int, batch_size: int) -> None:
     """Refuse a tiling that cannot run, before any file is written (``tile`` None: not known yet)."""
     if (tile is not None and (tile < 1 or not 0 <= overlap < tile)) or overlap < 0 or batch_size < 1:
@@ -479,12 +568,13 @@ def _check_tiling(tile: int | None, overlap: int, batch_size: int) -> None:
         )
 
 
-def _temporary(final: Path) -> Path:
-    """A fresh hidden name beside ``final`` (created by its writer, so the usual permissions apply)."""
-    while True:
-        candidate = final.with_name(f".{final.stem}.{secrets.token_hex(4)}.tmp{final.suffix}")
-        if not candidate.exists():
-            return candidate
+def _alpha_band(dataset: rasterio.DatasetReader | WarpedVRT) -> int | None:
+    """The 1-based alpha band, if any. A WarpedVRT's added alpha is flagged only by its colour
+    interpretation: its mask flags and ``dataset_mask`` say "all valid", so it must be read itself."""
+    for index, interpretation in enumerate(dataset.colorinterp, start=1):
+        if interpretation == ColorInterp.alpha and index > 1:
+            return index
+    return None
 
 
 def _mask_needed(dataset: rasterio.DatasetReader | WarpedVRT) -> bool:
@@ -526,34 +616,41 @@ def segment_rasters(
     """
     started = time.perf_counter()
     options = options or SegmentOptions()
+    sources = [_source(optical_path), _source(elevation_path)]  # GDAL's /vsi… names as given
     optical_path, elevation_path, output_path = Path(optical_path), Path(elevation_path), Path(output_path)
     confidence_path = Path(options.confidence_path) if options.confidence_path is not None else None
     aux_path, qml_path = sidecar_paths(output_path)
-    _check_tiling(options.tile, options.overlap, options.batch_size)
-    for source in (optical_path, elevation_path):
-        if not source.is_file():
+    _check_options(options)
+    for source in sources:
+        if not (isinstance(source, str) or source.is_file()):
             raise SegmentationError(f"input raster not found: {source}")
-    finals = [output_path, qml_path] + ([confidence_path] if confidence_path else [])
-    _check_paths([optical_path, elevation_path], finals, options.overwrite)
-    loaded = model if isinstance(model, LoadedModel) else LoadedModel.load(model, options.device)
-    card = loaded.card
-    tile = options.tile if options.tile is not None else card.tile_size()
-    _check_tiling(tile, options.overlap, options.batch_size)
-    if card.model.elevation_channels != 1:
-        raise SegmentationError("this model expects a multi-band elevation input; only one band is supported")
+    _check_formats([output_path] + ([confidence_path] if confidence_path else []))
+    finals = segmentation_finals(output_path, confidence_path)
+    _check_paths([optical_path, elevation_path], finals)
 
     with ExitStack() as stack:
         stack.enter_context(rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB))
         try:
-            optical = stack.enter_context(rasterio.open(optical_path))
-            elevation_file = stack.enter_context(rasterio.open(elevation_path))
+            optical = stack.enter_context(rasterio.open(sources[0]))
+            elevation_file = stack.enter_context(rasterio.open(sources[1]))
         except rasterio.errors.RasterioIOError as error:
             raise SegmentationError(f"cannot read input raster: {error}") from error
         if elevation_file.count != 1:
             raise SegmentationError(
                 f"{elevation_path} has {elevation_file.count} bands; the elevation must be one band (metres)"
             )
+        claim = stack.enter_context(OutputClaim(finals, options.overwrite, SegmentationError))
+        loaded = model if isinstance(model, LoadedModel) else LoadedModel.load(model, options.device)
+        card = loaded.card
+        tile = options.tile if options.tile is not None else card.tile_size()
+        _check_tiling(tile, options.overlap, options.batch_size)
+        if card.model.elevation_channels != 1:
+            raise SegmentationError(
+                "this model expects a multi-band elevation input; only one band is supported"
+            )
         bands = _optical_bands(optical, card, options.optical_bands)
+        _check_real(optical, bands, elevation_file)
+        pixel_area = _pixel_area_m2(optical)
         polygons = _mask_polygons(Path(options.mask)) if options.mask is not None else None
         extent = _mask_extent(polygons, options.extent) if polygons else options.extent
         output_window, region = _windows(optical, elevation_file, extent)
@@ -561,6 +658,7 @@ def segment_rasters(
         if isinstance(elevation, WarpedVRT):
             stack.enter_context(elevation)
         optical_masked, elevation_masked = _mask_needed(optical), _mask_needed(elevation)
+        elevation_alpha = _alpha_band(elevation) if isinstance(elevation, WarpedVRT) else None
 
         def read(tile: Box, context: Box) -> TileData:
             window = Window(region.col_off + tile.col, region.row_off + tile.row, tile.cols, tile.rows)
@@ -579,100 +677,74 @@ def segment_rasters(
             elevation_valid = valid_pixels(heights, elevation.nodata)
             if elevation_masked:
                 elevation_valid &= elevation.read_masks(1, window=around) > 0
+            if elevation_alpha is not None:
+                elevation_valid &= elevation.read(elevation_alpha, window=around) > 0
             return TileData(data, heights, optical_valid, elevation_valid)
 
-        temporaries: list[Path] = []
-        placed: list[Path] = []
-        try:
-            for final in finals:
-                final.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with _writing(output_path):
-                    stack.enter_context(output_lock(output_path))
-            except OutputBusyError as error:
-                raise SegmentationError(str(error)) from error
-            temp_output = _temporary(output_path)
-            temporaries.append(temp_output)
-            temp_confidence = _temporary(confidence_path) if confidence_path else None
+        temp_output = claim.temporary(output_path)
+        temp_confidence = claim.temporary(confidence_path) if confidence_path else None
+        claim.journal(  # GDAL's PAM sidecars of the temporaries
+            *(
+                temporary.with_name(temporary.name + ".aux.xml")
+                for temporary in (temp_output, temp_confidence)
+                if temporary
+            )
+        )
+        with ExitStack() as outputs:
+            with _writing(output_path):
+                labels_out = outputs.enter_context(
+                    rasterio.open(temp_output, "w", **_profile(optical, output_window, "uint8", IGNORE_INDEX))
+                )
+            labels_out.write_colormap(1, colour_table(card.classes))
+            labels_out.update_tags(1, **{f"CLASS_{info.index}": info.name for info in card.classes})
+            labels_out.set_band_description(1, "land-cover class")
+            confidence_out = None
             if temp_confidence is not None:
-                temporaries.append(temp_confidence)
-            temporaries += [temp_output.with_name(temp_output.name + ".aux.xml")]
-            if temp_confidence is not None:
-                temporaries.append(temp_confidence.with_name(temp_confidence.name + ".aux.xml"))
-
-            with ExitStack() as outputs:
                 with _writing(output_path):
-                    labels_out = outputs.enter_context(
+                    confidence_out = outputs.enter_context(
                         rasterio.open(
-                            temp_output, "w", **_profile(optical, output_window, "uint8", IGNORE_INDEX)
+                            temp_confidence, "w", **_profile(optical, output_window, "float32", math.nan)
                         )
                     )
-                labels_out.write_colormap(1, colour_table(card.classes))
-                labels_out.update_tags(1, **{f"CLASS_{info.index}": info.name for info in card.classes})
-                labels_out.set_band_description(1, "land-cover class")
-                confidence_out = None
-                if temp_confidence is not None:
-                    with _writing(output_path):
-                        confidence_out = outputs.enter_context(
-                            rasterio.open(
-                                temp_confidence, "w", **_profile(optical, output_window, "float32", math.nan)
-                            )
-                        )
-                    confidence_out.set_band_description(1, "confidence (max softmax probability)")
-                writer = _BlockWriter(labels_out, confidence_out)
-                row_shift = int(region.row_off - output_window.row_off)
-                col_shift = int(region.col_off - output_window.col_off)
+                confidence_out.set_band_description(1, "confidence (max softmax probability)")
+            claim.created()
+            writer = _BlockWriter(labels_out, confidence_out)
+            row_shift = int(region.row_off - output_window.row_off)
+            col_shift = int(region.col_off - output_window.col_off)
 
-                def write(row: int, labels: np.ndarray, confidence: np.ndarray) -> None:
-                    with _writing(output_path):
-                        writer.put(row_shift + row, col_shift, labels, confidence)
-
-                def report(tiles: TileProgress) -> None:
-                    if progress is None:
-                        return
-                    elapsed = time.perf_counter() - started
-                    eta = elapsed / tiles.fraction * (1 - tiles.fraction) if tiles.fraction > 0 else None
-                    progress(SegmentProgress(tiles.fraction, tiles.done, tiles.total, elapsed, eta))
-
-                stats = stream_predict(
-                    loaded.network,
-                    card,
-                    int(region.height),
-                    int(region.width),
-                    read,
-                    write,
-                    tile=tile,
-                    overlap=options.overlap,
-                    batch_size=options.batch_size,
-                    device=loaded.device,
-                    progress=report,
-                    cancel=cancel,
-                )
+            def write(row: int, labels: np.ndarray, confidence: np.ndarray) -> None:
                 with _writing(output_path):
-                    writer.close()
-                    outputs.close()
+                    writer.put(row_shift + row, col_shift, labels, confidence)
 
+            def report(tiles: TileProgress) -> None:
+                if progress is None:
+                    return
+                elapsed = time.perf_counter() - started
+                eta = elapsed / tiles.fraction * (1 - tiles.fraction) if tiles.fraction > 0 else None
+                progress(SegmentProgress(tiles.fraction, tiles.done, tiles.total, elapsed, eta))
+
+            stats = stream_predict(
+                loaded.network,
+                card,
+                int(region.height),
+                int(region.width),
+                read,
+                write,
+                tile=tile,
+                overlap=options.overlap,
+                batch_size=options.batch_size,
+                device=loaded.device,
+                progress=report,
+                cancel=cancel,
+            )
             with _writing(output_path):
-                _place(
-                    output_path,
-                    temp_output,
-                    temp_confidence,
-                    confidence_path,
-                    qml_path,
-                    aux_path,
-                    card,
-                    temporaries,
-                    placed,
-                )
-        except BaseException:
-            for path in temporaries + placed:
-                path.unlink(missing_ok=True)
-            raise
-        finally:
-            for temporary in temporaries:
-                if temporary.name.endswith(".aux.xml"):
-                    temporary.unlink(missing_ok=True)
-        pixel_area = _pixel_area_m2(optical)
+                writer.close()
+                outputs.close()
+
+        with _writing(output_path):
+            _place(
+                claim, output_path, temp_output, temp_confidence, confidence_path, qml_path, aux_path, card
+            )
 
     classes = tuple(
         ClassArea(

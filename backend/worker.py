@@ -11,7 +11,7 @@ Protocol (one JSON object per line, UTF-8):
   (``"self-check"`` is another name for ``"diagnostics"``). ``"stop_on_stdin_close": true`` makes a
   closed stdin mean "stop" (the plugin sets it, so a worker whose QGIS went away stops too).
 * stdin, later lines: ``{"type": "stop"}`` (or the word ``stop``) asks the worker to stop politely;
-  SIGTERM does the same.
+  SIGTERM and SIGHUP do the same.
 * stdout: ``{"type": "progress", "fraction", "done", "total", "eta_s", "message"}``,
   ``{"type": "log", "level", "message"}``, then exactly one of ``{"type": "result", ...}``,
   ``{"type": "error", "message", "kind", "detail"}`` or ``{"type": "cancelled", "message"}``.
@@ -39,16 +39,14 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .validation import MAX_REQUEST_BYTES, RequestError, check_segment_request, echo, parse_request
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CANCELLED = 2
 STOP_WORDS = ("stop", "cancel")
 DEFERRING = "See previous exception for details."
 FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
-
-
-class RequestError(ValueError):
-    """A request the worker cannot act on (unknown command, missing or mistyped field)."""
 
 
 class Emitter:
@@ -115,7 +113,7 @@ def _field(request: Mapping[str, Any], name: str, kind: type | tuple[type, ...],
         return default
     value = request[name]
     if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
-        raise RequestError(f"'{name}' has the wrong type: {value!r}")
+        raise RequestError(f"'{name}' has the wrong type: {echo(value)}")
     return value
 
 
@@ -194,26 +192,25 @@ def segment(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], b
     The result adds the model's class table (names and colours) to the engine's result, so the QGIS side
     can style the output without reading the checkpoint.
     """
+    fields, unknown = check_segment_request(request)  # before torch is imported: a bad request is quick
     from .inference import LoadedModel, SegmentationCancelled, SegmentOptions, segment_rasters
 
-    optical = _field(request, "optical", str)
-    elevation = _field(request, "elevation", str)
-    output = _field(request, "output", str)
-    extent = _field(request, "extent", list, None)
-    bands = _field(request, "optical_bands", list, None)
+    if unknown:
+        emit.log(f"ignored unknown request key(s): {echo(', '.join(unknown))}", level="warning")
+    optical, elevation, output = fields["optical"], fields["elevation"], fields["output"]
     options = SegmentOptions(
-        device=_field(request, "device", str, "auto"),
-        tile=_field(request, "tile", int, None),
-        overlap=_field(request, "overlap", int, 64),
-        batch_size=_field(request, "batch_size", int, 1),
-        extent=tuple(float(v) for v in extent) if extent else None,
-        optical_bands=tuple(int(b) for b in bands) if bands else None,
-        confidence_path=_field(request, "confidence", str, None),
-        overwrite=_field(request, "overwrite", bool, False),
-        mask=_field(request, "mask", str, None),
+        device=fields["device"] or "auto",
+        tile=fields["tile"],
+        overlap=64 if fields["overlap"] is None else fields["overlap"],
+        batch_size=fields["batch_size"] or 1,
+        extent=fields["extent"],
+        optical_bands=fields["optical_bands"],
+        confidence_path=fields["confidence"],
+        overwrite=bool(fields["overwrite"]),
+        mask=fields["mask"],
     )
     emit.progress(0.0, message="loading the model")
-    model = LoadedModel.load(_field(request, "model", str, None), options.device)
+    model = LoadedModel.load(fields["model"], options.device)
     emit.log(model.card.describe().splitlines()[0] + f" on {model.device}")
 
     def report(record: Any) -> None:
@@ -495,9 +492,21 @@ def serve(request: Any, emit: Emitter, cancelled: Callable[[], bool]) -> int:
     except Exception as error:
         message, kind = explain(error)
         detail = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-        emit.send({"type": "error", "message": message, "kind": kind, "detail": detail})
+        emit.send({"type": "error", "message": message, "kind": kind, "detail": detail[-20000:]})
         return EXIT_ERROR
-    emit.send({"type": "result", "command": command, **result})
+    try:
+        emit.send({"type": "result", "command": command, **result})
+    except (TypeError, ValueError) as error:  # a result JSON cannot carry (a NaN area): still one final line
+        emit.send(
+            {
+                "type": "error",
+                "kind": "internal",
+                "detail": echo(str(error)),
+                "message": f"GeoFuse worker could not report its result ({error_text(error)}). "
+                "Please report this as a bug.",
+            }
+        )
+        return EXIT_ERROR
     return EXIT_OK
 
 
@@ -512,10 +521,33 @@ def _is_stop(line: str) -> bool:
     return isinstance(message, Mapping) and message.get("type") in STOP_WORDS
 
 
-def _watch_stdin(stdin: IO[str], stop: threading.Event, stop_on_close: bool) -> None:
-    """Set ``stop`` on a stop message (or on EOF when asked); runs in a daemon thread."""
-    for line in stdin:
-        if _is_stop(line):
+class LineReader:
+    """Bounded lines from a file descriptor, read with ``os.read``: Python's buffered reader holds a lock
+    while it blocks, and a daemon thread blocked in it makes the interpreter abort at exit."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pending = bytearray()
+
+    def readline(self, limit: int) -> bytes:
+        """The next line (with its newline), at most ``limit`` bytes of it; ``b""`` at the end."""
+        while b"\n" not in self.pending and len(self.pending) < limit:
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                break
+            self.pending += chunk
+        newline = self.pending.find(b"\n")
+        end = min(newline + 1 if newline >= 0 else len(self.pending), limit)
+        line = bytes(self.pending[:end])
+        del self.pending[:end]
+        return line
+
+
+def _watch_stdin(stdin: LineReader, stop: threading.Event, stop_on_close: bool) -> None:
+    """Set ``stop`` on a stop message (or on EOF when asked); runs in a daemon thread. Lines are read
+    bounded and decoded leniently: nothing a caller writes can end this thread with a traceback."""
+    while line := stdin.readline(MAX_REQUEST_BYTES):
+        if _is_stop(line.decode("utf-8", errors="replace")):
             stop.set()
             return
     if stop_on_close:
@@ -523,29 +555,33 @@ def _watch_stdin(stdin: IO[str], stop: threading.Event, stop_on_close: bool) -> 
 
 
 def main() -> int:
-    """Entry point: wire the descriptors, read the request, serve it."""
+    """Entry point: wire the descriptors, read the request, serve it; always exactly one final message."""
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", buffering=1)
     sys.stdout.flush()
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr
     emit = Emitter(protocol)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    first = sys.stdin.readline()
+    for name in ("SIGTERM", "SIGHUP"):  # a polite kill or a closed terminal: the same clean stop
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda signum, frame: stop.set())
+    stdin = LineReader(sys.stdin.fileno())
+    first = stdin.readline(MAX_REQUEST_BYTES + 1)
     try:
-        request = json.loads(first)
-    except ValueError:
+        request = parse_request(first)
+    except RequestError as error:
         emit.send(
             {
                 "type": "error",
-                "kind": "internal",
-                "detail": first[:200],
-                "message": "the GeoFuse worker received no readable request (expected one JSON line)",
+                "kind": "user",
+                "detail": echo(first[:200]),
+                "message": "the GeoFuse worker received no readable request (expected one JSON line): "
+                f"{error}",
             }
         )
         return EXIT_ERROR
-    stop_on_close = isinstance(request, Mapping) and bool(request.get("stop_on_stdin_close"))
-    threading.Thread(target=_watch_stdin, args=(sys.stdin, stop, stop_on_close), daemon=True).start()
+    stop_on_close = bool(request.get("stop_on_stdin_close"))
+    threading.Thread(target=_watch_stdin, args=(stdin, stop, stop_on_close), daemon=True).start()
     return serve(request, emit, stop.is_set)
 
 

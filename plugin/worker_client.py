@@ -31,6 +31,7 @@ from typing import IO, Any
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
 from qgis.PyQt.QtCore import QCoreApplication
 
+from ..backend.validation import RequestError, check_request
 from .runtime import Runtime, RuntimeNotFoundError, child_environment, find_runtime, process_options
 
 STOP_GRACE_S = 1.0
@@ -278,6 +279,10 @@ def run_worker(
         QgsProcessingException: When no runtime is found, the worker reports an error or dies, or on cancel
             (:class:`WorkerCancelledError`).
     """
+    try:
+        check_request(request)  # the worker's own checks, before a process is started for nothing
+    except RequestError as error:
+        raise QgsProcessingException(str(error)) from error
     if runtime is None:
         try:
             runtime = find_runtime()

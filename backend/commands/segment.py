@@ -4,44 +4,62 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from geofuse.backend import validation
 
 HELP = "segment an optical raster + elevation raster into a land-cover GeoTIFF (with .qml style)"
 
 
-def band_list(text: str) -> tuple[int, ...]:
-    """``"3,2,1"`` → ``(3, 2, 1)``: 1-based band indices."""
+def _numbers(text: str) -> list[int | float]:
+    """Comma-separated numbers as written (``2`` an int, ``2.5`` a float), for the request layer to judge."""
+    values: list[int | float] = []
+    for part in text.split(","):
+        try:
+            values.append(int(part))
+        except ValueError:
+            try:
+                values.append(float(part))
+            except ValueError:
+                raise argparse.ArgumentTypeError(
+                    f"expected comma-separated numbers, got {validation.echo(text)}"
+                ) from None
+    return values
+
+
+def _checked(check: Callable[[str, Any], Any], value: Any) -> Any:
+    """``value`` through one of backend.validation's checks, so the CLI accepts exactly what the worker
+    (and so Processing) accepts; its refusal becomes argparse's one-line usage error."""
     try:
-        bands = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"bands must be comma-separated numbers like 1,2,3, got {text!r}"
-        ) from None
-    if any(band < 1 for band in bands):
-        raise argparse.ArgumentTypeError(f"band numbers start at 1, got {text!r}")
-    return bands
+        return check("value", value)
+    except validation.RequestError as error:
+        raise argparse.ArgumentTypeError(str(error).replace("'value' ", "")) from None
+
+
+def band_list(text: str) -> tuple[int, ...]:
+    """``"3,2,1"`` → ``(3, 2, 1)``: 1-based band indices (whole numbers: ``1.5`` is refused)."""
+    return _checked(validation.bands, _numbers(text))
 
 
 def extent(text: str) -> tuple[float, float, float, float]:
-    """``"left,bottom,right,top"`` in the optical raster's CRS."""
-    try:
-        values = tuple(float(part) for part in text.split(","))
-    except ValueError:
-        values = ()
-    if len(values) != 4:
-        raise argparse.ArgumentTypeError(f"extent must be left,bottom,right,top, got {text!r}")
-    return values[0], values[1], values[2], values[3]
+    """``"left,bottom,right,top"`` in the optical raster's CRS: finite, of sane size, a box."""
+    return _checked(validation.extent, _numbers(text))
 
 
-def positive(text: str) -> int:
-    """A positive integer option."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def ranged(minimum: int, maximum: int) -> Callable[[str], int]:
+    """An argparse type: one integer in ``minimum..maximum``."""
+
+    def parse(text: str) -> int:
+        (value,) = _numbers(text) if "," not in text else [text]
+        return _checked(lambda name, item: validation.integer(name, item, minimum, maximum), value)
+
+    return parse
+
+
+positive = ranged(1, validation.MAX_TILE)
+"""A positive integer option (at most the request layer's largest tile)."""
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -54,16 +72,23 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="tile size in pixels (default: 512, or the training crop if larger)",
     )
-    parser.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels (default: 64)")
-    parser.add_argument("--batch", type=positive, default=1, help="tiles per forward pass (default: 1)")
+    parser.add_argument(
+        "--overlap",
+        type=ranged(0, validation.MAX_TILE - 1),
+        default=64,
+        help="tile overlap in pixels (default: 64)",
+    )
+    parser.add_argument(
+        "--batch", type=ranged(1, validation.MAX_BATCH), default=1, help="tiles per forward pass (default: 1)"
+    )
     parser.add_argument("--bands", type=band_list, help="optical bands in the model's order, e.g. 3,2,1")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``geofuse segment``."""
-    parser.add_argument("optical", type=Path, help="optical raster (uint8, uint16 or float)")
-    parser.add_argument("elevation", type=Path, help="elevation raster (DSM in metres, any CRS/resolution)")
+    parser.add_argument("optical", help="optical raster (uint8, uint16 or float; GDAL's /vsizip/… names too)")
+    parser.add_argument("elevation", help="elevation raster (DSM in metres, any CRS/resolution)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="class GeoTIFF to write")
     add_model_options(parser)
     parser.add_argument("--confidence", type=Path, help="also write the confidence (max probability) here")
@@ -87,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from geofuse.backend.checkpoint import CheckpointError
+    from geofuse.backend.cli import exit_status
     from geofuse.backend.inference import (
         SegmentationCancelled,
         SegmentationError,
@@ -94,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         SegmentProgress,
         segment_rasters,
     )
-    from geofuse.backend.worker import error_text
+    from geofuse.backend.worker import error_text, explain
 
     options = SegmentOptions(
         device=args.device,
@@ -115,13 +141,20 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = segment_rasters(args.optical, args.elevation, args.output, args.model, options, progress)
-    except (SegmentationError, CheckpointError, ValueError, OSError, RasterioError, CPLE_BaseError) as failed:
-        bar.close()  # unreadable inputs, unwritable folders and full disks included
-        return error(error_text(failed))
-    except (SegmentationCancelled, KeyboardInterrupt):
+    except SegmentationCancelled:
         bar.close()
         print("geofuse: cancelled; nothing was written", file=sys.stderr)
         return 130
+    except (SegmentationError, CheckpointError, ValueError, OSError, RasterioError, CPLE_BaseError) as failed:
+        bar.close()  # unreadable inputs, unwritable folders and full disks included
+        return error(error_text(failed))
+    except Exception as failed:  # out of memory, or a bug: one line saying which, not a traceback
+        bar.close()
+        return error(explain(failed)[0])
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP (geofuse.backend.cli.stop_signals)
+        bar.close()
+        print("geofuse: cancelled; nothing was written", file=sys.stderr)
+        return exit_status(interrupt)
     bar.close()
     if not args.quiet:
         print(result.summary())

@@ -58,8 +58,9 @@ def run(args: argparse.Namespace) -> int:
     from rasterio.errors import RasterioError
 
     from geofuse.backend.checkpoint import CheckpointError
+    from geofuse.backend.cli import exit_status
     from geofuse.backend.inference import LoadedModel, SegmentationError, SegmentOptions, segment_rasters
-    from geofuse.backend.worker import error_text
+    from geofuse.backend.worker import error_text, explain
 
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     device = args.device
@@ -74,29 +75,46 @@ def run(args: argparse.Namespace) -> int:
         model = LoadedModel.load(args.model, device)
     except (OSError, ValueError, SegmentationError, CheckpointError) as failure:
         return error(f"{prefix}{failure}")
+    except KeyboardInterrupt as interrupt:
+        print(f"geofuse: {prefix}cancelled; nothing was written", file=sys.stderr)
+        return exit_status(interrupt)
 
     failed = skipped = done = 0
-    for optical, elevation, output in scenes:
-        if output.exists() and not args.overwrite:
-            print(f"{prefix}skip {output} (exists)")
-            skipped += 1
-            continue
-        options = SegmentOptions(
-            device=device,
-            tile=args.tile,
-            overlap=args.overlap,
-            batch_size=args.batch,
-            optical_bands=args.bands,
-            confidence_path=output.with_name(output.stem + "_confidence.tif") if args.confidence else None,
-            overwrite=args.overwrite,
+    try:
+        for optical, elevation, output in scenes:
+            if output.exists() and not args.overwrite:
+                print(f"{prefix}skip {output} (exists)")
+                skipped += 1
+                continue
+            options = SegmentOptions(
+                device=device,
+                tile=args.tile,
+                overlap=args.overlap,
+                batch_size=args.batch,
+                optical_bands=args.bands,
+                confidence_path=(
+                    output.with_name(output.stem + "_confidence.tif") if args.confidence else None
+                ),
+                overwrite=args.overwrite,
+            )
+            try:
+                result = segment_rasters(optical, elevation, output, model, options)
+            except (SegmentationError, ValueError, OSError, RasterioError, CPLE_BaseError) as failure:
+                print(f"geofuse: error: {prefix}{optical}: {error_text(failure)}", file=sys.stderr)
+                failed += 1
+                continue
+            except Exception as failure:  # out of memory, or a bug: this scene fails, the batch goes on
+                print(f"geofuse: error: {prefix}{optical}: {explain(failure)[0]}", file=sys.stderr)
+                failed += 1
+                continue
+            print(f"{prefix}done {output} ({result.tiles} tiles, {result.elapsed_s:.1f} s)")
+            done += 1
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP: the scene in progress leaves nothing
+        print(
+            f"geofuse: {prefix}cancelled; {done} segmented, {skipped} skipped, {failed} failed of "
+            f"{len(scenes)} scene(s) before the stop",
+            file=sys.stderr,
         )
-        try:
-            result = segment_rasters(optical, elevation, output, model, options)
-        except (SegmentationError, ValueError, OSError, RasterioError, CPLE_BaseError) as failure:
-            print(f"geofuse: error: {prefix}{optical}: {error_text(failure)}", file=sys.stderr)
-            failed += 1
-            continue
-        print(f"{prefix}done {output} ({result.tiles} tiles, {result.elapsed_s:.1f} s)")
-        done += 1
+        return exit_status(interrupt)
     print(f"{prefix}{done} segmented, {skipped} skipped, {failed} failed of {len(scenes)} scene(s)")
     return 1 if failed else 0

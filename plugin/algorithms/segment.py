@@ -7,10 +7,7 @@ worker process; this side only resolves layers to files, relays progress and sty
 
 from __future__ import annotations
 
-import glob
 import json
-import time
-from pathlib import Path
 from typing import Any
 
 from qgis.core import (
@@ -32,7 +29,7 @@ from qgis.core import (
     QgsRectangle,
 )
 
-from ...backend.locking import OutputBusyError, output_lock
+from ...backend.claims import recover, segmentation_finals
 from ..dock_card import CardError, read_card
 from ..styling import ClassStyler
 from ..worker_client import run_worker
@@ -50,21 +47,12 @@ from .common import (
 )
 
 
-def remove_partial_outputs(outputs: list[str | None], since: float) -> None:
-    """Delete the engine's temporary files (``.<stem>.*.tmp<suffix>`` beside each output, made after
-    ``since``) and its lock file, which a killed worker could not clean up itself, so a cancel never
-    leaves partial files. An output whose lock another run holds is left alone: those files are its."""
-    for output in filter(None, outputs):
-        final = Path(output)
-        if not final.parent.is_dir():
-            continue
-        try:
-            with output_lock(final):
-                for leftover in final.parent.glob(f".{glob.escape(final.stem)}.*.tmp*"):
-                    if leftover.is_file() and leftover.stat().st_mtime >= since - 1:
-                        leftover.unlink(missing_ok=True)
-        except (OutputBusyError, OSError):
-            continue
+def remove_partial_outputs(output: str, confidence: str | None) -> None:
+    """Remove exactly what a worker that was killed (cancel) or crashed left at these outputs: the files its
+    journal in the lock files lists, and the lock files. Never a file found by a pattern, so a concurrent
+    run's temporaries beside the same output are safe; an output whose lock another run holds is left
+    alone: those files are its."""
+    recover(segmentation_finals(output, confidence))
 
 
 class SegmentAlgorithm(GeoFuseAlgorithm):
@@ -350,11 +338,10 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
     ) -> dict[str, Any]:
         """Run the worker and hand the styled output back to Processing."""
         request = self.request(parameters, context, feedback)
-        started = time.time()
         try:
             result = run_worker(request, feedback)
         except QgsProcessingException:
-            remove_partial_outputs([request["output"], request["confidence"]], started)
+            remove_partial_outputs(request["output"], request["confidence"])
             raise
         output = request["output"]
         for area in result.get("classes") or []:

@@ -257,7 +257,7 @@ def test_overwrite_rules(fitted: LoadedModel, tmp_path: Path) -> None:
     for target in (optical, elevation):
         with pytest.raises(SegmentationError, match="is an input"):
             segment_rasters(optical, elevation, target, fitted, SegmentOptions(overwrite=True))
-    with pytest.raises(SegmentationError, match="both"):
+    with pytest.raises(SegmentationError, match="written twice"):
         segment_rasters(
             optical, elevation, tmp_path / "n.tif", fitted, SegmentOptions(confidence_path=tmp_path / "n.tif")
         )

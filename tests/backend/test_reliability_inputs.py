@@ -298,6 +298,71 @@ def as_float32(folder: Path) -> Inputs:
     return scene_inputs(folder, optical=SCENE.optical.astype(np.float32) / 255)
 
 
+ROTATED = Affine.translation(500000, 5000000) * Affine.rotation(30) * Affine.scale(1, -1)
+"""A 30° rotated optical grid (1 m pixels); the DSM below is north-up and covers part of it."""
+DSM_GRID = Affine.translation(500010, 4999980) * Affine.scale(0.5, -0.5)
+
+
+def rotated_optical(folder: Path) -> Inputs:
+    optical = write(folder / "optical.tif", SCENE.optical, ROTATED)
+    elevation = write(folder / "elevation.tif", np.full((40, 40), 3.0, np.float32), DSM_GRID)
+    return Inputs(optical, elevation, folder / "out" / "classes.tif")
+
+
+def nodata_outside_the_footprint(labels: np.ndarray, inputs: Inputs) -> None:
+    """Optical pixels whose centre lies outside the DSM (by more than a DSM pixel's half-diagonal, the
+    bilinear warp's reach) are nodata; those well inside are classified."""
+    rows, cols = np.mgrid[0:SIZE, 0:SIZE]
+    x, y = ROTATED * (cols + 0.5, rows + 0.5)
+    column, row = ~DSM_GRID * (x, y)
+    margin = 1.0
+    outside = (column < -margin) | (column > 40 + margin) | (row < -margin) | (row > 40 + margin)
+    inside = (column > margin) & (column < 40 - margin) & (row > margin) & (row < 40 - margin)
+    assert labels.shape == (SIZE, SIZE) and outside.sum() > 3000 and inside.sum() > 150
+    assert (labels[outside] == IGNORE_INDEX).all(), f"{(labels[outside] != IGNORE_INDEX).sum()} classified"
+    assert (labels[inside] < 6).all()
+
+
+def complex_optical(folder: Path) -> Inputs:
+    return scene_inputs(folder, optical=SCENE.optical.astype(np.complex64))
+
+
+def output_is_a_folder(folder: Path) -> Inputs:
+    inputs = scene_inputs(folder)
+    inputs.output.mkdir(parents=True)
+    return inputs
+
+
+def existing_aux_xml(folder: Path) -> Inputs:
+    inputs = scene_inputs(folder)
+    inputs.output.parent.mkdir(parents=True)
+    aux = inputs.output.with_name(inputs.output.name + ".aux.xml")
+    aux.write_text("<PAMDataset/>\n")
+    return Inputs(inputs.optical, inputs.elevation, inputs.output, (aux,))
+
+
+def named(name: str) -> Callable[[Path], Inputs]:
+    return lambda folder: scene_inputs(folder, output=folder / "out" / name)
+
+
+def zipped_optical(folder: Path) -> Inputs:
+    """The optical raster inside a ZIP, named the GDAL way (``/vsizip/{archive}/member``)."""
+    import zipfile
+
+    inputs = scene_inputs(folder)
+    with zipfile.ZipFile(folder / "optical.zip", "w") as archive:
+        archive.write(inputs.optical, "optical.tif")
+    inputs.optical.unlink()
+    return Inputs(Path(f"/vsizip/{{{folder / 'optical.zip'}}}/optical.tif"), inputs.elevation, inputs.output)
+
+
+def dangling_link(folder: Path) -> Inputs:
+    inputs = scene_inputs(folder)
+    inputs.output.parent.mkdir(parents=True)
+    inputs.output.symlink_to(folder / "nowhere.tif")
+    return inputs
+
+
 CASES: dict[str, Case] = {
     "no overlap": Case(shifted(1000, 0), error="does not overlap"),
     "one-pixel overlap": Case(shifted(SIZE - 1, SIZE - 1), check=only_the_corner),
@@ -341,6 +406,16 @@ CASES: dict[str, Case] = {
     ),
     "existing output": Case(existing_output, error="exists; pass overwrite"),
     "existing output, overwrite": Case(existing_output, check=all_classified, overwrite=True),
+    "rotated optical, north-up DSM without nodata": Case(rotated_optical, check=nodata_outside_the_footprint),
+    "complex-valued optical": Case(complex_optical, error="holds complex numbers"),
+    "output is a folder": Case(output_is_a_folder, error="is a folder; name a file", overwrite=True),
+    "existing .aux.xml without the raster": Case(existing_aux_xml, error=r"classes\.tif\.aux\.xml exists"),
+    "output is a dangling symbolic link": Case(dangling_link, error="exists; pass overwrite"),
+    "output named .gpkg": Case(named("classes.gpkg"), error=r"must end in \.tif or \.tiff \(not '\.gpkg'\)"),
+    "output named .png": Case(named("classes.png"), error=r"must end in \.tif or \.tiff \(not '\.png'\)"),
+    "output named .vrt": Case(named("classes.vrt"), error=r"must end in \.tif or \.tiff"),
+    "output named .TIF": Case(named("classes.TIF"), check=all_classified),
+    "optical inside a ZIP (/vsizip/)": Case(zipped_optical, check=all_classified),
 }
 
 

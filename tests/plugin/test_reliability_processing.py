@@ -346,3 +346,54 @@ def test_a_second_task_on_the_same_output_is_refused(
         read(output), reference_output(segment_inputs, fast_model, tmp_path / "ref")
     )
     assert not [path for path in tmp_path.rglob("*") if ".tmp" in path.name]
+
+
+def test_a_failed_run_leaves_a_concurrent_runs_temporaries_alone(
+    segment_inputs: SegmentInputs, fast_model: Path, tmp_path: Path
+) -> None:
+    """A Processing run on ``area.tif`` fails while a run writing ``area.north.tif`` in the same folder is
+    live: the clean-up removes only what the failed run's journal lists, so the live run's hidden
+    temporaries (which the old ``.area.*.tmp*`` pattern matched) survive and it finishes."""
+    import threading
+
+    from geofuse.backend.inference import SegmentOptions, segment_rasters
+
+    reached, release, calls, outcome = threading.Event(), threading.Event(), [0], []
+
+    def hold() -> bool:
+        calls[0] += 1
+        if calls[0] == 2:
+            reached.set()
+            release.wait(120)
+        return False
+
+    north = tmp_path / "area.north.tif"
+    options = SegmentOptions(device="cpu", tile=32, overlap=8)
+    thread = threading.Thread(
+        target=lambda: outcome.append(
+            segment_rasters(
+                segment_inputs.optical, segment_inputs.elevation, north, fast_model, options, cancel=hold
+            )
+        )
+    )
+    thread.start()
+    try:
+        assert reached.wait(120)
+        live = [path for path in tmp_path.iterdir() if ".tmp" in path.name]
+        assert live
+        for path in live:
+            os.utime(path)  # being written now
+        not_a_model = tmp_path / "model.pt"
+        not_a_model.write_bytes(b"not a checkpoint")
+        parameters = {"OPTICAL": str(segment_inputs.optical), "ELEVATION": str(segment_inputs.elevation),
+                      "MODEL": str(not_a_model), **TILING, "OUTPUT": str(tmp_path / "area.tif")}  # fmt: skip
+        with pytest.raises(QgsProcessingException, match="not a readable checkpoint"):
+            processing.run("geofuse:segment", parameters)
+        assert all(path.exists() for path in live)
+    finally:
+        release.set()
+        thread.join(120)
+    assert outcome and Path(outcome[0].output_path) == north
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "area.north.qml", "area.north.tif", "area.north.tif.aux.xml", "model.pt"
+    ]  # fmt: skip

@@ -8,13 +8,14 @@ from pathlib import Path
 import processing
 import pytest
 import rasterio
+from finetune_inputs import runtime
 from osgeo import ogr
 from qgis.core import QgsProcessingException
 from segment_inputs import SegmentInputs, geofuse_provider, segment_inputs
 
 from geofuse.backend.checkpoint import load_checkpoint
 
-__all__ = ["geofuse_provider", "segment_inputs"]
+__all__ = ["geofuse_provider", "runtime", "segment_inputs"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider")
 
 
@@ -61,6 +62,7 @@ def test_train_refuses_lists_of_different_lengths(segment_inputs: SegmentInputs,
         )  # fmt: skip
 
 
+@pytest.mark.usefixtures("runtime")
 def test_train_on_an_isprs_download(isprs_layout: Callable[[str, str], Path], tmp_path: Path) -> None:
     root = isprs_layout("potsdam", "zips")  # Potsdam.zip of inner zips, read in place
     results = processing.run(
@@ -77,6 +79,7 @@ def test_train_on_an_isprs_download(isprs_layout: Callable[[str, str], Path], tm
     assert card.optical_bands == ("IR", "R", "G") and card.gsd_m == pytest.approx(0.05)
 
 
+@pytest.mark.usefixtures("runtime")
 def test_train_on_isprs_reports_bad_label_colours(
     isprs_layout: Callable[[str, str], Path], tmp_path: Path
 ) -> None:

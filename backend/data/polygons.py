@@ -223,8 +223,14 @@ def _read_features(source: PolygonSource) -> tuple[list[tuple[dict[str, Any], An
     Raises:
         PolygonError: Unreadable file, unknown layer or field, non-polygon geometries, no features.
     """
-    import fiona
-    from fiona.errors import FionaError
+    try:
+        import fiona
+        from fiona.errors import FionaError
+    except ImportError:
+        raise PolygonError(
+            "reading training polygons needs fiona, which this GeoFuse runtime lacks (it predates 0.2.0): "
+            "set up the runtime again, or pip install 'fiona>=1.9' into it"
+        ) from None
 
     path = Path(source.path)
     if not path.exists() and not str(source.path).startswith("/vsi"):

@@ -3,6 +3,7 @@ matching, overlaps, class-balanced crops, and one clear error per kind of bad in
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import fiona
@@ -228,3 +229,13 @@ def test_a_resolution_far_from_the_base_models_is_a_warning(tmp_path: Path) -> N
     data = prepare_data(load_config(None, overrides), base=base)
     assert data.gsd_m == pytest.approx(GSD) and data.optical_bands == base.optical_bands
     assert any("0.2 m pixels, the base model was trained at 0.1 m" in note for note in data.notes)
+
+
+def test_a_runtime_without_fiona_gets_one_line_saying_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    optical, _ = write_pair(tmp_path)
+    path = write_polygons(tmp_path / "areas.gpkg", [("tree", pixel_square(0, 0, 10))])
+    monkeypatch.setitem(sys.modules, "fiona", None)  # what `import fiona` meets where it is not installed
+    with pytest.raises(PolygonError, match="needs fiona, which this GeoFuse runtime lacks"):
+        load_polygon_labels(PolygonSource(str(path), "class"), optical, ISPRS_CLASSES)

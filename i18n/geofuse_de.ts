@@ -143,12 +143,12 @@
 <context>
     <name>FinetuneAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="116"/>
+        <location filename="../plugin/algorithms/finetune.py" line="115"/>
         <source>Improve model with training polygons</source>
         <translation>Modell mit Trainingspolygonen verbessern</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="120"/>
+        <location filename="../plugin/algorithms/finetune.py" line="119"/>
         <source>Adapts a GeoFuse model to your own imagery from a few polygons you digitised on it, each with a class in the class field (a class name such as building or tree, or a class number of the model). Pixels outside the polygons are not used. A class name the model does not know (for example pool) becomes a new class of the improved model.
 
 The polygons may be in any CRS and any vector format; a layer that is not a file (a memory layer, a selection) is exported for the run. Draw a few polygons per class, inside objects of that class, over the optical layer.
@@ -165,92 +165,92 @@ Modell: das Ausgangsmodell (leer: das mitgelieferte Demo-Modell). Zeitbudget: De
 Das Training läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit PyTorch; eine GPU hilft sehr.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="137"/>
+        <location filename="../plugin/algorithms/finetune.py" line="136"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Optischer Layer (RGB oder IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="140"/>
+        <location filename="../plugin/algorithms/finetune.py" line="139"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Höhenlayer (DSM oder nDSM)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="143"/>
+        <location filename="../plugin/algorithms/finetune.py" line="142"/>
         <source>Training polygons</source>
         <translation>Trainingspolygone</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="146"/>
+        <location filename="../plugin/algorithms/finetune.py" line="145"/>
         <source>Class field (class names or class numbers)</source>
         <translation>Klassenfeld (Klassennamen oder Klassennummern)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="154"/>
+        <location filename="../plugin/algorithms/finetune.py" line="153"/>
         <source>Model to improve (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Zu verbesserndes Modell (GeoFuse-Checkpoint; leer: mitgeliefertes Demo-Modell)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="163"/>
+        <location filename="../plugin/algorithms/finetune.py" line="162"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Optische Kanäle in der Reihenfolge des Modells (leer: die ersten Kanäle)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="172"/>
+        <location filename="../plugin/algorithms/finetune.py" line="171"/>
         <source>Time budget (minutes; 0 = only the step count)</source>
         <translation>Zeitbudget (Minuten; 0 = nur die Schrittzahl)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="181"/>
+        <location filename="../plugin/algorithms/finetune.py" line="180"/>
         <source>Training steps (at most)</source>
         <translation>Trainingsschritte (höchstens)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="188"/>
+        <location filename="../plugin/algorithms/finetune.py" line="187"/>
         <source>First steps with the encoders frozen</source>
         <translation>Anfangsschritte mit eingefrorenen Encodern</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="199"/>
+        <location filename="../plugin/algorithms/finetune.py" line="198"/>
         <source>Crops per step</source>
         <translation>Ausschnitte pro Schritt</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="206"/>
+        <location filename="../plugin/algorithms/finetune.py" line="205"/>
         <source>Crop size (pixels)</source>
         <translation>Ausschnittgröße (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="213"/>
+        <location filename="../plugin/algorithms/finetune.py" line="212"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="218"/>
+        <location filename="../plugin/algorithms/finetune.py" line="213"/>
         <source>Random seed</source>
         <translation>Zufallsstartwert (Seed)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="221"/>
+        <location filename="../plugin/algorithms/finetune.py" line="216"/>
         <source>Improved model</source>
         <translation>Verbessertes Modell</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="221"/>
+        <location filename="../plugin/algorithms/finetune.py" line="216"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>GeoFuse-Checkpoints (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="226"/>
+        <location filename="../plugin/algorithms/finetune.py" line="221"/>
         <source>New classes (comma-separated)</source>
         <translation>Neue Klassen (kommagetrennt)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="243"/>
+        <location filename="../plugin/algorithms/finetune.py" line="238"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>Optischer Layer und Höhenlayer sind derselbe Layer; wählen Sie zwei verschiedene Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="253"/>
+        <location filename="../plugin/algorithms/finetune.py" line="248"/>
         <source>The improved model would replace the model it starts from; choose another file.</source>
         <translation>Das verbesserte Modell würde das Ausgangsmodell ersetzen; wählen Sie eine andere Datei.</translation>
     </message>
@@ -324,26 +324,31 @@ Das Training läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit 
         <source>Improved model written to {} ({} steps).</source>
         <translation>Verbessertes Modell geschrieben nach {} ({} Schritte).</translation>
     </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="254"/>
+        <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
+        <translation>Optische Kanäle müssen durch Kommas getrennte Kanalnummern sein, etwa 3,2,1.</translation>
+    </message>
 </context>
 <context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="138"/>
+        <location filename="../plugin/algorithms/common.py" line="156"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="186"/>
+        <location filename="../plugin/algorithms/common.py" line="204"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>{} wird in ein temporäres GeoTIFF exportiert</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="254"/>
+        <location filename="../plugin/algorithms/common.py" line="272"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>{} konnte nicht als GeoTIFF exportiert werden (Fehler {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="241"/>
+        <location filename="../plugin/algorithms/common.py" line="259"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} hat keine eigene Auflösung; exportieren Sie den Layer zuerst als GeoTIFF in der gewünschten Auflösung.</translation>
     </message>
@@ -1143,12 +1148,12 @@ PyTorch-Variante: „auto“ installiert die CUDA-Variante, wenn nvidia-smi eine
 <context>
     <name>SegmentAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="99"/>
+        <location filename="../plugin/algorithms/segment.py" line="85"/>
         <source>Segment land cover (optical + elevation)</source>
         <translation>Landbedeckung segmentieren (optisch + Höhe)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="103"/>
+        <location filename="../plugin/algorithms/segment.py" line="89"/>
         <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
 
 The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
@@ -1165,132 +1170,132 @@ Modell: ein GeoFuse-Checkpoint (.pt); leer verwendet das mitgelieferte Demo-Mode
 Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit PyTorch (siehe „GeoFuse-Laufzeitumgebung erstellen“); QGIS selbst lädt PyTorch nie.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="119"/>
+        <location filename="../plugin/algorithms/segment.py" line="105"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Optischer Layer (RGB oder IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="122"/>
+        <location filename="../plugin/algorithms/segment.py" line="108"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Höhenlayer (DSM oder nDSM)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="125"/>
+        <location filename="../plugin/algorithms/segment.py" line="111"/>
         <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modell (GeoFuse-Checkpoint; leer: mitgeliefertes Demo-Modell)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="134"/>
+        <location filename="../plugin/algorithms/segment.py" line="120"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Optische Kanäle in der Reihenfolge des Modells (leer: die ersten Kanäle)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="143"/>
+        <location filename="../plugin/algorithms/segment.py" line="129"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="154"/>
+        <location filename="../plugin/algorithms/segment.py" line="140"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="164"/>
+        <location filename="../plugin/algorithms/segment.py" line="150"/>
         <source>Tiles per batch</source>
         <translation>Kacheln pro Stapel</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="176"/>
+        <location filename="../plugin/algorithms/segment.py" line="162"/>
         <source>Extent (empty: the whole optical layer)</source>
         <translation>Ausdehnung (leer: der gesamte optische Layer)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="191"/>
+        <location filename="../plugin/algorithms/segment.py" line="177"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="192"/>
+        <location filename="../plugin/algorithms/segment.py" line="178"/>
         <source>Confidence</source>
         <translation>Konfidenz</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="197"/>
+        <location filename="../plugin/algorithms/segment.py" line="183"/>
         <source>Tiles processed</source>
         <translation>Verarbeitete Kacheln</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="198"/>
+        <location filename="../plugin/algorithms/segment.py" line="184"/>
         <source>Seconds taken</source>
         <translation>Benötigte Sekunden</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="212"/>
+        <location filename="../plugin/algorithms/segment.py" line="198"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Die Überlappung muss kleiner als die halbe Kachelgröße sein.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="277"/>
+        <location filename="../plugin/algorithms/segment.py" line="252"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Kein Modell angegeben, und das mitgelieferte Demo-Modell fehlt ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="362"/>
+        <location filename="../plugin/algorithms/segment.py" line="334"/>
         <source>{}: {:,.1f} m²</source>
         <translation>{}: {:,.1f} m²</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="364"/>
+        <location filename="../plugin/algorithms/segment.py" line="336"/>
         <source>{}: {} pixels</source>
         <translation>{}: {} Pixel</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="181"/>
+        <location filename="../plugin/algorithms/segment.py" line="167"/>
         <source>Area: polygons (pixels outside become nodata; empty: no mask)</source>
         <translation>Gebiet: Polygone (Pixel außerhalb werden NoData; leer: keine Maske)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="199"/>
+        <location filename="../plugin/algorithms/segment.py" line="185"/>
         <source>Class areas and class table (JSON)</source>
         <translation>Klassenflächen und Klassentabelle (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="340"/>
+        <location filename="../plugin/algorithms/segment.py" line="313"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Die Maskenpolygone überschneiden sich nicht mit dem optischen Layer (oder der Ausdehnung).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="144"/>
+        <location filename="../plugin/algorithms/segment.py" line="130"/>
         <source>Tile size (pixels; 0 = the model&apos;s default: 512 or its training crop if larger)</source>
         <translation>Kachelgröße (Pixel; 0 = Vorgabe des Modells: 512 oder seine Trainingsausschnittgröße, falls größer)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="226"/>
+        <location filename="../plugin/algorithms/segment.py" line="212"/>
         <source>The optical and the elevation layer are the same layer ({}); choose two different layers.</source>
         <translation>Optischer Layer und Höhenlayer sind derselbe Layer ({}); wählen Sie zwei verschiedene Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="233"/>
+        <location filename="../plugin/algorithms/segment.py" line="219"/>
         <source>The model cannot be used: {}</source>
         <translation>Das Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="237"/>
+        <location filename="../plugin/algorithms/segment.py" line="223"/>
         <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
         <translation>Optische Kanäle müssen durch Kommas getrennte Kanalnummern sein, etwa 3,2,1.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="240"/>
+        <location filename="../plugin/algorithms/segment.py" line="226"/>
         <source>{} has {} band(s); the model needs {} optical bands ({}).</source>
         <translation>{} hat {} Kanal/Kanäle; das Modell braucht {} optische Kanäle ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="244"/>
+        <location filename="../plugin/algorithms/segment.py" line="230"/>
         <source>{} optical band(s) were given; the model needs {} ({}).</source>
         <translation>{} optische(r) Kanal/Kanäle angegeben; das Modell braucht {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="249"/>
+        <location filename="../plugin/algorithms/segment.py" line="235"/>
         <source>{} has no band {}; it has {} band(s).</source>
         <translation>{} hat keinen Kanal {}; er hat {} Kanal/Kanäle.</translation>
     </message>
@@ -1298,7 +1303,7 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
 <context>
     <name>SetupAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="162"/>
+        <location filename="../plugin/algorithms/common.py" line="180"/>
         <source>Set-up</source>
         <translation>Einrichtung</translation>
     </message>
@@ -1306,102 +1311,102 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
 <context>
     <name>TrainAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="77"/>
+        <location filename="../plugin/algorithms/train.py" line="76"/>
         <source>Train land-cover model</source>
         <translation>Landbedeckungsmodell trainieren</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="107"/>
+        <location filename="../plugin/algorithms/train.py" line="106"/>
         <source>Optical layers</source>
         <translation>Optische Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="107"/>
+        <location filename="../plugin/algorithms/train.py" line="106"/>
         <source>Elevation layers (same order)</source>
         <translation>Höhenlayer (gleiche Reihenfolge)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="107"/>
+        <location filename="../plugin/algorithms/train.py" line="106"/>
         <source>Label layers (same order)</source>
         <translation>Label-Layer (gleiche Reihenfolge)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="113"/>
+        <location filename="../plugin/algorithms/train.py" line="112"/>
         <source>…or a training folder (optical/, elevation/, labels/)</source>
         <translation>…oder ein Trainingsordner (optical/, elevation/, labels/)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="121"/>
+        <location filename="../plugin/algorithms/train.py" line="120"/>
         <source>Validation folder (same layout)</source>
         <translation>Validierungsordner (gleicher Aufbau)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="183"/>
+        <location filename="../plugin/algorithms/train.py" line="182"/>
         <source>Model variant</source>
         <translation>Modellvariante</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="192"/>
+        <location filename="../plugin/algorithms/train.py" line="191"/>
         <source>Model width</source>
         <translation>Modellbreite</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="197"/>
+        <location filename="../plugin/algorithms/train.py" line="196"/>
         <source>Training steps</source>
         <translation>Trainingsschritte</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="200"/>
+        <location filename="../plugin/algorithms/train.py" line="199"/>
         <source>Crops per step</source>
         <translation>Ausschnitte pro Schritt</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="203"/>
+        <location filename="../plugin/algorithms/train.py" line="202"/>
         <source>Crop size (pixels)</source>
         <translation>Ausschnittgröße (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="210"/>
+        <location filename="../plugin/algorithms/train.py" line="209"/>
         <source>Learning rate</source>
         <translation>Lernrate</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="217"/>
+        <location filename="../plugin/algorithms/train.py" line="216"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="218"/>
+        <location filename="../plugin/algorithms/train.py" line="217"/>
         <source>Random seed</source>
         <translation>Zufallsstartwert (Seed)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="221"/>
+        <location filename="../plugin/algorithms/train.py" line="220"/>
         <source>Training folder</source>
         <translation>Trainingsordner</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="224"/>
+        <location filename="../plugin/algorithms/train.py" line="223"/>
         <source>Trained model</source>
         <translation>Trainiertes Modell</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="282"/>
+        <location filename="../plugin/algorithms/train.py" line="279"/>
         <source>Give either the layer lists or a training folder, not both.</source>
         <translation>Geben Sie entweder die Layerlisten oder einen Trainingsordner an, nicht beides.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="286"/>
+        <location filename="../plugin/algorithms/train.py" line="283"/>
         <source>Give a training folder, or as many optical as elevation and label layers (at least one).</source>
         <translation>Geben Sie einen Trainingsordner an oder gleich viele optische, Höhen- und Label-Layer (mindestens je einen).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="273"/>
+        <location filename="../plugin/algorithms/train.py" line="270"/>
         <source>Model written to {}</source>
         <translation>Modell geschrieben nach {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="81"/>
+        <location filename="../plugin/algorithms/train.py" line="80"/>
         <source>Trains a GeoFuse model from optical, elevation and label rasters and writes the checkpoint model.pt (usable by &apos;Segment land cover&apos;) into the output folder, with last.pt to resume and metrics.csv.
 
 Give either the three lists of layers (the n-th optical, elevation and label layers belong together and share one pixel grid) or a folder with optical/, elevation/ and labels/ subfolders of same-named GeoTIFFs (and optionally classes.csv). Labels are class indices (255 = ignore) or class colours. Training runs in the GeoFuse runtime; a GPU helps a lot.
@@ -1414,52 +1419,52 @@ Geben Sie entweder die drei Layerlisten an (der n-te optische, Höhen- und Label
 ISPRS Vaihingen oder Potsdam: Wählen Sie den Datensatz und geben Sie den Ordner mit den heruntergeladenen Archiven an, so wie heruntergeladen (ZIP-Dateien, direkt gelesen) oder beliebig entpackt. Verwendet werden die Trainingskacheln der gewählten Aufteilung (benchmark: die des Wettbewerbs; fusion-papers: die Aufteilung der Veröffentlichungen zur DSM-Fusion), abzüglich einiger Validierungskacheln; die Testkacheln bleiben für die Auswertung. Die Archive und jede Labelfarbe werden vor dem ersten Schritt geprüft.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="98"/>
+        <location filename="../plugin/algorithms/train.py" line="97"/>
         <source>Dataset</source>
         <translation>Datensatz</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="126"/>
+        <location filename="../plugin/algorithms/train.py" line="125"/>
         <source>ISPRS download folder (zips or unpacked)</source>
         <translation>ISPRS-Downloadordner (ZIP-Dateien oder entpackt)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="131"/>
+        <location filename="../plugin/algorithms/train.py" line="130"/>
         <source>ISPRS split</source>
         <translation>ISPRS-Aufteilung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="140"/>
+        <location filename="../plugin/algorithms/train.py" line="139"/>
         <source>Potsdam optical bands</source>
         <translation>Optische Kanäle (Potsdam)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="149"/>
+        <location filename="../plugin/algorithms/train.py" line="148"/>
         <source>Potsdam elevation (DSM or normalised nDSM)</source>
         <translation>Höhe (Potsdam; DSM oder normalisiertes nDSM)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="158"/>
+        <location filename="../plugin/algorithms/train.py" line="157"/>
         <source>ISPRS validation tiles, comma-separated (empty: a fixed few)</source>
         <translation>ISPRS-Validierungskacheln, kommagetrennt (leer: einige feste)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="167"/>
+        <location filename="../plugin/algorithms/train.py" line="166"/>
         <source>Validate on the eroded ISPRS references</source>
         <translation>Mit den erodierten ISPRS-Referenzen validieren</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="174"/>
+        <location filename="../plugin/algorithms/train.py" line="173"/>
         <source>Check archives and every label before training</source>
         <translation>Archive und jedes Label vor dem Training prüfen</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="304"/>
+        <location filename="../plugin/algorithms/train.py" line="301"/>
         <source>Give the folder holding the ISPRS download.</source>
         <translation>Geben Sie den Ordner mit dem ISPRS-Download an.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="306"/>
+        <location filename="../plugin/algorithms/train.py" line="303"/>
         <source>Give either an ISPRS download or your own rasters (layer lists or folder), not both.</source>
         <translation>Geben Sie entweder einen ISPRS-Download oder eigene Raster (Layerlisten oder Ordner) an, nicht beides.</translation>
     </message>
@@ -1467,62 +1472,62 @@ ISPRS Vaihingen oder Potsdam: Wählen Sie den Datensatz und geben Sie den Ordner
 <context>
     <name>WorkerClient</name>
     <message>
-        <location filename="../plugin/worker_client.py" line="63"/>
+        <location filename="../plugin/worker_client.py" line="64"/>
         <source>unknown signal</source>
         <translation>unbekanntes Signal</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="70"/>
+        <location filename="../plugin/worker_client.py" line="71"/>
         <source>was killed by signal {number} ({name})</source>
         <translation>wurde durch Signal {number} ({name}) beendet</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="75"/>
+        <location filename="../plugin/worker_client.py" line="76"/>
         <source>crashed ({crash}, exit code {code})</source>
         <translation>ist abgestürzt ({crash}, Exit-Code {code})</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="78"/>
+        <location filename="../plugin/worker_client.py" line="79"/>
         <source>exited with code {code}</source>
         <translation>wurde mit Code {code} beendet</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="114"/>
+        <location filename="../plugin/worker_client.py" line="115"/>
         <source>Cannot start the GeoFuse runtime {python} ({source}): {error}</source>
         <translation>Die GeoFuse-Laufzeitumgebung {python} ({source}) kann nicht gestartet werden: {error}</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="146"/>
+        <location filename="../plugin/worker_client.py" line="147"/>
         <source>Cancelled: the GeoFuse worker was stopped.</source>
         <translation>Abgebrochen: Der GeoFuse-Worker wurde beendet.</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="190"/>
+        <location filename="../plugin/worker_client.py" line="191"/>
         <source>The GeoFuse worker process died: it {exit} before finishing.</source>
         <translation>Der GeoFuse-Worker-Prozess ist ausgefallen: Er {exit}, bevor er fertig war.</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="194"/>
+        <location filename="../plugin/worker_client.py" line="195"/>
         <source>Its last messages:</source>
         <translation>Seine letzten Meldungen:</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="202"/>
+        <location filename="../plugin/worker_client.py" line="203"/>
         <source>Cancelled.</source>
         <translation>Abgebrochen.</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="261"/>
+        <location filename="../plugin/worker_client.py" line="262"/>
         <source>about {seconds} s left</source>
         <translation>noch etwa {seconds} s</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="265"/>
+        <location filename="../plugin/worker_client.py" line="266"/>
         <source>about {minutes} min left</source>
         <translation>noch etwa {minutes} min</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="65"/>
+        <location filename="../plugin/worker_client.py" line="66"/>
         <source>was killed by signal {number} ({name}) (the system may have run out of memory, or the process was killed)</source>
         <translation>wurde durch Signal {number} ({name}) beendet (möglicherweise war der Arbeitsspeicher erschöpft, oder der Prozess wurde von außen beendet)</translation>
     </message>

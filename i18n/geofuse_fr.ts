@@ -143,12 +143,12 @@
 <context>
     <name>FinetuneAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="116"/>
+        <location filename="../plugin/algorithms/finetune.py" line="115"/>
         <source>Improve model with training polygons</source>
         <translation>Améliorer le modèle avec des polygones d’entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="120"/>
+        <location filename="../plugin/algorithms/finetune.py" line="119"/>
         <source>Adapts a GeoFuse model to your own imagery from a few polygons you digitised on it, each with a class in the class field (a class name such as building or tree, or a class number of the model). Pixels outside the polygons are not used. A class name the model does not know (for example pool) becomes a new class of the improved model.
 
 The polygons may be in any CRS and any vector format; a layer that is not a file (a memory layer, a selection) is exported for the run. Draw a few polygons per class, inside objects of that class, over the optical layer.
@@ -165,92 +165,92 @@ Modèle : le modèle de départ (vide : le modèle de démonstration fourni). Bu
 L'entraînement s'exécute dans l'environnement d'exécution GeoFuse, un Python séparé avec PyTorch ; un GPU aide beaucoup.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="137"/>
+        <location filename="../plugin/algorithms/finetune.py" line="136"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Couche optique (RVB ou IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="140"/>
+        <location filename="../plugin/algorithms/finetune.py" line="139"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Couche d'altitude (MNS ou nMNS)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="143"/>
+        <location filename="../plugin/algorithms/finetune.py" line="142"/>
         <source>Training polygons</source>
         <translation>Polygones d’entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="146"/>
+        <location filename="../plugin/algorithms/finetune.py" line="145"/>
         <source>Class field (class names or class numbers)</source>
         <translation>Champ de classe (noms ou numéros de classe)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="154"/>
+        <location filename="../plugin/algorithms/finetune.py" line="153"/>
         <source>Model to improve (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modèle à améliorer (point de contrôle GeoFuse ; vide : modèle de démonstration fourni)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="163"/>
+        <location filename="../plugin/algorithms/finetune.py" line="162"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Bandes optiques, dans l'ordre du modèle (vide : les premières bandes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="172"/>
+        <location filename="../plugin/algorithms/finetune.py" line="171"/>
         <source>Time budget (minutes; 0 = only the step count)</source>
         <translation>Budget de temps (minutes ; 0 = seulement le nombre de pas)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="181"/>
+        <location filename="../plugin/algorithms/finetune.py" line="180"/>
         <source>Training steps (at most)</source>
         <translation>Pas d'entraînement (au maximum)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="188"/>
+        <location filename="../plugin/algorithms/finetune.py" line="187"/>
         <source>First steps with the encoders frozen</source>
         <translation>Pas initiaux avec les encodeurs gelés</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="199"/>
+        <location filename="../plugin/algorithms/finetune.py" line="198"/>
         <source>Crops per step</source>
         <translation>Extraits par pas</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="206"/>
+        <location filename="../plugin/algorithms/finetune.py" line="205"/>
         <source>Crop size (pixels)</source>
         <translation>Taille des extraits (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="213"/>
+        <location filename="../plugin/algorithms/finetune.py" line="212"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="218"/>
+        <location filename="../plugin/algorithms/finetune.py" line="213"/>
         <source>Random seed</source>
         <translation>Graine aléatoire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="221"/>
+        <location filename="../plugin/algorithms/finetune.py" line="216"/>
         <source>Improved model</source>
         <translation>Modèle amélioré</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="221"/>
+        <location filename="../plugin/algorithms/finetune.py" line="216"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>Points de contrôle GeoFuse (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="226"/>
+        <location filename="../plugin/algorithms/finetune.py" line="221"/>
         <source>New classes (comma-separated)</source>
         <translation>Nouvelles classes (séparées par des virgules)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="243"/>
+        <location filename="../plugin/algorithms/finetune.py" line="238"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>La couche optique et la couche d'altitude sont la même couche ; choisissez deux couches différentes.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="253"/>
+        <location filename="../plugin/algorithms/finetune.py" line="248"/>
         <source>The improved model would replace the model it starts from; choose another file.</source>
         <translation>Le modèle amélioré remplacerait le modèle de départ ; choisissez un autre fichier.</translation>
     </message>
@@ -324,26 +324,31 @@ L'entraînement s'exécute dans l'environnement d'exécution GeoFuse, un Python 
         <source>Improved model written to {} ({} steps).</source>
         <translation>Modèle amélioré écrit dans {} ({} pas).</translation>
     </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="254"/>
+        <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
+        <translation>Les bandes optiques doivent être des numéros de bande séparés par des virgules, par exemple 3,2,1.</translation>
+    </message>
 </context>
 <context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="138"/>
+        <location filename="../plugin/algorithms/common.py" line="156"/>
         <source>Land cover</source>
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="186"/>
+        <location filename="../plugin/algorithms/common.py" line="204"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>Export de {} vers un GeoTIFF temporaire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="254"/>
+        <location filename="../plugin/algorithms/common.py" line="272"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>Impossible d'exporter {} en GeoTIFF (erreur {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="241"/>
+        <location filename="../plugin/algorithms/common.py" line="259"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} n'a pas de résolution propre ; exportez-la d'abord en GeoTIFF à la résolution voulue.</translation>
     </message>
@@ -1143,12 +1148,12 @@ Version de PyTorch : « auto » installe la version CUDA lorsque nvidia-smi sign
 <context>
     <name>SegmentAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="99"/>
+        <location filename="../plugin/algorithms/segment.py" line="85"/>
         <source>Segment land cover (optical + elevation)</source>
         <translation>Segmenter l’occupation du sol (optique + altitude)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="103"/>
+        <location filename="../plugin/algorithms/segment.py" line="89"/>
         <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
 
 The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
@@ -1165,132 +1170,132 @@ Modèle : un point de contrôle GeoFuse (.pt) ; vide, le modèle de démonstrati
 Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python séparé avec PyTorch (voir « Créer l'environnement d'exécution GeoFuse ») ; QGIS lui-même ne charge jamais PyTorch.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="119"/>
+        <location filename="../plugin/algorithms/segment.py" line="105"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Couche optique (RVB ou IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="122"/>
+        <location filename="../plugin/algorithms/segment.py" line="108"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Couche d'altitude (MNS ou nMNS)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="125"/>
+        <location filename="../plugin/algorithms/segment.py" line="111"/>
         <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modèle (point de contrôle GeoFuse ; vide : modèle de démonstration fourni)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="134"/>
+        <location filename="../plugin/algorithms/segment.py" line="120"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Bandes optiques, dans l'ordre du modèle (vide : les premières bandes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="143"/>
+        <location filename="../plugin/algorithms/segment.py" line="129"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="154"/>
+        <location filename="../plugin/algorithms/segment.py" line="140"/>
         <source>Tile overlap (pixels)</source>
         <translation>Recouvrement des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="164"/>
+        <location filename="../plugin/algorithms/segment.py" line="150"/>
         <source>Tiles per batch</source>
         <translation>Tuiles par lot</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="176"/>
+        <location filename="../plugin/algorithms/segment.py" line="162"/>
         <source>Extent (empty: the whole optical layer)</source>
         <translation>Emprise (vide : toute la couche optique)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="191"/>
+        <location filename="../plugin/algorithms/segment.py" line="177"/>
         <source>Land cover</source>
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="192"/>
+        <location filename="../plugin/algorithms/segment.py" line="178"/>
         <source>Confidence</source>
         <translation>Confiance</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="197"/>
+        <location filename="../plugin/algorithms/segment.py" line="183"/>
         <source>Tiles processed</source>
         <translation>Tuiles traitées</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="198"/>
+        <location filename="../plugin/algorithms/segment.py" line="184"/>
         <source>Seconds taken</source>
         <translation>Durée (secondes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="212"/>
+        <location filename="../plugin/algorithms/segment.py" line="198"/>
         <source>The overlap must be less than half the tile size.</source>
         <translation>Le recouvrement doit être inférieur à la moitié de la taille des tuiles.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="277"/>
+        <location filename="../plugin/algorithms/segment.py" line="252"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Aucun modèle indiqué et le modèle de démonstration fourni est absent ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="362"/>
+        <location filename="../plugin/algorithms/segment.py" line="334"/>
         <source>{}: {:,.1f} m²</source>
         <translation>{} : {:,.1f} m²</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="364"/>
+        <location filename="../plugin/algorithms/segment.py" line="336"/>
         <source>{}: {} pixels</source>
         <translation>{} : {} pixels</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="181"/>
+        <location filename="../plugin/algorithms/segment.py" line="167"/>
         <source>Area: polygons (pixels outside become nodata; empty: no mask)</source>
         <translation>Zone : polygones (les pixels en dehors deviennent nodata ; vide : pas de masque)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="199"/>
+        <location filename="../plugin/algorithms/segment.py" line="185"/>
         <source>Class areas and class table (JSON)</source>
         <translation>Surfaces des classes et table des classes (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="340"/>
+        <location filename="../plugin/algorithms/segment.py" line="313"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Les polygones du masque ne recoupent pas la couche optique (ni l'emprise).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="144"/>
+        <location filename="../plugin/algorithms/segment.py" line="130"/>
         <source>Tile size (pixels; 0 = the model&apos;s default: 512 or its training crop if larger)</source>
         <translation>Taille des tuiles (pixels ; 0 = valeur par défaut du modèle : 512, ou sa taille d’entraînement si elle est plus grande)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="226"/>
+        <location filename="../plugin/algorithms/segment.py" line="212"/>
         <source>The optical and the elevation layer are the same layer ({}); choose two different layers.</source>
         <translation>La couche optique et la couche d'altitude sont la même couche ({}) ; choisissez deux couches différentes.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="233"/>
+        <location filename="../plugin/algorithms/segment.py" line="219"/>
         <source>The model cannot be used: {}</source>
         <translation>Le modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="237"/>
+        <location filename="../plugin/algorithms/segment.py" line="223"/>
         <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
         <translation>Les bandes optiques doivent être des numéros de bande séparés par des virgules, par exemple 3,2,1.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="240"/>
+        <location filename="../plugin/algorithms/segment.py" line="226"/>
         <source>{} has {} band(s); the model needs {} optical bands ({}).</source>
         <translation>{} a {} bande(s) ; le modèle demande {} bandes optiques ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="244"/>
+        <location filename="../plugin/algorithms/segment.py" line="230"/>
         <source>{} optical band(s) were given; the model needs {} ({}).</source>
         <translation>{} bande(s) optique(s) indiquée(s) ; le modèle en demande {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="249"/>
+        <location filename="../plugin/algorithms/segment.py" line="235"/>
         <source>{} has no band {}; it has {} band(s).</source>
         <translation>{} n'a pas de bande {} ; il a {} bande(s).</translation>
     </message>
@@ -1298,7 +1303,7 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
 <context>
     <name>SetupAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="162"/>
+        <location filename="../plugin/algorithms/common.py" line="180"/>
         <source>Set-up</source>
         <translation>Configuration</translation>
     </message>
@@ -1306,102 +1311,102 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
 <context>
     <name>TrainAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="77"/>
+        <location filename="../plugin/algorithms/train.py" line="76"/>
         <source>Train land-cover model</source>
         <translation>Entraîner un modèle d’occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="107"/>
+        <location filename="../plugin/algorithms/train.py" line="106"/>
         <source>Optical layers</source>
         <translation>Couches optiques</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="107"/>
+        <location filename="../plugin/algorithms/train.py" line="106"/>
         <source>Elevation layers (same order)</source>
         <translation>Couches d'altitude (même ordre)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="107"/>
+        <location filename="../plugin/algorithms/train.py" line="106"/>
         <source>Label layers (same order)</source>
         <translation>Couches d'étiquettes (même ordre)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="113"/>
+        <location filename="../plugin/algorithms/train.py" line="112"/>
         <source>…or a training folder (optical/, elevation/, labels/)</source>
         <translation>…ou un dossier d’entraînement (optical/, elevation/, labels/)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="121"/>
+        <location filename="../plugin/algorithms/train.py" line="120"/>
         <source>Validation folder (same layout)</source>
         <translation>Dossier de validation (même structure)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="183"/>
+        <location filename="../plugin/algorithms/train.py" line="182"/>
         <source>Model variant</source>
         <translation>Variante du modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="192"/>
+        <location filename="../plugin/algorithms/train.py" line="191"/>
         <source>Model width</source>
         <translation>Largeur du modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="197"/>
+        <location filename="../plugin/algorithms/train.py" line="196"/>
         <source>Training steps</source>
         <translation>Pas d'entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="200"/>
+        <location filename="../plugin/algorithms/train.py" line="199"/>
         <source>Crops per step</source>
         <translation>Extraits par pas</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="203"/>
+        <location filename="../plugin/algorithms/train.py" line="202"/>
         <source>Crop size (pixels)</source>
         <translation>Taille des extraits (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="210"/>
+        <location filename="../plugin/algorithms/train.py" line="209"/>
         <source>Learning rate</source>
         <translation>Taux d'apprentissage</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="217"/>
+        <location filename="../plugin/algorithms/train.py" line="216"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="218"/>
+        <location filename="../plugin/algorithms/train.py" line="217"/>
         <source>Random seed</source>
         <translation>Graine aléatoire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="221"/>
+        <location filename="../plugin/algorithms/train.py" line="220"/>
         <source>Training folder</source>
         <translation>Dossier d'entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="224"/>
+        <location filename="../plugin/algorithms/train.py" line="223"/>
         <source>Trained model</source>
         <translation>Modèle entraîné</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="282"/>
+        <location filename="../plugin/algorithms/train.py" line="279"/>
         <source>Give either the layer lists or a training folder, not both.</source>
         <translation>Indiquez soit les listes de couches, soit un dossier d'entraînement, pas les deux.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="286"/>
+        <location filename="../plugin/algorithms/train.py" line="283"/>
         <source>Give a training folder, or as many optical as elevation and label layers (at least one).</source>
         <translation>Indiquez un dossier d'entraînement, ou autant de couches optiques que de couches d'altitude et d'étiquettes (au moins une).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="273"/>
+        <location filename="../plugin/algorithms/train.py" line="270"/>
         <source>Model written to {}</source>
         <translation>Modèle écrit dans {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="81"/>
+        <location filename="../plugin/algorithms/train.py" line="80"/>
         <source>Trains a GeoFuse model from optical, elevation and label rasters and writes the checkpoint model.pt (usable by &apos;Segment land cover&apos;) into the output folder, with last.pt to resume and metrics.csv.
 
 Give either the three lists of layers (the n-th optical, elevation and label layers belong together and share one pixel grid) or a folder with optical/, elevation/ and labels/ subfolders of same-named GeoTIFFs (and optionally classes.csv). Labels are class indices (255 = ignore) or class colours. Training runs in the GeoFuse runtime; a GPU helps a lot.
@@ -1414,52 +1419,52 @@ Indiquez soit les trois listes de couches (les n-ièmes couches optique, d'altit
 ISPRS Vaihingen ou Potsdam : choisissez le jeu de données et indiquez le dossier contenant les archives téléchargées, telles quelles (zips, lus sur place) ou décompressées de n'importe quelle manière. Les tuiles d'entraînement de la répartition choisie sont utilisées (benchmark : celle du concours ; fusion-papers : celle des articles sur la fusion avec le MNS), moins quelques tuiles de validation ; les tuiles de test sont réservées à l'évaluation. Les archives et chaque couleur d'étiquette sont vérifiées avant le premier pas.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="98"/>
+        <location filename="../plugin/algorithms/train.py" line="97"/>
         <source>Dataset</source>
         <translation>Jeu de données</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="126"/>
+        <location filename="../plugin/algorithms/train.py" line="125"/>
         <source>ISPRS download folder (zips or unpacked)</source>
         <translation>Dossier du téléchargement ISPRS (zips ou décompressé)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="131"/>
+        <location filename="../plugin/algorithms/train.py" line="130"/>
         <source>ISPRS split</source>
         <translation>Répartition ISPRS</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="140"/>
+        <location filename="../plugin/algorithms/train.py" line="139"/>
         <source>Potsdam optical bands</source>
         <translation>Bandes optiques (Potsdam)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="149"/>
+        <location filename="../plugin/algorithms/train.py" line="148"/>
         <source>Potsdam elevation (DSM or normalised nDSM)</source>
         <translation>Altitude (Potsdam ; MNS ou nMNS normalisé)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="158"/>
+        <location filename="../plugin/algorithms/train.py" line="157"/>
         <source>ISPRS validation tiles, comma-separated (empty: a fixed few)</source>
         <translation>Tuiles de validation ISPRS, séparées par des virgules (vide : quelques tuiles fixes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="167"/>
+        <location filename="../plugin/algorithms/train.py" line="166"/>
         <source>Validate on the eroded ISPRS references</source>
         <translation>Valider sur les références ISPRS érodées</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="174"/>
+        <location filename="../plugin/algorithms/train.py" line="173"/>
         <source>Check archives and every label before training</source>
         <translation>Vérifier les archives et chaque étiquette avant l'entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="304"/>
+        <location filename="../plugin/algorithms/train.py" line="301"/>
         <source>Give the folder holding the ISPRS download.</source>
         <translation>Indiquez le dossier contenant le téléchargement ISPRS.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="306"/>
+        <location filename="../plugin/algorithms/train.py" line="303"/>
         <source>Give either an ISPRS download or your own rasters (layer lists or folder), not both.</source>
         <translation>Indiquez soit un téléchargement ISPRS, soit vos propres rasters (listes de couches ou dossier), pas les deux.</translation>
     </message>
@@ -1467,62 +1472,62 @@ ISPRS Vaihingen ou Potsdam : choisissez le jeu de données et indiquez le dossie
 <context>
     <name>WorkerClient</name>
     <message>
-        <location filename="../plugin/worker_client.py" line="63"/>
+        <location filename="../plugin/worker_client.py" line="64"/>
         <source>unknown signal</source>
         <translation>signal inconnu</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="70"/>
+        <location filename="../plugin/worker_client.py" line="71"/>
         <source>was killed by signal {number} ({name})</source>
         <translation>a été tué par le signal {number} ({name})</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="75"/>
+        <location filename="../plugin/worker_client.py" line="76"/>
         <source>crashed ({crash}, exit code {code})</source>
         <translation>a planté ({crash}, code de sortie {code})</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="78"/>
+        <location filename="../plugin/worker_client.py" line="79"/>
         <source>exited with code {code}</source>
         <translation>s'est terminé avec le code {code}</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="114"/>
+        <location filename="../plugin/worker_client.py" line="115"/>
         <source>Cannot start the GeoFuse runtime {python} ({source}): {error}</source>
         <translation>Impossible de démarrer l'environnement d'exécution GeoFuse {python} ({source}) : {error}</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="146"/>
+        <location filename="../plugin/worker_client.py" line="147"/>
         <source>Cancelled: the GeoFuse worker was stopped.</source>
         <translation>Annulé : le processus de calcul GeoFuse a été arrêté.</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="190"/>
+        <location filename="../plugin/worker_client.py" line="191"/>
         <source>The GeoFuse worker process died: it {exit} before finishing.</source>
         <translation>Le processus de calcul GeoFuse s'est interrompu : il {exit} avant d'avoir fini.</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="194"/>
+        <location filename="../plugin/worker_client.py" line="195"/>
         <source>Its last messages:</source>
         <translation>Ses derniers messages :</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="202"/>
+        <location filename="../plugin/worker_client.py" line="203"/>
         <source>Cancelled.</source>
         <translation>Annulé.</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="261"/>
+        <location filename="../plugin/worker_client.py" line="262"/>
         <source>about {seconds} s left</source>
         <translation>environ {seconds} s restantes</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="265"/>
+        <location filename="../plugin/worker_client.py" line="266"/>
         <source>about {minutes} min left</source>
         <translation>environ {minutes} min restantes</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="65"/>
+        <location filename="../plugin/worker_client.py" line="66"/>
         <source>was killed by signal {number} ({name}) (the system may have run out of memory, or the process was killed)</source>
         <translation>a été tué par le signal {number} ({name}) (le système a peut-être manqué de mémoire, ou le processus a été tué)</translation>
     </message>

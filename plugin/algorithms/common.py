@@ -129,6 +129,24 @@ class GeoFuseAlgorithm(QgsProcessingAlgorithm):
         """A fresh copy for each run (Processing runs copies, possibly in other threads)."""
         return type(self)()
 
+    def band_numbers(
+        self, parameters: dict[str, Any], name: str, context: QgsProcessingContext
+    ) -> list[int] | None:
+        """A band parameter as numbers, a ``qgis_process`` list (``3,2,1``) included; None when empty.
+
+        Raises:
+            ValueError: For a text that is not a band list.
+        """
+        listed = band_list(parameters.get(name))
+        if listed is not None:
+            return listed
+        return self.parameterAsInts(parameters, name, context) or None
+
+    def device(self, parameters: dict[str, Any], name: str, context: QgsProcessingContext) -> str:
+        """A :class:`DeviceParameter`'s device, from a name or the number ``qgis_process help`` lists."""
+        named = device_name(parameters.get(name))
+        return named or self.parameterAsEnumString(parameters, name, context) or "auto"
+
     def group(self) -> str:
         """Shown as the folder in the toolbox.
 

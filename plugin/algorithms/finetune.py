@@ -27,7 +27,6 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingOutputString,
     QgsProcessingParameterBand,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
@@ -44,12 +43,12 @@ from ..dock_card import CardError, read_card
 from ..worker_client import run_worker
 from .common import (
     DEMO_MODEL,
-    DEVICES,
     DOUBLE,
     FILE,
     INTEGER,
     POLYGON_GEOMETRY,
     TYPE_POLYGON,
+    DeviceParameter,
     GeoFuseAlgorithm,
     advanced,
     raster_input_path,
@@ -210,11 +209,7 @@ class FinetuneAlgorithm(GeoFuseAlgorithm):
                 )
             )
         )
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.DEVICE, self.tr("Device"), list(DEVICES), defaultValue="auto", usesStaticStrings=True
-            )
-        )
+        self.addParameter(DeviceParameter(self.DEVICE, self.tr("Device")))
         self.addParameter(
             advanced(QgsProcessingParameterNumber(self.SEED, self.tr("Random seed"), INTEGER, 0))
         )
@@ -253,7 +248,12 @@ class FinetuneAlgorithm(GeoFuseAlgorithm):
             raise QgsProcessingException(
                 self.tr("The improved model would replace the model it starts from; choose another file.")
             )
-        bands = self.parameterAsInts(parameters, self.OPTICAL_BANDS, context) or []
+        try:
+            bands = self.band_numbers(parameters, self.OPTICAL_BANDS, context) or []
+        except ValueError:
+            raise QgsProcessingException(
+                self.tr("Optical bands must be band numbers separated by commas, such as 3,2,1.")
+            ) from None
         self.check_model(model, optical, bands)
         source = self.parameterAsSource(parameters, self.POLYGONS, context)
         if source is None:
@@ -280,7 +280,7 @@ class FinetuneAlgorithm(GeoFuseAlgorithm):
             "freeze_encoder_steps": self.parameterAsInt(parameters, self.FREEZE_STEPS, context),
             "batch_size": self.parameterAsInt(parameters, self.BATCH_SIZE, context),
             "crop_size": self.parameterAsInt(parameters, self.CROP_SIZE, context),
-            "device": self.parameterAsEnumString(parameters, self.DEVICE, context) or "auto",
+            "device": self.device(parameters, self.DEVICE, context),
             "seed": self.parameterAsInt(parameters, self.SEED, context),
             "overwrite": True,
         }

@@ -41,8 +41,6 @@ from .common import (
     DeviceParameter,
     GeoFuseAlgorithm,
     advanced,
-    band_list,
-    device_name,
     raster_input_path,
 )
 
@@ -220,7 +218,7 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
         except CardError as error:
             return self.tr("The model cannot be used: {}").format(error)
         try:
-            bands = self.band_numbers(parameters, context)
+            bands = self.band_numbers(parameters, self.OPTICAL_BANDS, context)
         except ValueError:
             return self.tr("Optical bands must be band numbers separated by commas, such as 3,2,1.")
         needed, names = len(card.optical_bands), "/".join(card.optical_bands)
@@ -238,17 +236,6 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
                 optical.name(), missing[0], optical.bandCount()
             )
         return None
-
-    def band_numbers(self, parameters: dict[str, Any], context: QgsProcessingContext) -> list[int] | None:
-        """OPTICAL_BANDS as numbers, a ``qgis_process`` list (``3,2,1``) included; None when empty.
-
-        Raises:
-            ValueError: For a text that is not a band list.
-        """
-        listed = band_list(parameters.get(self.OPTICAL_BANDS))
-        if listed is not None:
-            return listed
-        return self.parameterAsInts(parameters, self.OPTICAL_BANDS, context) or None
 
     def request(
         self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -276,7 +263,7 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
                 extent_rectangle.yMaximum(),
             ]
         confidence = self.parameterAsOutputLayer(parameters, self.CONFIDENCE, context) or None
-        bands = self.band_numbers(parameters, context)
+        bands = self.band_numbers(parameters, self.OPTICAL_BANDS, context)
         mask = self.mask_path(parameters, context, optical, extent_rectangle)
         request = {
             "command": "segment",
@@ -287,9 +274,7 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
             "output": self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
             "model": model or str(DEMO_MODEL),
             "optical_bands": bands,
-            "device": device_name(parameters.get(self.DEVICE))
-            or self.parameterAsEnumString(parameters, self.DEVICE, context)
-            or "auto",
+            "device": self.device(parameters, self.DEVICE, context),
             "tile": self.parameterAsInt(parameters, self.TILE_SIZE, context) or None,
             "overlap": self.parameterAsInt(parameters, self.OVERLAP, context),
             "batch_size": self.parameterAsInt(parameters, self.BATCH_SIZE, context),

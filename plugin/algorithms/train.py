@@ -28,7 +28,6 @@ from .common import (
     DeviceParameter,
     GeoFuseAlgorithm,
     advanced,
-    device_name,
     raster_input_path,
 )
 
@@ -254,9 +253,7 @@ class TrainAlgorithm(GeoFuseAlgorithm):
                 "steps": steps,
                 "batch_size": self.parameterAsInt(parameters, self.BATCH_SIZE, context),
                 "crop_size": self.parameterAsInt(parameters, self.CROP_SIZE, context),
-                "device": device_name(parameters.get(self.DEVICE))
-                or self.parameterAsEnumString(parameters, self.DEVICE, context)
-                or "auto",
+                "device": self.device(parameters, self.DEVICE, context),
                 "seed": self.parameterAsInt(parameters, self.SEED, context),
                 "output": output,
             },

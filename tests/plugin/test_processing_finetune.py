@@ -21,6 +21,7 @@ from finetune_inputs import (
     write_geopackage,
 )
 from qgis.core import (
+    QgsApplication,
     QgsFeature,
     QgsProcessingContext,
     QgsProcessingException,
@@ -129,8 +130,6 @@ def test_cancel_of_a_run_from_a_geopackage_layer_leaves_no_model_and_no_working_
 
 
 def build_request(algorithm_parameters: dict[str, object]) -> dict[str, object]:
-    from qgis.core import QgsApplication
-
     algorithm = QgsApplication.processingRegistry().createAlgorithmById("geofuse:finetune")
     context = QgsProcessingContext()
     context.setProject(QgsProject.instance())
@@ -155,6 +154,27 @@ def test_a_geopackage_layer_is_passed_as_file_and_layer_and_a_selection_is_expor
     layer_name = request["layer"] or fiona.listlayers(request["polygons"])[0]
     with fiona.open(request["polygons"], layer=layer_name) as exported:
         assert [feature.properties["class"] for feature in exported] == ["building", "building"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "device", "bands"),
+    [({"DEVICE": 1, "OPTICAL_BANDS": "3,2,1"}, "cpu", [3, 2, 1]), ({"DEVICE": "0"}, "auto", [])],
+)
+def test_device_and_bands_take_what_qgis_process_help_lists(
+    scene: Scene, geopackage: Path, tmp_path: Path, extra: dict[str, object], device: str, bands: list[int]
+) -> None:
+    layer = QgsVectorLayer(f"{geopackage}|layername=areas", "areas", "ogr")
+    QgsProject.instance().addMapLayer(layer)
+    algorithm_parameters = parameters(scene, layer.id(), tmp_path / "a.pt", **extra)
+    definition = (
+        QgsApplication.processingRegistry().algorithmById("geofuse:finetune").parameterDefinition("DEVICE")
+    )
+    assert definition.checkValueIsAcceptable(extra["DEVICE"])
+
+    request = build_request(algorithm_parameters)
+    assert (request["device"], request["optical_bands"]) == (device, bands)
+    with pytest.raises(QgsProcessingException, match="band numbers separated by commas"):
+        build_request({**algorithm_parameters, "OPTICAL_BANDS": "3,two,1"})
 
 
 @pytest.mark.parametrize(

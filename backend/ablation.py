@@ -233,7 +233,7 @@ def ablation_markdown(results: Sequence[VariantResult]) -> str:
     lines.append("")
     lines.append(
         f"{rows[0][1] if rows else 0} seed(s) per arm, mean ± sample std; mIoU/mF1 over the five ISPRS "
-        f"classes (clutter excluded); ΔmIoU in points vs baseline, \"inside spread\" when |Δ| ≤ the sum of "
+        f'classes (clutter excluded); ΔmIoU in points vs baseline, "inside spread" when |Δ| ≤ the sum of '
         f"the two arms' std; FLOPs (matmul/conv only, torch.utils.flop_counter) and throughput at "
         f"1×{cost_input}."
     )

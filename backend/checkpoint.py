@@ -25,6 +25,7 @@ from torch import nn
 from .classes import ISPRS_CLASSES, ClassInfo, classes_from_dicts, classes_to_dicts
 from .data.normalize import NormalizationConfig
 from .models.network import GeoFuseNet, ModelConfig
+from .tiling import DEFAULT_TILE, default_tile
 
 CHECKPOINT_FORMAT = "geofuse-checkpoint"
 FORMAT_VERSION = 1
@@ -33,9 +34,6 @@ FORMAT_VERSION = 1
 Every GeoFuse checkpoint ever written carries it, so a file without it is refused rather than guessed at.
 Bump it when the card or the payload changes in a way this code's readers would misread.
 """
-DEFAULT_TILE = 512
-MAX_TILE = 4096
-"""Largest default tile a card's training crop may ask for (a crop of 10⁹ must not make tiles unbounded)."""
 MAX_CARD_DEPTH = 32
 """Deepest nesting of a card's mappings and lists (the card itself needs four levels)."""
 MAX_CARD_ITEMS = 100_000
@@ -147,14 +145,8 @@ class ModelCard:
             raise CheckpointError(f"model card: {error}") from error
 
     def tile_size(self) -> int:
-        """The inference tile to use by default: 512 pixels, or the training crop when that is larger.
-
-        The inputs do not depend on the tiling (the elevation's ground is read with a halo), so larger tiles
-        only add context and cut the overlap's share of the work: the demo model (256-pixel crops, run with
-        the per-stage choices of its training crop) scores mIoU 96.0 % on the sample at 512-pixel tiles and
-        95.9 % at 256 (OA 99.15 and 99.14 %).
-        """
-        return min(max(_training_crop(self.training), DEFAULT_TILE), MAX_TILE)
+        """The inference tile to use by default (:func:`~geofuse.backend.tiling.default_tile`)."""
+        return default_tile(_training_crop(self.training))
 
     def describe(self) -> str:
         """A few lines for a CLI or a dock: what the model is and what it expects."""

@@ -156,6 +156,7 @@ class OutputClaim:
         self._before: dict[Path, tuple[int, int, int, int] | None] = {}
 
     def __enter__(self) -> OutputClaim:
+        """Claim every final path (see the class docstring); on any failure release what was claimed."""
         try:
             for final in self.finals:
                 self._make_folders(final)
@@ -187,6 +188,7 @@ class OutputClaim:
     def __exit__(
         self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
     ) -> None:
+        """Release the claims; placed outputs stay only when the block ended without an exception."""
         if kind is None:
             for path, inode in self._temporaries:
                 _remove(path, inode)

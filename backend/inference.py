@@ -465,7 +465,9 @@ class _BlockWriter:
     blocks once keeps the compressed GeoTIFF compact and memory bounded by one block row.
     """
 
-    def __init__(self, labels: rasterio.io.DatasetWriter, confidence: rasterio.io.DatasetWriter | None):
+    def __init__(
+        self, labels: rasterio.io.DatasetWriter, confidence: rasterio.io.DatasetWriter | None
+    ) -> None:
         self.labels_out, self.confidence_out = labels, confidence
         self.width, self.height = labels.width, labels.height
         self.labels = np.full((BLOCK, self.width), IGNORE_INDEX, np.uint8)

@@ -66,7 +66,7 @@ class ConfusionMatrix:
 
     def __init__(
         self, num_classes: int, ignore_index: int = IGNORE_INDEX, device: str | torch.device = "cpu"
-    ):
+    ) -> None:
         """Start from zeros.
 
         Args:

@@ -645,7 +645,9 @@ class RankSampler(Sampler[int]):
     and skipping the batches already done lets a resumed run continue mid-epoch.
     """
 
-    def __init__(self, length: int, rank: int, world_size: int, batch_size: int, start_batch: int = 0):
+    def __init__(
+        self, length: int, rank: int, world_size: int, batch_size: int, start_batch: int = 0
+    ) -> None:
         self.indices = list(range(rank, length, world_size))[start_batch * batch_size :]
 
     def __iter__(self) -> Iterator[int]:

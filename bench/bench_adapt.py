@@ -186,6 +186,7 @@ def summarise(values: list[float], spread: bool = True) -> str:
 
 
 def main() -> None:
+    """Run every arm for every seed and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--minutes", type=float, default=3.0, help="CPU-time budget of each trained run")

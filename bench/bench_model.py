@@ -45,6 +45,7 @@ class ElementCounter(TorchDispatchMode):
     def __torch_dispatch__(
         self, func: Callable[..., Any], types: Any, args: tuple = (), kwargs: dict | None = None
     ) -> Any:
+        """Count the elements each operator writes, then run it unchanged."""
         out = func(*args, **(kwargs or {}))
         if func.is_view:  # views write nothing
             return out

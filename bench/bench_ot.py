@@ -84,8 +84,10 @@ def main() -> None:
         f"reference size {checkpoint.card.model.reference_size}) on the bundled sample, {args.tile}² tiles; "
         f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)\n"
     )
-    print("| stage | OT mode | direction | argmin: share receiving | one-to-one: share | argmin: mean cost "
-          "| one-to-one: mean cost |")
+    print(
+        "| stage | OT mode | direction | argmin: share receiving | one-to-one: share | argmin: mean cost "
+        "| one-to-one: mean cost |"
+    )
     print("|---|---|---|---:|---:|---:|---:|")
     for stage in range(len(model.fusions)):
         for direction in ("p→g", "g→p"):

@@ -82,7 +82,9 @@ def describe_exit(code: int) -> str:
 class WorkerRun:
     """One worker process serving one request; :meth:`run` blocks until it ends."""
 
-    def __init__(self, request: Mapping[str, Any], feedback: QgsProcessingFeedback | None, runtime: Runtime):
+    def __init__(
+        self, request: Mapping[str, Any], feedback: QgsProcessingFeedback | None, runtime: Runtime
+    ) -> None:
         self.request = {**request, "stop_on_stdin_close": True}
         self.feedback = feedback if feedback is not None else QgsProcessingFeedback()
         self.runtime = runtime

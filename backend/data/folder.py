@@ -371,7 +371,7 @@ class RandomCropDataset(Dataset):
         normalization: NormalizationConfig,
         seed: int = 0,
         augment: bool = True,
-    ):
+    ) -> None:
         """Check the tiles' headers (not their pixels).
 
         Args:
@@ -435,7 +435,7 @@ class GridWindowDataset(Dataset):
         window_size: int,
         normalization: NormalizationConfig,
         stride: int | None = None,
-    ):
+    ) -> None:
         """List the windows.
 
         Args:

@@ -119,7 +119,7 @@ def _terrain(rng: np.random.Generator, height: int, width: int, gsd: float) -> n
 class _Canvas:
     """Class, object height and base colour being painted, plus the generator."""
 
-    def __init__(self, rng: np.random.Generator, height: int, width: int, gsd: float):
+    def __init__(self, rng: np.random.Generator, height: int, width: int, gsd: float) -> None:
         self.rng, self.height, self.width, self.gsd = rng, height, width, gsd
         self.labels = np.full((height, width), LOW_VEGETATION, np.uint8)
         self.heights = np.zeros((height, width), np.float32)

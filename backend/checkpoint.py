@@ -24,6 +24,7 @@ from torch import nn
 
 from .classes import ISPRS_CLASSES, ClassInfo, classes_from_dicts, classes_to_dicts
 from .data.normalize import NormalizationConfig
+from .errors import GeoFuseError
 from .models.network import GeoFuseNet, ModelConfig
 from .tiling import DEFAULT_TILE, default_tile
 
@@ -49,7 +50,7 @@ CARD_KEYS = ("model", "classes", "normalization", "optical_bands", "gsd_m", "tra
 PLAIN_SCALARS = (str, int, float, bool, type(None))
 
 
-class CheckpointError(ValueError):
+class CheckpointError(GeoFuseError):
     """A file that is not a usable GeoFuse checkpoint; the message says why in a user's terms."""
 
 

@@ -24,6 +24,7 @@ from contextlib import ExitStack, suppress
 from pathlib import Path
 from types import TracebackType
 
+from .errors import GeoFuseError
 from .locking import HeldLock, OutputBusyError, lock_path, output_lock
 from .styling import sidecar_paths
 
@@ -31,7 +32,7 @@ Entry = tuple[Path, int | None]
 """A journaled file and its inode (None until it exists)."""
 
 
-class ClaimError(ValueError):
+class ClaimError(GeoFuseError):
     """An output cannot be claimed or placed; the message says which and why."""
 
 

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import GeoFuseError
+
 Colour = tuple[int, int, int]
 
 IGNORE_INDEX = 255
@@ -79,11 +81,11 @@ ISPRS_ERODED_BOUNDARY_COLOUR: Colour = (0, 0, 0)
 """Colour of the boundary pixels left out of the ISPRS ``*_noBoundary`` (eroded) reference labels."""
 
 
-class UnknownColourError(ValueError):
+class UnknownColourError(GeoFuseError):
     """A colour-coded label raster holds a colour that the class table does not define."""
 
 
-class UnknownLabelError(ValueError):
+class UnknownLabelError(GeoFuseError):
     """An index-coded label raster holds a value that is neither a class index nor the ignore index."""
 
 

@@ -40,6 +40,7 @@ from .checkpoint import Checkpoint, ModelCard, load_checkpoint
 from .claims import OutputClaim, segmentation_finals
 from .classes import IGNORE_INDEX
 from .data.normalize import valid_pixels
+from .errors import GeoFuseError
 from .models.network import GeoFuseNet
 from .sliding_window import Box, SegmentationCancelled, TileData, TileProgress, stream_predict
 from .styling import colour_table, pam_xml, qml_text, sidecar_paths
@@ -67,7 +68,7 @@ GDAL_CACHE_MB = 16
 """GDAL's block cache while writing: bounded, so written blocks do not pile up in memory."""
 
 
-class SegmentationError(ValueError):
+class SegmentationError(GeoFuseError):
     """Inputs or options that cannot be segmented; the message says why in a user's terms."""
 
 

@@ -16,11 +16,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import GeoFuseError
+
 JOURNAL_LIMIT = 1 << 20
 """The most bytes of a lock file read back as a journal (a journal lists a handful of paths)."""
 
 
-class OutputBusyError(RuntimeError):
+class OutputBusyError(GeoFuseError):
     """Another segmentation holds the lock on this output."""
 
 

@@ -35,13 +35,14 @@ import torch
 from .checkpoint import ModelCard
 from .classes import IGNORE_INDEX
 from .data.normalize import normalize_elevation, normalize_optical, valid_pixels
+from .errors import Cancelled
 from .tiling import axis_tiles
 
 Forward = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``model(optical, elevation) -> logits`` (B×K×H×W), a GeoFuseNet in eval mode or anything alike."""
 
 
-class SegmentationCancelled(Exception):  # noqa: N818 - a cancel is the user's choice, not an error
+class SegmentationCancelled(Cancelled):
     """The caller's cancel check returned true; nothing was finished."""
 
 

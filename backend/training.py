@@ -128,6 +128,7 @@ from .data.isprs_run import isprs_run_data
 from .data.normalize import NormalizationConfig
 from .data.polygons import PolygonCropDataset, PolygonLabels, PolygonSource, load_polygon_labels
 from .data.synthetic import GENERATOR_VERSION, write_synthetic_folder
+from .errors import Cancelled
 from .finetune import lineage, set_encoders_frozen, start_from
 from .metrics import ConfusionMatrix, SegmentationMetrics, compute_metrics
 from .models.network import PRESETS, GeoFuseNet, ModelConfig
@@ -400,7 +401,7 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
     return TrainConfig.from_dict(apply_overrides(data, overrides))
 
 
-class TrainingCancelled(Exception):  # noqa: N818 - a cancel is the caller's choice, not an error
+class TrainingCancelled(Cancelled):
     """Training stopped because ``cancel()`` returned true; ``checkpoint`` resumes it."""
 
     def __init__(self, checkpoint: Path, step: int) -> None:

@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import GeoFuseError
+
 MAX_REQUEST_BYTES = 1 << 20
 """The longest request line read (paths and a few numbers; 1 MiB is generous)."""
 
@@ -42,7 +44,7 @@ ECHO_CHARS = 80
 """How much of a bad value an error message repeats."""
 
 
-class RequestError(ValueError):
+class RequestError(GeoFuseError):
     """A request the worker cannot act on (unreadable line, unknown command, missing or mistyped field)."""
 
 

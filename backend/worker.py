@@ -39,6 +39,7 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .errors import Cancelled
 from .validation import MAX_REQUEST_BYTES, RequestError, check_segment_request, echo, parse_request
 
 EXIT_OK = 0
@@ -88,7 +89,7 @@ class Emitter:
         )
 
 
-class CancelledError(Exception):
+class CancelledError(Cancelled):
     """Raised by a command to end the run as "cancelled" rather than as an error."""
 
 

@@ -29,6 +29,8 @@ from geofuse.backend.classes import IGNORE_INDEX
 from geofuse.backend.data.archives import FoundFile, disk_path, open_bytes
 from geofuse.backend.data.folder import TileFiles, open_raster
 
+from ..errors import GeoFuseError
+
 ARCHIVE_MD5 = {
     "ISPRS_semantic_labeling_Vaihingen.zip": "462b8dca7b6fa9eaf729840f0cdfc7f3",
     "ISPRS_semantic_labeling_Vaihingen_ground_truth_COMPLETE.zip": "4802dd6326e2727a352fb735be450277",
@@ -63,7 +65,7 @@ class DataCheckResult:
             )
 
 
-class DataCheckError(ValueError):
+class DataCheckError(GeoFuseError):
     """The data failed ``data.check``; the message lists every problem found."""
 
 

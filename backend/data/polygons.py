@@ -50,6 +50,8 @@ from geofuse.backend.classes import (
 from geofuse.backend.data.folder import Sample, TileInfo, dihedral, read_inputs
 from geofuse.backend.data.normalize import NormalizationConfig
 
+from ..errors import GeoFuseError
+
 POLYGON_TYPES = ("Polygon", "MultiPolygon")
 COUNT_BLOCK = 1024
 """Side of the blocks in which labelled pixels are counted (bounded memory on any raster)."""
@@ -66,7 +68,7 @@ NEW_CLASS_COLOURS: tuple[tuple[int, int, int], ...] = (
 """Display colours given to classes the base model did not have, in order, skipping used ones."""
 
 
-class PolygonError(ValueError):
+class PolygonError(GeoFuseError):
     """Training polygons that cannot be used; the message says which file and what to change."""
 
 

@@ -59,6 +59,7 @@ from .dock_improve import ImprovePanel
 from .dock_path import show_path_elided
 from .dock_runtime import RuntimePanel
 from .dock_task import AlgorithmRun, parse_progress
+from .labels import bands_label, class_label
 from .runtime import RuntimeNotFoundError, find_runtime
 
 HELP_URL = "https://github.com/geofuse/geofuse#segment-your-first-scene"
@@ -394,10 +395,12 @@ class GeoFuseDock(QgsDockWidget):
             self.bands.set_model_bands(())
             self._update_hints()
             return
-        swatches = " ".join(f"{self._swatch(entry.colour)}&nbsp;{entry.name}" for entry in card.classes)
+        swatches = " ".join(
+            f"{self._swatch(entry.colour)}&nbsp;{class_label(entry.name)}" for entry in card.classes
+        )
         self.card_label.setText(
             self.tr("GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel<br>{}").format(
-                card.variant, card.width, "/".join(card.optical_bands), card.gsd_m, swatches
+                card.variant, card.width, bands_label(card.optical_bands), card.gsd_m, swatches
             )
             + "".join(f"<br>{line}" for line in (self.improve.lineage_text(card),) if line)
         )
@@ -497,7 +500,7 @@ class GeoFuseDock(QgsDockWidget):
         if self.bands.band_numbers() is None:
             return self.tr(
                 "The band order does not give the bands the model needs ({}); choose Custom."
-            ).format("/".join(card.optical_bands))
+            ).format(bands_label(card.optical_bands))
         tile = self.tile_spin.value() or card.tile
         if self.overlap_spin.value() * 2 >= tile:
             return self.tr("The overlap must be less than half the tile size.")

@@ -21,6 +21,8 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from .labels import class_label
+
 BAR_HEIGHT = 14
 BAR_GAP = 4
 LABEL_GAP = 8
@@ -45,7 +47,7 @@ def class_shares(
     total = sum(int(area.get("pixels") or 0) for area in areas) or 1
     return [
         ClassShare(
-            name=str(area["name"]),
+            name=class_label(str(area["name"])),
             colour=colours.get(str(area["name"]), QColor("gray")),
             pixels=int(area.get("pixels") or 0),
             area_m2=float(area["area_m2"]) if area.get("area_m2") is not None else None,

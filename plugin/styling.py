@@ -18,13 +18,17 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QColor
 
+from .labels import class_label
+
 
 def paletted_renderer(
     layer: QgsRasterLayer, classes: Sequence[Mapping[str, Any]]
 ) -> QgsPalettedRasterRenderer:
     """A renderer showing band 1's class indices with the class table's names and colours."""
     entries = [
-        QgsPalettedRasterRenderer.Class(int(entry["index"]), QColor(*entry["colour"][:3]), str(entry["name"]))
+        QgsPalettedRasterRenderer.Class(
+            int(entry["index"]), QColor(*entry["colour"][:3]), class_label(str(entry["name"]))
+        )
         for entry in sorted(classes, key=lambda entry: int(entry["index"]))
     ]
     return QgsPalettedRasterRenderer(layer.dataProvider(), 1, entries)

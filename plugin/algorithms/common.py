@@ -35,6 +35,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ..runtime import PLUGIN_DIR
+from ..worker_client import WorkerCancelledError
 
 
 def _pick(new_scope: str, new_name: str, old_owner: Any, old_name: str) -> Any:
@@ -128,6 +129,15 @@ class GeoFuseAlgorithm(QgsProcessingAlgorithm):
     def createInstance(self) -> QgsProcessingAlgorithm:
         """A fresh copy for each run (Processing runs copies, possibly in other threads)."""
         return type(self)()
+
+    def cancelled(self, feedback: QgsProcessingFeedback, stop: WorkerCancelledError) -> dict[str, Any]:
+        """End a cancelled run as QGIS's own algorithms do: say so as information and return no outputs.
+
+        Raising would make QGIS's task runner log the user's own choice as a Critical error; a script
+        tells a cancel by ``feedback.isCanceled()`` and the missing outputs.
+        """
+        feedback.pushInfo(str(stop))
+        return {}
 
     def band_numbers(
         self, parameters: dict[str, Any], name: str, context: QgsProcessingContext

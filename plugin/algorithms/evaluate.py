@@ -23,7 +23,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from ...backend.report_html import SCORES, percent, report_html
-from ..worker_client import run_worker
+from ..worker_client import WorkerCancelledError, run_worker
 from .common import FILE, INTEGER, NO_GEOMETRY, TYPE_TABLE, GeoFuseAlgorithm, advanced, raster_input_path
 
 
@@ -108,10 +108,13 @@ class EvaluateAlgorithm(GeoFuseAlgorithm):
             if layer is None:
                 raise QgsProcessingException(self.invalidRasterError(parameters, name))
             layers[name] = raster_input_path(layer, context, feedback)
-        result = run_worker(
-            {"command": "evaluate", "prediction": layers[self.PREDICTION], "truth": layers[self.TRUTH]},
-            feedback,
-        )
+        try:
+            result = run_worker(
+                {"command": "evaluate", "prediction": layers[self.PREDICTION], "truth": layers[self.TRUTH]},
+                feedback,
+            )
+        except WorkerCancelledError as stop:
+            return self.cancelled(feedback, stop)
         metrics, matrix = result["metrics"], result["confusion_matrix"]
         report = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)
         Path(report).write_text(

@@ -40,7 +40,8 @@ from qgis.core import (
 
 from ...backend.locking import OutputBusyError, output_lock
 from ..dock_card import CardError, read_card
-from ..worker_client import run_worker
+from ..labels import class_label, number
+from ..worker_client import WorkerCancelledError, run_worker
 from .common import (
     DEMO_MODEL,
     DOUBLE,
@@ -378,6 +379,8 @@ class FinetuneAlgorithm(GeoFuseAlgorithm):
         try:
             with output_lock(output):
                 result = self.run_locked(request, output, feedback)
+        except WorkerCancelledError as stop:
+            return self.cancelled(feedback, stop)
         except OutputBusyError:
             raise QgsProcessingException(
                 self.tr("{} is being written by another run; choose another file.").format(output)
@@ -408,13 +411,13 @@ class FinetuneAlgorithm(GeoFuseAlgorithm):
         pixels = summary.get("labelled_pixels") or {}
         feedback.pushInfo(
             self.tr("Labelled pixels per class: {}").format(
-                ", ".join(f"{name} {count:,}" for name, count in pixels.items())
+                ", ".join(f"{class_label(name)} {number(count)}" for name, count in pixels.items())
             )
         )
         if summary.get("overlap_pixels"):
             feedback.pushInfo(
-                self.tr("{:,} pixels where polygons of different classes overlap were ignored.").format(
-                    summary["overlap_pixels"]
+                self.tr("{} pixels where polygons of different classes overlap were ignored.").format(
+                    number(summary["overlap_pixels"])
                 )
             )
         new = result.get("new_classes") or []

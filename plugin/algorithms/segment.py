@@ -31,8 +31,9 @@ from qgis.core import (
 
 from ...backend.claims import recover, segmentation_finals
 from ..dock_card import CardError, read_card
+from ..labels import class_label, number
 from ..styling import ClassStyler
-from ..worker_client import run_worker
+from ..worker_client import WorkerCancelledError, run_worker
 from .common import (
     DEMO_MODEL,
     FILE,
@@ -325,15 +326,21 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
         request = self.request(parameters, context, feedback)
         try:
             result = run_worker(request, feedback)
-        except QgsProcessingException:
+        except QgsProcessingException as error:
             remove_partial_outputs(request["output"], request["confidence"])
+            if isinstance(error, WorkerCancelledError):
+                return self.cancelled(feedback, error)
             raise
         output = request["output"]
         for area in result.get("classes") or []:
             if area.get("area_m2") is not None:
-                feedback.pushInfo(self.tr("{}: {:,.1f} m²").format(area["name"], area["area_m2"]))
+                feedback.pushInfo(
+                    self.tr("{}: {} m²").format(class_label(area["name"]), number(area["area_m2"], 1))
+                )
             else:
-                feedback.pushInfo(self.tr("{}: {} pixels").format(area["name"], area["pixels"]))
+                feedback.pushInfo(
+                    self.tr("{}: {} pixels").format(class_label(area["name"]), number(area["pixels"]))
+                )
         if context.willLoadLayerOnCompletion(output):
             self.stylers.append(ClassStyler(result.get("class_table") or []))
             context.layerToLoadOnCompletionDetails(output).setPostProcessor(self.stylers[-1])

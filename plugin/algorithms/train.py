@@ -19,7 +19,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..worker_client import run_worker
+from ..worker_client import WorkerCancelledError, run_worker
 from .common import (
     DOUBLE,
     FOLDER,
@@ -266,7 +266,10 @@ class TrainAlgorithm(GeoFuseAlgorithm):
             }
             for optical, elevation, labels in zip(*layers.values(), strict=True)
         ]
-        result = run_worker({"command": "train", "config": config, "tiles": tiles or None}, feedback)
+        try:
+            result = run_worker({"command": "train", "config": config, "tiles": tiles or None}, feedback)
+        except WorkerCancelledError as stop:
+            return self.cancelled(feedback, stop)
         feedback.pushInfo(self.tr("Model written to {}").format(result["model"]))
         return {self.OUTPUT_FOLDER: output, self.MODEL: result["model"]}
 

@@ -170,12 +170,16 @@ def test_per_stage_choices_do_not_depend_on_the_tile(monkeypatch: pytest.MonkeyP
         at_256 = list(calls)
         calls.clear()
         model(*inputs(512, 512))
-    assert at_256 == calls == [
-        ("window", "argmin", 8),
-        ("window", "argmin", 4),
-        ("global", "argmin", 2),
-        ("global", "argmin", 1),
-    ]
+    assert (
+        at_256
+        == calls
+        == [
+            ("window", "argmin", 8),
+            ("window", "argmin", 4),
+            ("global", "argmin", 2),
+            ("global", "argmin", 1),
+        ]
+    )
 
 
 def test_reference_size_fixes_the_choices_and_pinning_records_them() -> None:

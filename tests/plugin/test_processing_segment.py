@@ -200,10 +200,11 @@ def test_cancel_stops_the_worker_within_two_seconds_and_leaves_nothing(
     output_folder.mkdir()
     feedback = WatchingFeedback(on_progress="cancel")
 
-    with pytest.raises(QgsProcessingException, match=r"[Cc]ancel"):
-        processing.run(
-            "geofuse:segment", {**slow_inputs, "OUTPUT": str(output_folder / "x.tif")}, feedback=feedback
-        )
+    results = processing.run(
+        "geofuse:segment", {**slow_inputs, "OUTPUT": str(output_folder / "x.tif")}, feedback=feedback
+    )
+
+    assert results == {}  # QGIS's convention: a cancelled algorithm returns; it does not raise an error
 
     assert feedback.acted_at is not None and time.monotonic() - feedback.acted_at < 2.0
     assert not Path(f"/proc/{feedback.pid}").exists()

@@ -180,8 +180,7 @@ def test_a_100000_pixel_square_virtual_raster_starts_at_once_and_cancels_cleanly
     before = table.snapshot(tmp_path)
     feedback = ProgressFeedback(after=3)
 
-    with pytest.raises(QgsProcessingException, match=r"[Cc]ancel"):
-        run_segment(inputs, fast_model, feedback)
+    assert run_segment(inputs, fast_model, feedback) == {}
 
     assert feedback.acted_at is not None and feedback.first_progress is not None
     assert feedback.acted_at - feedback.first_progress < 10

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from qgis.core import QgsSettings
 from qgis.gui import QgisInterface
-from qgis.PyQt.QtCore import QCoreApplication, QEvent
+from qgis.PyQt.QtCore import QCoreApplication, QEvent, QLocale
 
 from geofuse.plugin.algorithms.segment import SegmentAlgorithm
 from geofuse.plugin.dock import GeoFuseDock
+from geofuse.plugin.labels import bands_label, class_label, number
 from geofuse.plugin.translation import install_translator, remove_translator, user_language
 
 REPO = Path(__file__).resolve().parents[2]
@@ -119,3 +120,21 @@ def test_ts_files_hold_every_string_of_the_code_and_qm_files_are_compiled_from_t
         compiled = tmp_path / f"geofuse_{language}.qm"
         subprocess.run(["lrelease", "-silent", str(committed), "-qm", str(compiled)], check=True)
         assert compiled.read_bytes() == committed.with_suffix(".qm").read_bytes(), "run make translations"
+
+
+def test_shipped_class_and_band_names_and_numbers_follow_the_users_language(german_locale: None) -> None:
+    translator = install_translator()
+    default = QLocale()
+    QLocale.setDefault(QLocale("de_DE"))
+    try:
+        assert class_label("impervious surfaces") == "Versiegelte Flächen"
+        assert class_label("Building") == "Gebäude"
+        assert class_label("my crops") == "my crops"  # a user's own class is shown as given
+        assert bands_label(("IR", "R", "G")) == "NIR/R/G"
+        assert number(2378.14, 1) == "2.378,1"
+        assert number(1234567) == "1.234.567"
+    finally:
+        QLocale.setDefault(default)
+        remove_translator(translator)
+    assert class_label("impervious surfaces") == "impervious surfaces"
+    assert bands_label(("IR", "R", "G")) == "IR/R/G"

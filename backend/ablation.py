@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from .checkpoint import load_checkpoint
+from .data.kinds import prepare_data
 from .evaluation import ModelCost, evaluate_tiles, measure_cost
 from .metrics import SegmentationMetrics
 from .models.network import VARIANTS, GeoFuseNet
-from .training import ModelSettings, TrainConfig, prepare_data, resolve_device, train
+from .train_config import ModelSettings, TrainConfig
+from .training import resolve_device, train
 
 ARM_OPTIONS: dict[str, dict[str, Any]] = {
     "one-to-one": {"fusion": {"ot_assignment": "one-to-one"}},

@@ -30,7 +30,6 @@ from torch import nn
 
 from .checkpoint import ModelCard
 from .classes import IGNORE_INDEX, ClassInfo, check_indices, colours_to_indices
-from .data.facts import DataFacts
 from .data.folder import TileFiles, inspect_tile, open_raster
 from .metrics import ISPRS_MEAN_CLASSES, SegmentationMetrics, compute_metrics, confusion_matrix
 from .models.network import GeoFuseNet
@@ -292,73 +291,3 @@ def measure_cost(model: nn.Module, size: int = 256, repeats: int = 3, optical_ch
         images_per_s=1.0 / statistics.median(times),
         size=size,
     )
-
-
-def dataset_tiles(
-    kind: str,
-    root: str | Path,
-    *,
-    split: str = "benchmark",
-    part: str = "test",
-    tiles: Sequence[str] | None = None,
-    potsdam_optical: str = "RGB",
-    potsdam_elevation: str = "dsm",
-    synthetic_seed: int = 1000,
-    synthetic_count: int = 4,
-    synthetic_size: int = 512,
-    synthetic_gsd: float = 0.1,
-) -> tuple[list[TileFiles], DataFacts]:
-    """The tiles to evaluate (a folder dataset, an ISPRS split, or held-out synthetic scenes) and their facts.
-
-    Args:
-        kind: ``folder``, ``vaihingen``, ``potsdam`` or ``synthetic``.
-        root: The dataset folder; for ``synthetic``, where the scenes are written (reused when the folder
-            already holds exactly these scenes).
-        split: ISPRS split, ``benchmark`` or ``fusion-papers``.
-        part: Its part, ``test`` or ``train``.
-        tiles: ISPRS tile ids to use instead of the part.
-        potsdam_optical: Potsdam optical choice.
-        potsdam_elevation: Potsdam elevation choice.
-        synthetic_seed: Generator seed of the synthetic scenes (pick one no training run used).
-        synthetic_count: Number of synthetic scenes.
-        synthetic_size: Side of the synthetic scenes in pixels.
-        synthetic_gsd: Their ground sampling distance.
-
-    Raises:
-        ValueError: On an unknown kind; FileNotFoundError from the listings.
-    """
-    from .data.folder import folder_tiles
-    from .data.isprs import GSD_M, select_tiles, split_tiles
-    from .training import ensure_synthetic_folder
-
-    if kind in GSD_M:
-        ids = split_tiles(kind, split, part) if tiles is None else tiles
-        selection = select_tiles(kind, root, ids, optical=potsdam_optical, elevation=potsdam_elevation)
-        facts = DataFacts(
-            kind,
-            str(root),
-            selection.tile_ids,
-            len(selection.optical_bands),
-            selection.optical_bands,
-            selection.elevation,
-            GSD_M[kind],
-            split,
-            part if tiles is None else None,
-            selection.optical_source,
-            selection.elevation_source,
-            selection.labels_source,
-        )
-        return selection.tiles, facts
-    if kind == "folder":
-        found = folder_tiles(root)
-    elif kind == "synthetic":
-        found = folder_tiles(
-            ensure_synthetic_folder(root, synthetic_count, synthetic_seed, synthetic_size, synthetic_gsd)
-        )
-    else:
-        raise ValueError(f"unknown dataset kind {kind!r}; expected folder, vaihingen, potsdam or synthetic")
-    info = inspect_tile(found[0])
-    with open_raster(found[0].optical) as dataset:
-        projected = dataset.crs is not None and dataset.crs.is_projected
-        gsd = abs(dataset.transform.a) if projected else None
-    return found, DataFacts(kind, str(root), tuple(t.name for t in found), len(info.optical_bands), gsd_m=gsd)

@@ -132,7 +132,7 @@ class FinetuneRequest:
     overwrite: bool = False
 
     def config(self, folder: Path) -> dict[str, Any]:
-        """The training config (``backend.training``) of this run, writing into ``folder``."""
+        """The training config (``backend.train_config``) of this run, writing into ``folder``."""
         return {
             "data": {
                 "kind": "polygons",
@@ -177,7 +177,8 @@ def finetune(
         TrainingCancelled: If ``cancel()`` returned true (no file is left behind).
         ValueError, FileNotFoundError, CheckpointError: For unusable inputs, with one clear line.
     """
-    from .training import TrainConfig, train
+    from .train_config import TrainConfig
+    from .training import train
 
     output = Path(request.output)
     if output.suffix.lower() != ".pt":

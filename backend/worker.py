@@ -314,7 +314,8 @@ def train(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], boo
     ``tiles`` (a list of optical/elevation/labels paths) replaces ``[data] root`` with a folder of links to
     them under the run's output folder.
     """
-    from .training import TrainConfig, TrainingCancelled
+    from .train_config import TrainConfig
+    from .training import TrainingCancelled
     from .training import train as run_training
 
     data = json.loads(json.dumps(_field(request, "config", dict)))

@@ -43,7 +43,8 @@ from geofuse.backend.data.synthetic import SHIFTED_GSD, generate_scene, write_sc
 from geofuse.backend.evaluation import evaluate_tiles
 from geofuse.backend.finetune import FinetuneRequest, finetune
 from geofuse.backend.inference import DEMO_MODEL
-from geofuse.backend.training import TrainConfig, train
+from geofuse.backend.train_config import TrainConfig
+from geofuse.backend.training import train
 
 TRAIN_SEED = 7000
 TEST_SEED = 7100

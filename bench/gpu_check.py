@@ -87,7 +87,8 @@ def check_scan() -> list[tuple[str, str, str]]:
 
 def check_training(steps: int, output: Path) -> list[tuple[str, str, str]]:
     """Rows for short AMP training runs through the project's own training loop."""
-    from geofuse.backend.training import load_config, train
+    from geofuse.backend.train_config import load_config
+    from geofuse.backend.training import train
 
     rows = []
     data = output / "data"

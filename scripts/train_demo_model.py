@@ -35,7 +35,8 @@ RUNS = {"elevation": "a2", "zero_elevation": "a2_zero_elevation"}
 
 def _prepare_data(config: Path, output: Path, overrides: list[str]) -> None:
     """Write the training and validation scenes once, before two processes would race to write them."""
-    from geofuse.backend.training import load_config, prepare_data
+    from geofuse.backend.data.kinds import prepare_data
+    from geofuse.backend.train_config import load_config
 
     settings = load_config(config, [*overrides, f"data.root={json.dumps(str(output / 'data'))}"])
     prepare_data(settings)
@@ -82,7 +83,8 @@ def main() -> int:
     import torch
 
     from geofuse.backend.checkpoint import load_checkpoint, save_checkpoint
-    from geofuse.backend.evaluation import dataset_tiles, evaluate_tiles, write_report
+    from geofuse.backend.data.kinds import dataset_tiles
+    from geofuse.backend.evaluation import evaluate_tiles, write_report
 
     started = time.perf_counter()
     if args.skip_training:

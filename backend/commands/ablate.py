@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the ablation, print the Markdown table, write ablation.md and ablation.csv."""
     from geofuse.backend.ablation import ablation_markdown, run_ablation, write_ablation
     from geofuse.backend.checkpoint import CheckpointError
-    from geofuse.backend.training import load_config
+    from geofuse.backend.train_config import load_config
 
     overrides = []
     if args.data:

@@ -81,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
     the data (unless ``--force``)."""
     from geofuse.backend.checkpoint import CheckpointError, load_checkpoint
     from geofuse.backend.data.facts import card_mismatches, isprs_defaults
-    from geofuse.backend.evaluation import dataset_tiles, evaluate_tiles, plot_confusion_matrix, write_report
+    from geofuse.backend.data.kinds import dataset_tiles
+    from geofuse.backend.evaluation import evaluate_tiles, plot_confusion_matrix, write_report
     from geofuse.backend.report_html import report_html
     from geofuse.backend.training import resolve_device
 

@@ -2,7 +2,7 @@
 
 Runs alone, or one process per device under DistributedDataParallel with
 ``torchrun --nproc_per_node=N -m geofuse.backend.cli train ...``.
-See :mod:`geofuse.backend.training` for the config keys.
+Every config key, with its default, is in ``configs/reference.toml``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
     Ctrl-C stops after the current step and writes a resumable ``last.pt`` (exit 130).
     """
     from geofuse.backend.checkpoint import CheckpointError
-    from geofuse.backend.training import TrainingCancelled, load_config, train
+    from geofuse.backend.train_config import load_config
+    from geofuse.backend.training import TrainingCancelled, train
 
     overrides = list(args.overrides)
     if args.output:

@@ -29,7 +29,7 @@ from geofuse.backend.evaluation import (
 from geofuse.backend.metrics import compute_metrics
 from geofuse.backend.models import build_model
 from geofuse.backend.models.network import ModelConfig
-from geofuse.backend.training import ModelSettings
+from geofuse.backend.train_config import ModelSettings
 
 
 class ConstantModel(nn.Module):

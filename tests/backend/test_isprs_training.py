@@ -19,7 +19,9 @@ from geofuse.backend.checkpoint import load_checkpoint
 from geofuse.backend.cli import main
 from geofuse.backend.data import check
 from geofuse.backend.data.check import DataCheckError
-from geofuse.backend.training import Progress, load_config, prepare_data, train
+from geofuse.backend.data.kinds import prepare_data
+from geofuse.backend.train_config import load_config
+from geofuse.backend.training import Progress, train
 
 Layout = Callable[[str, str], Path]
 TINY = [

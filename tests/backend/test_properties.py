@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from test_selective_scan import make_inputs, reference_scan
+from scan_reference import make_inputs, reference_scan
 from test_sliding_window import CARD, pixelwise
 
 from geofuse.backend.models import selective_scan_fn

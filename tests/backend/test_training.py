@@ -1,25 +1,17 @@
-"""Training: config parsing and overrides, schedule, a short run that learns, resume, checkpoint contents."""
+"""Training: a short run that learns, resume, checkpoint contents, the train command."""
 
 from __future__ import annotations
 
 import csv
-import itertools
 from pathlib import Path
 
 import pytest
 import torch
 
 from geofuse.backend.checkpoint import CheckpointError, load_checkpoint
-from geofuse.backend.training import (
-    OptimSettings,
-    Progress,
-    RankSampler,
-    TrainingCancelled,
-    apply_overrides,
-    load_config,
-    lr_factor,
-    train,
-)
+from geofuse.backend.distributed import RankSampler
+from geofuse.backend.train_config import load_config
+from geofuse.backend.training import Progress, TrainingCancelled, train
 
 # A tiny run: two 128² training scenes, one validation scene, 64² crops, one CPU thread.
 TINY = [
@@ -43,71 +35,6 @@ TINY = [
 
 def _config(tmp: Path, name: str, *extra: str):
     return load_config(None, [*TINY, f"data.root='{tmp / 'data'}'", f"train.output='{tmp / name}'", *extra])
-
-
-def test_toml_file_and_overrides(tmp_path: Path) -> None:
-    path = tmp_path / "run.toml"
-    path.write_text(
-        '[model]\nvariant = "a1"\nlambda_align = 0.2\n[model.fusion]\not_window = 4\n'
-        "[train]\nsteps = 50\nzero_elevation = true\n",
-        encoding="utf-8",
-    )
-    overrides = ["train.steps=7", "model.fusion.d_state=4", "data.optical_bands=['IR','R','G']"]
-    config = load_config(path, overrides)
-    assert config.model.variant == "a1" and config.model.lambda_align == 0.2
-    assert config.train.steps == 7 and config.total_steps == 7 and config.train.zero_elevation
-    assert config.model.fusion == {"ot_window": 4, "d_state": 4}
-    assert config.data.optical_bands == ["IR", "R", "G"]
-    model = config.model_config()
-    pinned = {"ot_mode": ["window", "window", "global", "global"], "scan_pool": [8, 4, 2, 1]}
-    assert model.fusion == {"ot_window": 4, "d_state": 4, "mmd_sigma": 1.0, **pinned}
-    assert apply_overrides({}, ["train.output=runs/x y"]) == {"train": {"output": "runs/x y"}}
-
-
-def test_paper_preset_and_none_values(tmp_path: Path) -> None:
-    paper = load_config(None, ["model.preset=paper"]).model_config()
-    assert paper.fusion["ot_assignment"] == "one-to-one" and paper.fusion["mmd_sigma_per_channel"] is False
-    assert paper.fusion["scan_pool"] == [1, 1, 1, 1] and "scan_max_tokens" not in paper.fusion
-    # explicit settings win over the preset
-    capped = load_config(None, ["model.preset=paper", "model.fusion.scan_max_tokens=1024"]).model_config()
-    assert capped.fusion["scan_pool"] == [4, 2, 1, 1]
-    with pytest.raises(ValueError, match="paper's range"):
-        load_config(None, ["model.preset=paper", "model.lambda_align=1.0"])
-    with pytest.raises(ValueError, match="model\\.preset"):
-        load_config(None, ["model.preset=fast"])
-    # none from the command line and from a TOML file (which has no null)
-    full = load_config(None, ["model.fusion.scan_max_tokens=none"]).model_config()
-    assert full.fusion["scan_pool"] == [1, 1, 1, 1]
-    path = tmp_path / "run.toml"
-    path.write_text('[model.fusion]\nscan_max_tokens = "None"\n', encoding="utf-8")
-    assert load_config(path).model_config().fusion["scan_pool"] == [1, 1, 1, 1]
-
-
-@pytest.mark.parametrize(
-    ("overrides", "message"),
-    [
-        (["train.stepz=3"], "unknown keys in \\[train\\]"),
-        (["optimizer.lr=1"], "unknown config sections"),
-        (["model.variant=a9"], "unknown variant"),
-        (["optim.schedule=step"], "optim.schedule"),
-        (["data.kind=vaihingen"], "data.root is required"),
-        (["steps=3"], "section.key=value"),
-    ],
-)
-def test_bad_configs_are_refused(overrides: list[str], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        load_config(None, overrides)
-
-
-def test_schedule_warms_up_then_decays() -> None:
-    cosine = OptimSettings(warmup_steps=4, min_lr_ratio=0.0)
-    factors = [lr_factor(step, cosine, 20) for step in range(20)]
-    assert factors[:4] == pytest.approx([0.2, 0.4, 0.6, 0.8])
-    assert factors[4] == pytest.approx(1.0)
-    assert all(a >= b for a, b in itertools.pairwise(factors[4:]))
-    assert factors[-1] < 0.02
-    poly = OptimSettings(warmup_steps=0, schedule="poly", poly_power=1.0)
-    assert lr_factor(5, poly, 10) == pytest.approx(0.5)
 
 
 def test_rank_sampler_splits_and_skips() -> None:

@@ -214,8 +214,9 @@ def test_bad_polygons_get_one_clear_error(tmp_path: Path, case: str, message: st
 
 def test_a_resolution_far_from_the_base_models_is_a_warning(tmp_path: Path) -> None:
     from geofuse.backend.checkpoint import load_checkpoint
+    from geofuse.backend.data.kinds import prepare_data
     from geofuse.backend.inference import DEMO_MODEL
-    from geofuse.backend.training import load_config, prepare_data
+    from geofuse.backend.train_config import load_config
 
     optical, elevation = write_pair(tmp_path)
     path = write_polygons(tmp_path / "areas.gpkg", [("tree", pixel_square(0, 0, 10))])

@@ -14,7 +14,7 @@ from qgis.PyQt.QtWidgets import QAction, QToolBar
 from .translation import install_translator, remove_translator
 
 if TYPE_CHECKING:
-    from .dock import GeoFuseDock
+    from .dock.widget import GeoFuseDock
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
 ICON_PATH = PLUGIN_DIR / "resources" / "icons" / "geofuse.svg"
@@ -94,7 +94,7 @@ class GeoFusePlugin:
         self.dock.setUserVisible(visible)
 
     def _create_dock(self) -> GeoFuseDock:
-        from .dock import GeoFuseDock  # imported when first opened, as QuickOSM does with its dialogs
+        from .dock.widget import GeoFuseDock  # imported when first opened, as QuickOSM does with its dialogs
 
         dock = GeoFuseDock(self.iface, self.iface.mainWindow())
         dock.visibilityChanged.connect(self._sync_action)

@@ -39,7 +39,7 @@ from qgis.core import (
 )
 
 from ...backend.locking import OutputBusyError, output_lock
-from ..dock_card import CardError, read_card
+from ..dock.card import CardError, read_card
 from ..worker_client import run_worker
 from .common import (
     DEMO_MODEL,

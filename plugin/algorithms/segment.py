@@ -30,7 +30,7 @@ from qgis.core import (
 )
 
 from ...backend.claims import recover, segmentation_finals
-from ..dock_card import CardError, read_card
+from ..dock.card import CardError, read_card
 from ..styling import ClassStyler
 from ..worker_client import run_worker
 from .common import (

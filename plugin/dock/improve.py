@@ -1,6 +1,6 @@
 """The dock's "Improve with my polygons" section: fine-tune the dock's model on the user's training polygons.
 
-Runs ``geofuse:finetune`` through :class:`~.dock_task.AlgorithmRun`, like Segment runs ``geofuse:segment``,
+Runs ``geofuse:finetune`` through :class:`~.task.AlgorithmRun`, like Segment runs ``geofuse:segment``,
 so the dock has no training code of its own. Before a run it says which classes of the polygons the model
 does not know yet (the rule of ``backend.classes.new_class_names``, the one fine-tuning applies); after it,
 the new model becomes the dock's model, and its card line says what it was fine-tuned from.
@@ -28,14 +28,14 @@ from qgis.gui import QgsCollapsibleGroupBox, QgsFieldComboBox, QgsMapLayerComboB
 from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtWidgets import QFormLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QWidget
 
-from ..backend.classes import new_class_names
-from .algorithms.common import DEMO_MODEL
-from .dock_card import CardError, CardInfo
-from .dock_task import AlgorithmRun, parse_progress
-from .runtime import RuntimeNotFoundError, find_runtime
+from ...backend.classes import new_class_names
+from ..algorithms.common import DEMO_MODEL
+from ..runtime import RuntimeNotFoundError, find_runtime
+from .card import CardError, CardInfo
+from .task import AlgorithmRun, parse_progress
 
 if TYPE_CHECKING:
-    from .dock import GeoFuseDock
+    from .widget import GeoFuseDock
 
 CLASS_FIELD_NAMES = ("class", "classe", "klasse", "label", "landcover", "land_cover", "clase", "classname")
 """Field names taken for the class field, in this order, compared case-insensitively."""

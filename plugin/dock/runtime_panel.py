@@ -13,8 +13,8 @@ from qgis.core import Qgis, QgsMessageLog
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QApplication, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from .dock_task import AlgorithmRun
-from .runtime import NoRuntimeError, RuntimeIncompleteError, RuntimeNotFoundError, find_runtime
+from ..runtime import NoRuntimeError, RuntimeIncompleteError, RuntimeNotFoundError, find_runtime
+from .task import AlgorithmRun
 
 DEVICE_LINE = re.compile(r"^\s+(cuda:\d+): (.*?)(?:, (\d+) MB free of (\d+) MB)?$")
 

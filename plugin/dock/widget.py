@@ -1,6 +1,6 @@
 """The GeoFuse dock: pick the optical and elevation layers and a model, press Segment, get a styled result.
 
-Runs ``geofuse:segment`` through :class:`~.dock_task.AlgorithmRun` (a ``QgsProcessingAlgRunnerTask``), so the
+Runs ``geofuse:segment`` through :class:`~.task.AlgorithmRun` (a ``QgsProcessingAlgRunnerTask``), so the
 dock has no segmentation code of its own; it checks the set-up before starting, shows progress, adds the
 result above the inputs (styled by the algorithm's post-processor) and summarises the class areas.
 """
@@ -50,16 +50,16 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..backend.tiling import axis_tiles
-from .algorithms.common import DEMO_MODEL, file_source
-from .dock_bands import BandMapping
-from .dock_card import CardCache, CardError, CardInfo
-from .dock_chart import ClassAreaSummary, class_shares
-from .dock_improve import ImprovePanel
-from .dock_path import show_path_elided
-from .dock_runtime import RuntimePanel
-from .dock_task import AlgorithmRun, parse_progress
-from .runtime import RuntimeNotFoundError, find_runtime
+from ...backend.tiling import axis_tiles
+from ..algorithms.common import DEMO_MODEL, file_source
+from ..runtime import RuntimeNotFoundError, find_runtime
+from .bands import BandMapping
+from .card import CardCache, CardError, CardInfo
+from .chart import ClassAreaSummary, class_shares
+from .improve import ImprovePanel
+from .path import show_path_elided
+from .runtime_panel import RuntimePanel
+from .task import AlgorithmRun, parse_progress
 
 HELP_URL = "https://github.com/geofuse/geofuse#segment-your-first-scene"
 SETTINGS = "geofuse/dock/"

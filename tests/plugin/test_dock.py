@@ -30,8 +30,8 @@ from qgis.PyQt.QtTest import QTest
 from segment_inputs import SegmentInputs, build_inputs, geofuse_provider, segment_inputs
 from test_processing_segment import cli_output, read
 
-from geofuse.plugin.dock import AREA_CANVAS, AREA_POLYGONS, GeoFuseDock
-from geofuse.plugin.dock_card import read_card
+from geofuse.plugin.dock.card import read_card
+from geofuse.plugin.dock.widget import AREA_CANVAS, AREA_POLYGONS, GeoFuseDock
 
 __all__ = ["geofuse_provider", "segment_inputs"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider", "qgis_new_project")

@@ -15,9 +15,9 @@ from qgis.PyQt.QtTest import QTest
 from segment_inputs import geofuse_provider
 
 from geofuse.plugin.algorithms.common import DEMO_MODEL
-from geofuse.plugin.dock import GeoFuseDock
-from geofuse.plugin.dock_card import read_card
-from geofuse.plugin.dock_improve import guess_class_field, unique_model_path
+from geofuse.plugin.dock.card import read_card
+from geofuse.plugin.dock.improve import guess_class_field, unique_model_path
+from geofuse.plugin.dock.widget import GeoFuseDock
 
 __all__ = ["geofuse_provider", "runtime", "scene"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider", "qgis_new_project")

@@ -15,8 +15,8 @@ from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtWidgets import QWidget
 from segment_inputs import geofuse_provider
 
-from geofuse.plugin.dock import GeoFuseDock
-from geofuse.plugin.dock_chart import ClassShare
+from geofuse.plugin.dock.chart import ClassShare
+from geofuse.plugin.dock.widget import GeoFuseDock
 
 __all__ = ["geofuse_provider"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider", "qgis_new_project")

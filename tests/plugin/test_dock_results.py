@@ -22,7 +22,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication, QEvent
 from segment_inputs import SegmentInputs, build_inputs, geofuse_provider, segment_inputs
 
-from geofuse.plugin.dock import AREA_CANVAS, AREA_POLYGONS, AREA_WHOLE, GeoFuseDock
+from geofuse.plugin.dock.widget import AREA_CANVAS, AREA_POLYGONS, AREA_WHOLE, GeoFuseDock
 
 __all__ = ["geofuse_provider", "segment_inputs"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider", "qgis_new_project")

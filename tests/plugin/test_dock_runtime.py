@@ -15,7 +15,7 @@ from qgis.PyQt.QtCore import QCoreApplication, QEvent
 from segment_inputs import geofuse_provider
 
 from geofuse.plugin import runtime
-from geofuse.plugin.dock import GeoFuseDock
+from geofuse.plugin.dock.widget import GeoFuseDock
 
 __all__ = ["geofuse_provider"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider")

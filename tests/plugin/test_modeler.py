@@ -22,7 +22,7 @@ from qgis.core import (
 )
 from segment_inputs import SegmentInputs, geofuse_provider, segment_inputs
 
-from geofuse.plugin.dock_card import read_card
+from geofuse.plugin.dock.card import read_card
 
 __all__ = ["geofuse_provider", "runtime", "scene", "segment_inputs"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider")

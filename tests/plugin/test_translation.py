@@ -17,7 +17,7 @@ from qgis.gui import QgisInterface
 from qgis.PyQt.QtCore import QCoreApplication, QEvent
 
 from geofuse.plugin.algorithms.segment import SegmentAlgorithm
-from geofuse.plugin.dock import GeoFuseDock
+from geofuse.plugin.dock.widget import GeoFuseDock
 from geofuse.plugin.translation import install_translator, remove_translator, user_language
 
 REPO = Path(__file__).resolve().parents[2]

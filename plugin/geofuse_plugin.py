@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qgis.core import QgsApplication, QgsProcessingProvider
@@ -11,13 +10,11 @@ from qgis.PyQt.QtCore import QCoreApplication, Qt
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QToolBar
 
+from .algorithms.common import ICON_PATH
 from .translation import install_translator, remove_translator
 
 if TYPE_CHECKING:
     from .dock.widget import GeoFuseDock
-
-PLUGIN_DIR = Path(__file__).resolve().parent.parent
-ICON_PATH = PLUGIN_DIR / "resources" / "icons" / "geofuse.svg"
 
 
 class GeoFusePlugin:

@@ -39,10 +39,10 @@ from qgis.core import (
 )
 
 from ...backend.locking import OutputBusyError, output_lock
+from ...backend.paths import DEMO_MODEL
 from ..dock.card import CardError, read_card
 from ..worker_client import run_worker
 from .common import (
-    DEMO_MODEL,
     DOUBLE,
     FILE,
     INTEGER,

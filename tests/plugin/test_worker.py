@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsSettings
-from segment_inputs import geofuse_provider
+from stand_ins import fake_python
 
 from geofuse.plugin import runtime
 from geofuse.plugin.runtime import (
@@ -35,7 +35,6 @@ from geofuse.plugin.runtime import (
 from geofuse.plugin.runtime_network import pip_settings, probe
 from geofuse.plugin.worker_client import WorkerCancelledError, describe_exit, run_worker
 
-__all__ = ["geofuse_provider"]
 PYTHON = Path(sys.executable)
 
 
@@ -52,14 +51,6 @@ class RecordingFeedback(QgsProcessingFeedback):
 
     def pushInfo(self, info: str) -> None:
         self.info.append(info)
-
-
-def fake_python(folder: Path, body: str) -> Runtime:
-    """A 'runtime' that is a shell script, to make the worker die or hang on purpose."""
-    script = folder / "python"
-    script.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
-    script.chmod(0o755)
-    return Runtime(script, "test")
 
 
 def test_worker_imports_geofuse_from_a_plugin_folder_of_any_name(tmp_path: Path, repo_root: Path) -> None:

@@ -114,6 +114,7 @@ class RuntimePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lookup: RuntimeLookup | None = None
+        self.finished_lookup: RuntimeLookup | None = None  # like finished_run: kept past its own signal
         self.run: AlgorithmRun | None = None
         self.finished_run: AlgorithmRun | None = None  # not freed inside its own finished signal
         self.report = ""
@@ -173,6 +174,7 @@ class RuntimePanel(QWidget):
     def _found(self) -> None:
         lookup, self.lookup = self.lookup, None
         assert lookup is not None
+        self.finished_lookup = lookup
         if lookup.missing is not None:
             if issubclass(lookup.missing, NoRuntimeError):
                 status = self.tr("No GeoFuse runtime yet.")

@@ -33,7 +33,13 @@ from geofuse.plugin.runtime import (
     torch_build,
 )
 from geofuse.plugin.runtime_network import pip_settings, probe
-from geofuse.plugin.worker_client import WorkerCancelledError, describe_exit, run_worker
+from geofuse.plugin.worker_client import (
+    WorkerCancelledError,
+    WorkerProgress,
+    describe_exit,
+    progress_text,
+    run_worker,
+)
 
 PYTHON = Path(sys.executable)
 
@@ -443,3 +449,12 @@ def test_a_place_the_runtime_cannot_be_built_is_one_clear_error(tmp_path: Path) 
             lambda: False, lambda p: None,
         )  # fmt: skip
     assert not_a_folder.read_text().startswith("a file")
+
+
+def test_a_progress_message_becomes_values_and_malformed_fields_stay_unknown() -> None:
+    message = {"type": "progress", "fraction": 1.7, "done": True, "total": "16", "eta_s": 5, "message": None}
+
+    progress = WorkerProgress.from_message(message)
+
+    assert progress == WorkerProgress(fraction=1.0, done=None, total=None, eta_s=5.0, message="")
+    assert progress_text(WorkerProgress(0.5, done=3, total=16, eta_s=5.0)) == "3/16, about 5 s left"

@@ -22,27 +22,20 @@ from typing import Any
 import torch
 from torch import nn
 
+from .checkpoint_format import (
+    CHECKPOINT_FORMAT,
+    FORMAT_VERSION,
+    MAX_CARD_INT,
+    card_shape_problem,
+    format_problem,
+    training_crop,
+)
 from .classes import ISPRS_CLASSES, ClassInfo, classes_from_dicts, classes_to_dicts
 from .data.normalize import NormalizationConfig
 from .errors import GeoFuseError
 from .models.network import GeoFuseNet, ModelConfig
 from .tiling import DEFAULT_TILE, default_tile
 
-CHECKPOINT_FORMAT = "geofuse-checkpoint"
-FORMAT_VERSION = 1
-"""Schema version of the whole file (payload layout and model card), written by :func:`save_checkpoint`.
-
-Every GeoFuse checkpoint ever written carries it, so a file without it is refused rather than guessed at.
-Bump it when the card or the payload changes in a way this code's readers would misread.
-"""
-MAX_CARD_DEPTH = 32
-"""Deepest nesting of a card's mappings and lists (the card itself needs four levels)."""
-MAX_CARD_ITEMS = 100_000
-"""Most values a card may hold in all (keys, list items, scalars)."""
-MAX_CARD_TEXT = 1 << 16
-"""Longest string a card may hold."""
-MAX_CARD_INT = 1 << 16
-"""Largest integer setting of the architecture (channels, state sizes, fusion widths)."""
 MAX_PARAMETERS = 1 << 28
 """Most parameters a card may ask for (1 GiB of float32; the small width needs 3 million), counted on the
 meta device before anything is allocated."""
@@ -130,7 +123,7 @@ class ModelCard:
         model = dict(data["model"])
         # Cards from before ModelConfig.reference_size: the per-stage choices those models made at their
         # training crop (then derived from each tile's token count) become their fixed choices.
-        model.setdefault("reference_size", _training_crop(data["training"]) or DEFAULT_TILE)
+        model.setdefault("reference_size", training_crop(data["training"]) or DEFAULT_TILE)
         try:
             return cls(
                 model=ModelConfig.from_dict(model),
@@ -147,7 +140,7 @@ class ModelCard:
 
     def tile_size(self) -> int:
         """The inference tile to use by default (:func:`~geofuse.backend.tiling.default_tile`)."""
-        return default_tile(_training_crop(self.training))
+        return default_tile(training_crop(self.training))
 
     def describe(self) -> str:
         """A few lines for a CLI or a dock: what the model is and what it expects."""
@@ -317,18 +310,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
 
 
 def _checkpoint_from_payload(payload: Any, path: Path) -> Checkpoint:
-    if not isinstance(payload, Mapping) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} is a PyTorch file but not a GeoFuse checkpoint")
-    version = payload.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise CheckpointError(f"{path}: checkpoint format version is missing or not a number: {version!r}")
-    if version > FORMAT_VERSION:
-        raise CheckpointError(
-            f"{path} uses checkpoint format version {version}, made by a newer GeoFuse; this version reads "
-            f"format {FORMAT_VERSION}. Update GeoFuse."
-        )
-    if version < 1:
-        raise CheckpointError(f"{path}: unknown checkpoint format version {version}")
+    problem = format_problem(payload, str(path))
+    if problem:
+        raise CheckpointError(problem)
     state_dict = payload.get("state_dict")
     if not isinstance(state_dict, Mapping) or not all(
         isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in state_dict.items()
@@ -339,12 +323,6 @@ def _checkpoint_from_payload(payload: Any, path: Path) -> Checkpoint:
         raise CheckpointError(f"{path}: the training state is malformed")
     card = ModelCard.from_dict(payload.get("card"))
     return Checkpoint(card, dict(state_dict), dict(train_state) if train_state is not None else None)
-
-
-def _training_crop(training: Mapping[str, Any]) -> int:
-    """The card's training crop size, or 0 when it records none usable."""
-    crop = training.get("crop_size")
-    return crop if isinstance(crop, int) and not isinstance(crop, bool) and crop >= 32 else 0
 
 
 def _first_line(error: BaseException) -> str:
@@ -389,23 +367,10 @@ def _check_model_types(data: Any) -> None:
 
 
 def _check_card_shape(data: Any) -> None:
-    """Walk the card without recursion and refuse one too deep, too large or holding huge strings, before
-    anything else reads it (a card nested 5000 deep would otherwise end in a RecursionError)."""
-    pending: list[tuple[Any, int]] = [(data, 0)]
-    count = 0
-    while pending:
-        value, depth = pending.pop()
-        count += 1
-        if count > MAX_CARD_ITEMS:
-            raise CheckpointError(f"the model card holds more than {MAX_CARD_ITEMS:,} values")
-        if depth > MAX_CARD_DEPTH:
-            raise CheckpointError(f"the model card nests deeper than {MAX_CARD_DEPTH} levels")
-        if isinstance(value, str) and len(value) > MAX_CARD_TEXT:
-            raise CheckpointError(f"the model card holds a text of {len(value):,} characters")
-        if isinstance(value, Mapping):
-            pending += [(item, depth + 1) for pair in value.items() for item in pair]
-        elif isinstance(value, list | tuple):
-            pending += [(item, depth + 1) for item in value]
+    """Refuse a card too deep, too large or holding huge strings, before anything else reads it."""
+    problem = card_shape_problem(data)
+    if problem:
+        raise CheckpointError(problem)
 
 
 def _check_plain(value: Any, where: str) -> None:

@@ -42,6 +42,7 @@ from .classes import IGNORE_INDEX
 from .data.normalize import valid_pixels
 from .errors import GeoFuseError
 from .models.network import GeoFuseNet
+from .paths import DEMO_MODEL
 from .sliding_window import Box, SegmentationCancelled, TileData, TileProgress, stream_predict
 from .styling import colour_table, pam_xml, qml_text, sidecar_paths
 
@@ -58,8 +59,6 @@ __all__ = [
     "segment_rasters",
 ]
 
-DEMO_MODEL = Path(__file__).resolve().parent.parent / "resources" / "models" / "geofuse_demo_small.pt"
-"""The bundled demo model, used when no model is given."""
 
 BLOCK = 256
 """Tile size of the output GeoTIFFs; rows are written in whole blocks of this height."""

@@ -4,12 +4,12 @@
 <context>
     <name>BandMapping</name>
     <message>
-        <location filename="../plugin/dock_bands.py" line="37"/>
+        <location filename="../plugin/dock/bands.py" line="37"/>
         <source>Custom</source>
         <translation>Benutzerdefiniert</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_bands.py" line="61"/>
+        <location filename="../plugin/dock/bands.py" line="61"/>
         <source>Model band {}</source>
         <translation>Modellkanal {}</translation>
     </message>
@@ -17,22 +17,22 @@
 <context>
     <name>ClassAreaSummary</name>
     <message>
-        <location filename="../plugin/dock_chart.py" line="129"/>
+        <location filename="../plugin/dock/chart.py" line="129"/>
         <source>Class</source>
         <translation>Klasse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="129"/>
+        <location filename="../plugin/dock/chart.py" line="129"/>
         <source>Area (m²)</source>
         <translation>Fläche (m²)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="129"/>
+        <location filename="../plugin/dock/chart.py" line="129"/>
         <source>Share</source>
         <translation>Anteil</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="155"/>
+        <location filename="../plugin/dock/chart.py" line="155"/>
         <source>{} px</source>
         <translation>{} px</translation>
     </message>
@@ -40,36 +40,51 @@
 <context>
     <name>DiagnosticsAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="33"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="44"/>
         <source>Check GeoFuse runtime</source>
         <translation>GeoFuse-Laufzeitumgebung prüfen</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="37"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="48"/>
         <source>Starts the GeoFuse runtime (the separate Python with PyTorch that runs the models) and reports where it is, its Python, PyTorch, rasterio and GDAL versions, whether CUDA is available and each device with its memory. Copy the log into a bug report.</source>
         <translation>Startet die GeoFuse-Laufzeitumgebung (das separate Python mit PyTorch, in dem die Modelle laufen) und berichtet, wo sie liegt, welche Python-, PyTorch-, rasterio- und GDAL-Versionen sie hat, ob CUDA verfügbar ist und welche Geräte mit wie viel Speicher vorhanden sind. Kopieren Sie das Protokoll in einen Fehlerbericht.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="45"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="56"/>
         <source>Diagnostics report</source>
         <translation>Diagnosebericht</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="46"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="57"/>
         <source>Runtime Python</source>
         <translation>Python der Laufzeitumgebung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="47"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="58"/>
         <source>CUDA available</source>
         <translation>CUDA verfügbar</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="61"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="75"/>
         <source>The GeoFuse runtime is not usable:
 {}</source>
         <translation>Die GeoFuse-Laufzeitumgebung ist nicht nutzbar:
 {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="59"/>
+        <source>Runtime Python version</source>
+        <translation>Python-Version der Laufzeitumgebung</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="60"/>
+        <source>PyTorch version</source>
+        <translation>PyTorch-Version</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="61"/>
+        <source>Devices (JSON)</source>
+        <translation>Geräte (JSON)</translation>
     </message>
 </context>
 <context>
@@ -165,167 +180,167 @@ Modell: das Ausgangsmodell (leer: das mitgelieferte Demo-Modell). Zeitbudget: De
 Das Training läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit PyTorch; eine GPU hilft sehr.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="136"/>
+        <location filename="../plugin/algorithms/finetune.py" line="141"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Optischer Layer (RGB oder IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="139"/>
+        <location filename="../plugin/algorithms/finetune.py" line="144"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Höhenlayer (DSM oder nDSM)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="142"/>
+        <location filename="../plugin/algorithms/finetune.py" line="147"/>
         <source>Training polygons</source>
         <translation>Trainingspolygone</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="145"/>
+        <location filename="../plugin/algorithms/finetune.py" line="150"/>
         <source>Class field (class names or class numbers)</source>
         <translation>Klassenfeld (Klassennamen oder Klassennummern)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="153"/>
+        <location filename="../plugin/algorithms/finetune.py" line="158"/>
         <source>Model to improve (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Zu verbesserndes Modell (GeoFuse-Checkpoint; leer: mitgeliefertes Demo-Modell)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="162"/>
+        <location filename="../plugin/algorithms/finetune.py" line="167"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Optische Kanäle in der Reihenfolge des Modells (leer: die ersten Kanäle)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="171"/>
+        <location filename="../plugin/algorithms/finetune.py" line="179"/>
         <source>Time budget (minutes; 0 = only the step count)</source>
         <translation>Zeitbudget (Minuten; 0 = nur die Schrittzahl)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="180"/>
+        <location filename="../plugin/algorithms/finetune.py" line="188"/>
         <source>Training steps (at most)</source>
         <translation>Trainingsschritte (höchstens)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="187"/>
+        <location filename="../plugin/algorithms/finetune.py" line="195"/>
         <source>First steps with the encoders frozen</source>
         <translation>Anfangsschritte mit eingefrorenen Encodern</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="198"/>
+        <location filename="../plugin/algorithms/finetune.py" line="206"/>
         <source>Crops per step</source>
         <translation>Ausschnitte pro Schritt</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="205"/>
+        <location filename="../plugin/algorithms/finetune.py" line="213"/>
         <source>Crop size (pixels)</source>
         <translation>Ausschnittgröße (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="212"/>
+        <location filename="../plugin/algorithms/finetune.py" line="220"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="213"/>
+        <location filename="../plugin/algorithms/finetune.py" line="221"/>
         <source>Random seed</source>
         <translation>Zufallsstartwert (Seed)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="216"/>
+        <location filename="../plugin/algorithms/finetune.py" line="224"/>
         <source>Improved model</source>
         <translation>Verbessertes Modell</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="216"/>
+        <location filename="../plugin/algorithms/finetune.py" line="224"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>GeoFuse-Checkpoints (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="221"/>
+        <location filename="../plugin/algorithms/finetune.py" line="229"/>
         <source>New classes (comma-separated)</source>
         <translation>Neue Klassen (kommagetrennt)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="238"/>
+        <location filename="../plugin/algorithms/finetune.py" line="246"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>Optischer Layer und Höhenlayer sind derselbe Layer; wählen Sie zwei verschiedene Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="248"/>
+        <location filename="../plugin/algorithms/finetune.py" line="256"/>
         <source>The improved model would replace the model it starts from; choose another file.</source>
         <translation>Das verbesserte Modell würde das Ausgangsmodell ersetzen; wählen Sie eine andere Datei.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="297"/>
+        <location filename="../plugin/algorithms/finetune.py" line="305"/>
         <source>The model cannot be used: {}</source>
         <translation>Das Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="301"/>
+        <location filename="../plugin/algorithms/finetune.py" line="309"/>
         <source>{} optical bands are chosen, but the model {} needs {} ({}).</source>
         <translation>{} optische Kanäle sind gewählt, aber das Modell {} braucht {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="307"/>
+        <location filename="../plugin/algorithms/finetune.py" line="315"/>
         <source>The optical layer {} has {} band(s), but the model {} needs {} ({}).</source>
         <translation>Der optische Layer {} hat {} Kanal/Kanäle, aber das Modell {} braucht {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="327"/>
+        <location filename="../plugin/algorithms/finetune.py" line="335"/>
         <source>The training polygons must be polygons; {} holds {} geometries.</source>
         <translation>Die Trainingspolygone müssen Polygone sein; {} enthält {}-Geometrien.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="335"/>
+        <location filename="../plugin/algorithms/finetune.py" line="343"/>
         <source>The training polygons have no field {}; their fields are: {}.</source>
         <translation>Die Trainingspolygone haben kein Feld {}; ihre Felder sind: {}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="351"/>
+        <location filename="../plugin/algorithms/finetune.py" line="359"/>
         <source>The training polygons ({}) have no features; digitise some first.</source>
         <translation>Die Trainingspolygone ({}) enthalten keine Objekte; digitalisieren Sie zuerst einige.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="357"/>
+        <location filename="../plugin/algorithms/finetune.py" line="365"/>
         <source>The class field {} is empty in every training polygon; fill in a class for each.</source>
         <translation>Das Klassenfeld {} ist in allen Trainingspolygonen leer; tragen Sie für jedes eine Klasse ein.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="363"/>
+        <location filename="../plugin/algorithms/finetune.py" line="371"/>
         <source>None of the {} training polygons overlaps the optical layer {}.</source>
         <translation>Keines der {} Trainingspolygone überschneidet sich mit dem optischen Layer {}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="382"/>
+        <location filename="../plugin/algorithms/finetune.py" line="390"/>
         <source>{} is being written by another run; choose another file.</source>
         <translation>{} wird gerade von einem anderen Lauf geschrieben; wählen Sie eine andere Datei.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="409"/>
+        <location filename="../plugin/algorithms/finetune.py" line="417"/>
         <source>Labelled pixels per class: {}</source>
         <translation>Beschriftete Pixel je Klasse: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="415"/>
+        <location filename="../plugin/algorithms/finetune.py" line="423"/>
         <source>{:,} pixels where polygons of different classes overlap were ignored.</source>
         <translation>{:,} Pixel, in denen sich Polygone verschiedener Klassen überlappen, wurden ignoriert.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="422"/>
+        <location filename="../plugin/algorithms/finetune.py" line="430"/>
         <source>New classes: {}</source>
         <translation>Neue Klassen: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="424"/>
+        <location filename="../plugin/algorithms/finetune.py" line="432"/>
         <source>All classes are known to the base model.</source>
         <translation>Alle Klassen sind dem Ausgangsmodell bekannt.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="425"/>
+        <location filename="../plugin/algorithms/finetune.py" line="433"/>
         <source>Improved model written to {} ({} steps).</source>
         <translation>Verbessertes Modell geschrieben nach {} ({} Schritte).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="254"/>
+        <location filename="../plugin/algorithms/finetune.py" line="262"/>
         <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
         <translation>Optische Kanäle müssen durch Kommas getrennte Kanalnummern sein, etwa 3,2,1.</translation>
     </message>
@@ -333,22 +348,22 @@ Das Training läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit 
 <context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="156"/>
+        <location filename="../plugin/algorithms/common.py" line="154"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="204"/>
+        <location filename="../plugin/algorithms/common.py" line="202"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>{} wird in ein temporäres GeoTIFF exportiert</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="272"/>
+        <location filename="../plugin/algorithms/common.py" line="270"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>{} konnte nicht als GeoTIFF exportiert werden (Fehler {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="259"/>
+        <location filename="../plugin/algorithms/common.py" line="257"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} hat keine eigene Auflösung; exportieren Sie den Layer zuerst als GeoTIFF in der gewünschten Auflösung.</translation>
     </message>
@@ -356,320 +371,325 @@ Das Training läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit 
 <context>
     <name>GeoFuseDock</name>
     <message>
-        <location filename="../plugin/dock.py" line="731"/>
+        <location filename="../plugin/dock/widget.py" line="774"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="122"/>
+        <location filename="../plugin/dock/widget.py" line="158"/>
         <source>Open the GeoFuse guide</source>
         <translation>GeoFuse-Anleitung öffnen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="124"/>
+        <location filename="../plugin/dock/widget.py" line="160"/>
         <source>Segment land cover from an optical and an elevation layer.</source>
         <translation>Landbedeckung aus einem optischen Layer und einem Höhenlayer segmentieren.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="140"/>
+        <location filename="../plugin/dock/widget.py" line="174"/>
         <source>Optical layer</source>
         <translation>Optischer Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="141"/>
+        <location filename="../plugin/dock/widget.py" line="175"/>
         <source>Band order</source>
         <translation>Kanalreihenfolge</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="142"/>
+        <location filename="../plugin/dock/widget.py" line="176"/>
         <source>Elevation layer</source>
         <translation>Höhenlayer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="146"/>
+        <location filename="../plugin/dock/widget.py" line="182"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>GeoFuse-Checkpoints (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="147"/>
+        <location filename="../plugin/dock/widget.py" line="183"/>
         <source>Choose a GeoFuse model</source>
         <translation>GeoFuse-Modell wählen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="158"/>
+        <location filename="../plugin/dock/widget.py" line="194"/>
         <source>Model</source>
         <translation>Modell</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="164"/>
+        <location filename="../plugin/dock/widget.py" line="202"/>
         <source>Whole intersection of the layers</source>
         <translation>Gesamte Überschneidung der Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="165"/>
+        <location filename="../plugin/dock/widget.py" line="203"/>
         <source>Current map canvas extent</source>
         <translation>Aktuelle Kartenausdehnung</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="166"/>
+        <location filename="../plugin/dock/widget.py" line="204"/>
         <source>Features of a polygon layer</source>
         <translation>Objekte eines Polygonlayers</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="172"/>
+        <location filename="../plugin/dock/widget.py" line="210"/>
         <source>Area</source>
         <translation>Gebiet</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="173"/>
+        <location filename="../plugin/dock/widget.py" line="211"/>
         <source>Polygons</source>
         <translation>Polygone</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="178"/>
+        <location filename="../plugin/dock/widget.py" line="216"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="180"/>
+        <location filename="../plugin/dock/widget.py" line="220"/>
         <source>Advanced</source>
         <translation>Erweitert</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="191"/>
+        <location filename="../plugin/dock/widget.py" line="231"/>
         <source>Tile size (pixels)</source>
         <translation>Kachelgröße (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="192"/>
+        <location filename="../plugin/dock/widget.py" line="232"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="193"/>
+        <location filename="../plugin/dock/widget.py" line="233"/>
         <source>Tiles per batch</source>
         <translation>Kacheln pro Stapel</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="199"/>
+        <location filename="../plugin/dock/widget.py" line="242"/>
         <source>GeoTIFF (*.tif *.tiff)</source>
         <translation>GeoTIFF (*.tif *.tiff)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="200"/>
+        <location filename="../plugin/dock/widget.py" line="243"/>
         <source>[Save to temporary file]</source>
         <translation>[In temporäre Datei speichern]</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="201"/>
+        <location filename="../plugin/dock/widget.py" line="244"/>
         <source>Also add a confidence layer</source>
         <translation>Auch einen Konfidenzlayer hinzufügen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="204"/>
+        <location filename="../plugin/dock/widget.py" line="247"/>
         <source>Output</source>
         <translation>Ausgabe</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="211"/>
+        <location filename="../plugin/dock/widget.py" line="257"/>
         <source>Ready</source>
         <translation>Bereit</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="646"/>
+        <location filename="../plugin/dock/widget.py" line="689"/>
         <source>Segment</source>
         <translation>Segmentieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="372"/>
+        <location filename="../plugin/dock/widget.py" line="394"/>
         <source>Auto (GPU when available)</source>
         <translation>Automatisch (GPU, wenn verfügbar)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="373"/>
+        <location filename="../plugin/dock/widget.py" line="395"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="393"/>
+        <location filename="../plugin/dock/widget.py" line="420"/>
         <source>This model cannot be used: {}</source>
         <translation>Dieses Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="398"/>
+        <location filename="../plugin/dock/widget.py" line="425"/>
         <source>GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel&lt;br&gt;{}</source>
         <translation>GeoFuse {} ({}), Kanäle {} + Höhe, trainiert mit {:g} m/Pixel&lt;br&gt;{}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="503"/>
-        <source>The overlap must be less than half the tile size.</source>
-        <translation>Die Überlappung muss kleiner als die halbe Kachelgröße sein.</translation>
-    </message>
-    <message>
-        <location filename="../plugin/dock.py" line="436"/>
+        <location filename="../plugin/dock/widget.py" line="463"/>
         <source>About {} tiles of {} × {} pixels ({} × {} pixels in all)</source>
         <translation>Etwa {} Kacheln zu {} × {} Pixeln (insgesamt {} × {} Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="455"/>
+        <location filename="../plugin/dock/widget.py" line="493"/>
         <source>The optical layer has {:.3g} m pixels but the model was trained at {:g} m: expect poor results; resample the layer to the model&apos;s resolution first.</source>
         <translation>Der optische Layer hat {:.3g}-m-Pixel, das Modell wurde aber mit {:g} m trainiert: Rechnen Sie mit schlechten Ergebnissen; resampeln Sie den Layer zuerst auf die Auflösung des Modells.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="482"/>
+        <location filename="../plugin/dock/widget.py" line="520"/>
         <source>Choose an optical layer and an elevation layer.</source>
         <translation>Wählen Sie einen optischen Layer und einen Höhenlayer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="484"/>
+        <location filename="../plugin/dock/widget.py" line="522"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>Optischer Layer und Höhenlayer sind derselbe Layer; wählen Sie zwei verschiedene Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="492"/>
+        <location filename="../plugin/dock/widget.py" line="530"/>
         <source>The optical layer and the elevation layer do not overlap.</source>
         <translation>Der optische Layer und der Höhenlayer überschneiden sich nicht.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="496"/>
+        <location filename="../plugin/dock/widget.py" line="534"/>
         <source>The model cannot be used: {}</source>
         <translation>Das Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="498"/>
+        <location filename="../plugin/dock/widget.py" line="536"/>
         <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
         <translation>Die Kanalreihenfolge liefert nicht die Kanäle, die das Modell braucht ({}); wählen Sie „Benutzerdefiniert“.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="506"/>
+        <location filename="../plugin/dock/widget.py" line="544"/>
         <source>Choose the polygon layer whose features limit the area.</source>
         <translation>Wählen Sie den Polygonlayer, dessen Objekte das Gebiet begrenzen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="510"/>
+        <location filename="../plugin/dock/widget.py" line="548"/>
         <source>The chosen area does not overlap the optical layer.</source>
         <translation>Das gewählte Gebiet überschneidet sich nicht mit dem optischen Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="525"/>
+        <location filename="../plugin/dock/widget.py" line="559"/>
         <source>Land cover ({})</source>
         <translation>Landbedeckung ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="540"/>
+        <location filename="../plugin/dock/widget.py" line="574"/>
         <source>Confidence ({})</source>
         <translation>Konfidenz ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="581"/>
+        <location filename="../plugin/dock/widget.py" line="615"/>
         <source>Cancelling…</source>
         <translation>Wird abgebrochen…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="596"/>
+        <location filename="../plugin/dock/widget.py" line="630"/>
         <source>GeoFuse: segmenting land cover</source>
         <translation>GeoFuse: Landbedeckung wird segmentiert</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="607"/>
+        <location filename="../plugin/dock/widget.py" line="641"/>
         <source>Starting the GeoFuse runtime…</source>
         <translation>GeoFuse-Laufzeitumgebung wird gestartet…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="608"/>
+        <location filename="../plugin/dock/widget.py" line="642"/>
         <source>Cancel</source>
         <translation>Abbrechen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="626"/>
+        <location filename="../plugin/dock/widget.py" line="669"/>
         <source>, about {} left</source>
         <translation>, noch etwa {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="627"/>
+        <location filename="../plugin/dock/widget.py" line="662"/>
         <source>{} / {} tiles</source>
         <translation>{} / {} Kacheln</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="633"/>
+        <location filename="../plugin/dock/widget.py" line="675"/>
         <source>Starting the GeoFuse runtime… ({})</source>
         <translation>GeoFuse-Laufzeitumgebung wird gestartet… ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="637"/>
+        <location filename="../plugin/dock/widget.py" line="680"/>
         <source>{:.0f} s</source>
         <translation>{:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="638"/>
+        <location filename="../plugin/dock/widget.py" line="681"/>
         <source>{:.0f} min {:.0f} s</source>
         <translation>{:.0f} min {:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="651"/>
+        <location filename="../plugin/dock/widget.py" line="694"/>
         <source>Cancelled</source>
         <translation>Abgebrochen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="652"/>
+        <location filename="../plugin/dock/widget.py" line="695"/>
         <source>Segmentation cancelled.</source>
         <translation>Segmentierung abgebrochen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="654"/>
+        <location filename="../plugin/dock/widget.py" line="697"/>
         <source>Failed</source>
         <translation>Fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="655"/>
+        <location filename="../plugin/dock/widget.py" line="698"/>
         <source>unknown error</source>
         <translation>unbekannter Fehler</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="656"/>
+        <location filename="../plugin/dock/widget.py" line="699"/>
         <source>Segmentation failed: {}</source>
         <translation>Segmentierung fehlgeschlagen: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="660"/>
+        <location filename="../plugin/dock/widget.py" line="703"/>
         <source>Done in {}</source>
         <translation>Fertig in {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="664"/>
+        <location filename="../plugin/dock/widget.py" line="707"/>
         <source>Land cover segmented in {} ({} tiles).</source>
         <translation>Landbedeckung in {} segmentiert ({} Kacheln).</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="682"/>
+        <location filename="../plugin/dock/widget.py" line="725"/>
         <source>The output {} could not be loaded.</source>
         <translation>Die Ausgabe {} konnte nicht geladen werden.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="746"/>
+        <location filename="../plugin/dock/widget.py" line="789"/>
         <source>The GeoFuse Processing provider is not loaded.</source>
         <translation>Der GeoFuse-Processing-Provider ist nicht geladen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="186"/>
+        <location filename="../plugin/dock/widget.py" line="226"/>
         <source>Auto</source>
         <translation>Automatisch</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock/widget.py" line="399"/>
+        <source>{}: {}, {} MB</source>
+        <translation>{}: {}, {} MB</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock/widget.py" line="478"/>
+        <source>The overlap ({}) must be less than the tile size ({}).</source>
+        <translation>Die Überlappung ({}) muss kleiner als die Kachelgröße ({}) sein.</translation>
     </message>
 </context>
 <context>
     <name>GeoFusePlugin</name>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="58"/>
+        <location filename="../plugin/geofuse_plugin.py" line="55"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="54"/>
+        <location filename="../plugin/geofuse_plugin.py" line="51"/>
         <source>Segment land cover from an optical and an elevation layer</source>
         <translation>Landbedeckung aus einem optischen Layer und einem Höhenlayer segmentieren</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="65"/>
+        <location filename="../plugin/geofuse_plugin.py" line="62"/>
         <source>&amp;GeoFuse</source>
         <translation>&amp;GeoFuse</translation>
     </message>
@@ -690,167 +710,162 @@ Das Training läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit 
 <context>
     <name>ImprovePanel</name>
     <message>
-        <location filename="../plugin/dock_improve.py" line="91"/>
+        <location filename="../plugin/dock/improve.py" line="91"/>
         <source>Improve with my polygons</source>
         <translation>Mit meinen Polygonen verbessern</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="105"/>
+        <location filename="../plugin/dock/improve.py" line="105"/>
         <source>Digitise a few polygons per class over the optical layer, with a class field, to adapt the model to your imagery. A class name the model does not know becomes a new class.</source>
         <translation>Digitalisieren Sie einige Polygone pro Klasse über dem optischen Layer, mit einem Klassenfeld, um das Modell an Ihre Bilddaten anzupassen. Ein Klassenname, den das Modell nicht kennt, wird zu einer neuen Klasse.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="124"/>
+        <location filename="../plugin/dock/improve.py" line="124"/>
         <source> min</source>
         <translation> min</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="133"/>
+        <location filename="../plugin/dock/improve.py" line="133"/>
         <source>Ready</source>
         <translation>Bereit</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="331"/>
+        <location filename="../plugin/dock/improve.py" line="326"/>
         <source>Improve model</source>
         <translation>Modell verbessern</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="136"/>
+        <location filename="../plugin/dock/improve.py" line="136"/>
         <source>Training polygons</source>
         <translation>Trainingspolygone</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="137"/>
+        <location filename="../plugin/dock/improve.py" line="137"/>
         <source>Class field</source>
         <translation>Klassenfeld</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="138"/>
+        <location filename="../plugin/dock/improve.py" line="138"/>
         <source>Time budget</source>
         <translation>Zeitbudget</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="192"/>
+        <location filename="../plugin/dock/improve.py" line="192"/>
         <source>New classes: {}</source>
         <translation>Neue Klassen: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="194"/>
+        <location filename="../plugin/dock/improve.py" line="194"/>
         <source>All classes known to the model</source>
         <translation>Alle Klassen sind dem Modell bekannt</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="200"/>
+        <location filename="../plugin/dock/improve.py" line="200"/>
         <source>Fine-tuned from {} on {} polygons of {}</source>
         <translation>Nachtrainiert ausgehend von {} mit {} Polygonen aus {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="214"/>
+        <location filename="../plugin/dock/improve.py" line="214"/>
         <source>Choose an optical layer and an elevation layer.</source>
         <translation>Wählen Sie einen optischen Layer und einen Höhenlayer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="216"/>
+        <location filename="../plugin/dock/improve.py" line="216"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>Optischer Layer und Höhenlayer sind derselbe Layer; wählen Sie zwei verschiedene Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="221"/>
+        <location filename="../plugin/dock/improve.py" line="221"/>
         <source>Choose the layer with your training polygons.</source>
         <translation>Wählen Sie den Layer mit Ihren Trainingspolygonen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="223"/>
+        <location filename="../plugin/dock/improve.py" line="223"/>
         <source>The layer {} has no polygons yet; digitise a few per class first.</source>
         <translation>Der Layer {} enthält noch keine Polygone; digitalisieren Sie zuerst einige pro Klasse.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="227"/>
+        <location filename="../plugin/dock/improve.py" line="227"/>
         <source>Choose the field that holds the class of each polygon.</source>
         <translation>Wählen Sie das Feld, das die Klasse jedes Polygons enthält.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="231"/>
+        <location filename="../plugin/dock/improve.py" line="231"/>
         <source>The model cannot be used: {}</source>
         <translation>Das Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="233"/>
+        <location filename="../plugin/dock/improve.py" line="233"/>
         <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
         <translation>Die Kanalreihenfolge liefert nicht die Kanäle, die das Modell braucht ({}); wählen Sie „Benutzerdefiniert“.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="237"/>
+        <location filename="../plugin/dock/improve.py" line="237"/>
         <source>Wait until the segmentation has finished.</source>
         <translation>Warten Sie, bis die Segmentierung abgeschlossen ist.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="262"/>
+        <location filename="../plugin/dock/improve.py" line="258"/>
         <source>Cancelling…</source>
         <translation>Wird abgebrochen…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="280"/>
+        <location filename="../plugin/dock/improve.py" line="276"/>
         <source>GeoFuse: improving the model</source>
         <translation>GeoFuse: Modell wird verbessert</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="295"/>
+        <location filename="../plugin/dock/improve.py" line="291"/>
         <source>Starting the GeoFuse runtime…</source>
         <translation>GeoFuse-Laufzeitumgebung wird gestartet…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="296"/>
+        <location filename="../plugin/dock/improve.py" line="292"/>
         <source>Cancel</source>
         <translation>Abbrechen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="315"/>
-        <source>, about {} left</source>
-        <translation>, noch etwa {}</translation>
-    </message>
-    <message>
-        <location filename="../plugin/dock_improve.py" line="318"/>
+        <location filename="../plugin/dock/improve.py" line="312"/>
         <source>Step {}</source>
         <translation>Schritt {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="323"/>
+        <location filename="../plugin/dock/improve.py" line="318"/>
         <source>Starting the GeoFuse runtime… ({})</source>
         <translation>GeoFuse-Laufzeitumgebung wird gestartet… ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="337"/>
+        <location filename="../plugin/dock/improve.py" line="332"/>
         <source>Cancelled</source>
         <translation>Abgebrochen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="338"/>
+        <location filename="../plugin/dock/improve.py" line="333"/>
         <source>Improving the model was cancelled.</source>
         <translation>Die Verbesserung des Modells wurde abgebrochen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="340"/>
+        <location filename="../plugin/dock/improve.py" line="335"/>
         <source>Failed</source>
         <translation>Fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="341"/>
+        <location filename="../plugin/dock/improve.py" line="336"/>
         <source>unknown error</source>
         <translation>unbekannter Fehler</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="342"/>
+        <location filename="../plugin/dock/improve.py" line="337"/>
         <source>Improving the model failed: {}</source>
         <translation>Die Verbesserung des Modells ist fehlgeschlagen: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="348"/>
+        <location filename="../plugin/dock/improve.py" line="343"/>
         <source>Done in {}</source>
         <translation>Fertig in {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="350"/>
+        <location filename="../plugin/dock/improve.py" line="345"/>
         <source>Model improved in {}: {} is now the dock&apos;s model; press Segment.</source>
         <translation>Modell in {} verbessert: {} ist jetzt das Modell des Bedienfelds; klicken Sie auf „Segmentieren“.</translation>
     </message>
@@ -1080,80 +1095,85 @@ PyTorch-Variante: „auto“ installiert die CUDA-Variante, wenn nvidia-smi eine
 <context>
     <name>RuntimePanel</name>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="89"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="147"/>
         <source>GeoFuse runtime: checking…</source>
         <translation>GeoFuse-Laufzeitumgebung: wird geprüft…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="68"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="126"/>
         <source>Set up / repair runtime</source>
         <translation>Laufzeitumgebung einrichten / reparieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="71"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="129"/>
         <source>Copy diagnostics</source>
         <translation>Diagnose kopieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="104"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="186"/>
         <source>Checking the GeoFuse runtime</source>
         <translation>GeoFuse-Laufzeitumgebung wird geprüft</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="106"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="188"/>
         <source>GeoFuse runtime: cannot check ({})</source>
         <translation>GeoFuse-Laufzeitumgebung: Prüfung nicht möglich ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="128"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="202"/>
         <source>GeoFuse runtime: Python {}, torch {}, CUDA: {}</source>
         <translation>GeoFuse-Laufzeitumgebung: Python {}, torch {}, CUDA: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="128"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="202"/>
         <source>yes</source>
         <translation>ja</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="128"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="202"/>
         <source>no</source>
         <translation>nein</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="136"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="210"/>
         <source>Repair runtime</source>
         <translation>Laufzeitumgebung reparieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="140"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="214"/>
         <source>the check failed</source>
         <translation>die Prüfung ist fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="141"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="215"/>
         <source>Set up runtime</source>
         <translation>Laufzeitumgebung einrichten</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="95"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="178"/>
         <source>No GeoFuse runtime yet.</source>
         <translation>Noch keine GeoFuse-Laufzeitumgebung.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="144"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="218"/>
         <source>GeoFuse runtime: incomplete — Set up runtime again.</source>
         <translation>GeoFuse-Laufzeitumgebung: unvollständig — Laufzeitumgebung erneut einrichten.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock/runtime_panel.py" line="150"/>
+        <source>Looking for the GeoFuse runtime</source>
+        <translation>GeoFuse-Laufzeitumgebung wird gesucht</translation>
     </message>
 </context>
 <context>
     <name>SegmentAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="85"/>
+        <location filename="../plugin/algorithms/segment.py" line="86"/>
         <source>Segment land cover (optical + elevation)</source>
         <translation>Landbedeckung segmentieren (optisch + Höhe)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="89"/>
+        <location filename="../plugin/algorithms/segment.py" line="90"/>
         <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
 
 The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
@@ -1170,140 +1190,140 @@ Modell: ein GeoFuse-Checkpoint (.pt); leer verwendet das mitgelieferte Demo-Mode
 Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit PyTorch (siehe „GeoFuse-Laufzeitumgebung erstellen“); QGIS selbst lädt PyTorch nie.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="105"/>
+        <location filename="../plugin/algorithms/segment.py" line="112"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Optischer Layer (RGB oder IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="108"/>
+        <location filename="../plugin/algorithms/segment.py" line="115"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Höhenlayer (DSM oder nDSM)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="111"/>
+        <location filename="../plugin/algorithms/segment.py" line="118"/>
         <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modell (GeoFuse-Checkpoint; leer: mitgeliefertes Demo-Modell)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="120"/>
+        <location filename="../plugin/algorithms/segment.py" line="127"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Optische Kanäle in der Reihenfolge des Modells (leer: die ersten Kanäle)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="129"/>
+        <location filename="../plugin/algorithms/segment.py" line="136"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="140"/>
+        <location filename="../plugin/algorithms/segment.py" line="150"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="150"/>
+        <location filename="../plugin/algorithms/segment.py" line="160"/>
         <source>Tiles per batch</source>
         <translation>Kacheln pro Stapel</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="162"/>
+        <location filename="../plugin/algorithms/segment.py" line="175"/>
         <source>Extent (empty: the whole optical layer)</source>
         <translation>Ausdehnung (leer: der gesamte optische Layer)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="177"/>
+        <location filename="../plugin/algorithms/segment.py" line="190"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="178"/>
+        <location filename="../plugin/algorithms/segment.py" line="191"/>
         <source>Confidence</source>
         <translation>Konfidenz</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="183"/>
+        <location filename="../plugin/algorithms/segment.py" line="196"/>
         <source>Tiles processed</source>
         <translation>Verarbeitete Kacheln</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="184"/>
+        <location filename="../plugin/algorithms/segment.py" line="197"/>
         <source>Seconds taken</source>
         <translation>Benötigte Sekunden</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="198"/>
-        <source>The overlap must be less than half the tile size.</source>
-        <translation>Die Überlappung muss kleiner als die halbe Kachelgröße sein.</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/segment.py" line="252"/>
+        <location filename="../plugin/algorithms/segment.py" line="282"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Kein Modell angegeben, und das mitgelieferte Demo-Modell fehlt ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="334"/>
+        <location filename="../plugin/algorithms/segment.py" line="364"/>
         <source>{}: {:,.1f} m²</source>
         <translation>{}: {:,.1f} m²</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="336"/>
+        <location filename="../plugin/algorithms/segment.py" line="366"/>
         <source>{}: {} pixels</source>
         <translation>{}: {} Pixel</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="167"/>
+        <location filename="../plugin/algorithms/segment.py" line="180"/>
         <source>Area: polygons (pixels outside become nodata; empty: no mask)</source>
         <translation>Gebiet: Polygone (Pixel außerhalb werden NoData; leer: keine Maske)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="185"/>
+        <location filename="../plugin/algorithms/segment.py" line="198"/>
         <source>Class areas and class table (JSON)</source>
         <translation>Klassenflächen und Klassentabelle (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="313"/>
+        <location filename="../plugin/algorithms/segment.py" line="343"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Die Maskenpolygone überschneiden sich nicht mit dem optischen Layer (oder der Ausdehnung).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="130"/>
+        <location filename="../plugin/algorithms/segment.py" line="140"/>
         <source>Tile size (pixels; 0 = the model&apos;s default: 512 or its training crop if larger)</source>
         <translation>Kachelgröße (Pixel; 0 = Vorgabe des Modells: 512 oder seine Trainingsausschnittgröße, falls größer)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="212"/>
+        <location filename="../plugin/algorithms/segment.py" line="242"/>
         <source>The optical and the elevation layer are the same layer ({}); choose two different layers.</source>
         <translation>Optischer Layer und Höhenlayer sind derselbe Layer ({}); wählen Sie zwei verschiedene Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="219"/>
+        <location filename="../plugin/algorithms/segment.py" line="249"/>
         <source>The model cannot be used: {}</source>
         <translation>Das Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="223"/>
+        <location filename="../plugin/algorithms/segment.py" line="253"/>
         <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
         <translation>Optische Kanäle müssen durch Kommas getrennte Kanalnummern sein, etwa 3,2,1.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="226"/>
+        <location filename="../plugin/algorithms/segment.py" line="256"/>
         <source>{} has {} band(s); the model needs {} optical bands ({}).</source>
         <translation>{} hat {} Kanal/Kanäle; das Modell braucht {} optische Kanäle ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="230"/>
+        <location filename="../plugin/algorithms/segment.py" line="260"/>
         <source>{} optical band(s) were given; the model needs {} ({}).</source>
         <translation>{} optische(r) Kanal/Kanäle angegeben; das Modell braucht {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="235"/>
+        <location filename="../plugin/algorithms/segment.py" line="265"/>
         <source>{} has no band {}; it has {} band(s).</source>
         <translation>{} hat keinen Kanal {}; er hat {} Kanal/Kanäle.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="233"/>
+        <source>The overlap ({}) must be less than the tile size ({}).</source>
+        <translation>Die Überlappung ({}) muss kleiner als die Kachelgröße ({}) sein.</translation>
     </message>
 </context>
 <context>
     <name>SetupAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="180"/>
+        <location filename="../plugin/algorithms/common.py" line="178"/>
         <source>Set-up</source>
         <translation>Einrichtung</translation>
     </message>
@@ -1316,92 +1336,92 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
         <translation>Landbedeckungsmodell trainieren</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="106"/>
+        <location filename="../plugin/algorithms/train.py" line="112"/>
         <source>Optical layers</source>
         <translation>Optische Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="106"/>
+        <location filename="../plugin/algorithms/train.py" line="112"/>
         <source>Elevation layers (same order)</source>
         <translation>Höhenlayer (gleiche Reihenfolge)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="106"/>
+        <location filename="../plugin/algorithms/train.py" line="112"/>
         <source>Label layers (same order)</source>
         <translation>Label-Layer (gleiche Reihenfolge)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="112"/>
+        <location filename="../plugin/algorithms/train.py" line="118"/>
         <source>…or a training folder (optical/, elevation/, labels/)</source>
         <translation>…oder ein Trainingsordner (optical/, elevation/, labels/)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="120"/>
+        <location filename="../plugin/algorithms/train.py" line="126"/>
         <source>Validation folder (same layout)</source>
         <translation>Validierungsordner (gleicher Aufbau)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="182"/>
+        <location filename="../plugin/algorithms/train.py" line="194"/>
         <source>Model variant</source>
         <translation>Modellvariante</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="191"/>
+        <location filename="../plugin/algorithms/train.py" line="203"/>
         <source>Model width</source>
         <translation>Modellbreite</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="196"/>
+        <location filename="../plugin/algorithms/train.py" line="208"/>
         <source>Training steps</source>
         <translation>Trainingsschritte</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="199"/>
+        <location filename="../plugin/algorithms/train.py" line="211"/>
         <source>Crops per step</source>
         <translation>Ausschnitte pro Schritt</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="202"/>
+        <location filename="../plugin/algorithms/train.py" line="214"/>
         <source>Crop size (pixels)</source>
         <translation>Ausschnittgröße (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="209"/>
+        <location filename="../plugin/algorithms/train.py" line="221"/>
         <source>Learning rate</source>
         <translation>Lernrate</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="216"/>
+        <location filename="../plugin/algorithms/train.py" line="228"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="217"/>
+        <location filename="../plugin/algorithms/train.py" line="229"/>
         <source>Random seed</source>
         <translation>Zufallsstartwert (Seed)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="220"/>
+        <location filename="../plugin/algorithms/train.py" line="232"/>
         <source>Training folder</source>
         <translation>Trainingsordner</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="223"/>
+        <location filename="../plugin/algorithms/train.py" line="235"/>
         <source>Trained model</source>
         <translation>Trainiertes Modell</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="279"/>
+        <location filename="../plugin/algorithms/train.py" line="291"/>
         <source>Give either the layer lists or a training folder, not both.</source>
         <translation>Geben Sie entweder die Layerlisten oder einen Trainingsordner an, nicht beides.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="283"/>
+        <location filename="../plugin/algorithms/train.py" line="295"/>
         <source>Give a training folder, or as many optical as elevation and label layers (at least one).</source>
         <translation>Geben Sie einen Trainingsordner an oder gleich viele optische, Höhen- und Label-Layer (mindestens je einen).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="270"/>
+        <location filename="../plugin/algorithms/train.py" line="282"/>
         <source>Model written to {}</source>
         <translation>Modell geschrieben nach {}</translation>
     </message>
@@ -1419,52 +1439,52 @@ Geben Sie entweder die drei Layerlisten an (der n-te optische, Höhen- und Label
 ISPRS Vaihingen oder Potsdam: Wählen Sie den Datensatz und geben Sie den Ordner mit den heruntergeladenen Archiven an, so wie heruntergeladen (ZIP-Dateien, direkt gelesen) oder beliebig entpackt. Verwendet werden die Trainingskacheln der gewählten Aufteilung (benchmark: die des Wettbewerbs; fusion-papers: die Aufteilung der Veröffentlichungen zur DSM-Fusion), abzüglich einiger Validierungskacheln; die Testkacheln bleiben für die Auswertung. Die Archive und jede Labelfarbe werden vor dem ersten Schritt geprüft.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="97"/>
+        <location filename="../plugin/algorithms/train.py" line="103"/>
         <source>Dataset</source>
         <translation>Datensatz</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="125"/>
+        <location filename="../plugin/algorithms/train.py" line="134"/>
         <source>ISPRS download folder (zips or unpacked)</source>
         <translation>ISPRS-Downloadordner (ZIP-Dateien oder entpackt)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="130"/>
+        <location filename="../plugin/algorithms/train.py" line="139"/>
         <source>ISPRS split</source>
         <translation>ISPRS-Aufteilung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="139"/>
+        <location filename="../plugin/algorithms/train.py" line="148"/>
         <source>Potsdam optical bands</source>
         <translation>Optische Kanäle (Potsdam)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="148"/>
+        <location filename="../plugin/algorithms/train.py" line="157"/>
         <source>Potsdam elevation (DSM or normalised nDSM)</source>
         <translation>Höhe (Potsdam; DSM oder normalisiertes nDSM)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="157"/>
+        <location filename="../plugin/algorithms/train.py" line="166"/>
         <source>ISPRS validation tiles, comma-separated (empty: a fixed few)</source>
         <translation>ISPRS-Validierungskacheln, kommagetrennt (leer: einige feste)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="166"/>
+        <location filename="../plugin/algorithms/train.py" line="175"/>
         <source>Validate on the eroded ISPRS references</source>
         <translation>Mit den erodierten ISPRS-Referenzen validieren</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="173"/>
+        <location filename="../plugin/algorithms/train.py" line="182"/>
         <source>Check archives and every label before training</source>
         <translation>Archive und jedes Label vor dem Training prüfen</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="301"/>
+        <location filename="../plugin/algorithms/train.py" line="313"/>
         <source>Give the folder holding the ISPRS download.</source>
         <translation>Geben Sie den Ordner mit dem ISPRS-Download an.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="303"/>
+        <location filename="../plugin/algorithms/train.py" line="315"/>
         <source>Give either an ISPRS download or your own rasters (layer lists or folder), not both.</source>
         <translation>Geben Sie entweder einen ISPRS-Download oder eigene Raster (Layerlisten oder Ordner) an, nicht beides.</translation>
     </message>
@@ -1472,62 +1492,62 @@ ISPRS Vaihingen oder Potsdam: Wählen Sie den Datensatz und geben Sie den Ordner
 <context>
     <name>WorkerClient</name>
     <message>
-        <location filename="../plugin/worker_client.py" line="64"/>
+        <location filename="../plugin/worker_client.py" line="113"/>
         <source>unknown signal</source>
         <translation>unbekanntes Signal</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="71"/>
+        <location filename="../plugin/worker_client.py" line="120"/>
         <source>was killed by signal {number} ({name})</source>
         <translation>wurde durch Signal {number} ({name}) beendet</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="76"/>
+        <location filename="../plugin/worker_client.py" line="125"/>
         <source>crashed ({crash}, exit code {code})</source>
         <translation>ist abgestürzt ({crash}, Exit-Code {code})</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="79"/>
+        <location filename="../plugin/worker_client.py" line="128"/>
         <source>exited with code {code}</source>
         <translation>wurde mit Code {code} beendet</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="115"/>
+        <location filename="../plugin/worker_client.py" line="166"/>
         <source>Cannot start the GeoFuse runtime {python} ({source}): {error}</source>
         <translation>Die GeoFuse-Laufzeitumgebung {python} ({source}) kann nicht gestartet werden: {error}</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="147"/>
+        <location filename="../plugin/worker_client.py" line="198"/>
         <source>Cancelled: the GeoFuse worker was stopped.</source>
         <translation>Abgebrochen: Der GeoFuse-Worker wurde beendet.</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="191"/>
+        <location filename="../plugin/worker_client.py" line="245"/>
         <source>The GeoFuse worker process died: it {exit} before finishing.</source>
         <translation>Der GeoFuse-Worker-Prozess ist ausgefallen: Er {exit}, bevor er fertig war.</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="195"/>
+        <location filename="../plugin/worker_client.py" line="249"/>
         <source>Its last messages:</source>
         <translation>Seine letzten Meldungen:</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="203"/>
+        <location filename="../plugin/worker_client.py" line="257"/>
         <source>Cancelled.</source>
         <translation>Abgebrochen.</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="262"/>
+        <location filename="../plugin/worker_client.py" line="317"/>
         <source>about {seconds} s left</source>
         <translation>noch etwa {seconds} s</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="266"/>
+        <location filename="../plugin/worker_client.py" line="321"/>
         <source>about {minutes} min left</source>
         <translation>noch etwa {minutes} min</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="66"/>
+        <location filename="../plugin/worker_client.py" line="115"/>
         <source>was killed by signal {number} ({name}) (the system may have run out of memory, or the process was killed)</source>
         <translation>wurde durch Signal {number} ({name}) beendet (möglicherweise war der Arbeitsspeicher erschöpft, oder der Prozess wurde von außen beendet)</translation>
     </message>

@@ -4,12 +4,12 @@
 <context>
     <name>BandMapping</name>
     <message>
-        <location filename="../plugin/dock_bands.py" line="37"/>
+        <location filename="../plugin/dock/bands.py" line="37"/>
         <source>Custom</source>
         <translation>Personnalisé</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_bands.py" line="61"/>
+        <location filename="../plugin/dock/bands.py" line="61"/>
         <source>Model band {}</source>
         <translation>Bande du modèle {}</translation>
     </message>
@@ -17,22 +17,22 @@
 <context>
     <name>ClassAreaSummary</name>
     <message>
-        <location filename="../plugin/dock_chart.py" line="129"/>
+        <location filename="../plugin/dock/chart.py" line="129"/>
         <source>Class</source>
         <translation>Classe</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="129"/>
+        <location filename="../plugin/dock/chart.py" line="129"/>
         <source>Area (m²)</source>
         <translation>Surface (m²)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="129"/>
+        <location filename="../plugin/dock/chart.py" line="129"/>
         <source>Share</source>
         <translation>Part</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_chart.py" line="155"/>
+        <location filename="../plugin/dock/chart.py" line="155"/>
         <source>{} px</source>
         <translation>{} px</translation>
     </message>
@@ -40,36 +40,51 @@
 <context>
     <name>DiagnosticsAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="33"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="44"/>
         <source>Check GeoFuse runtime</source>
         <translation>Vérifier l'environnement d'exécution GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="37"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="48"/>
         <source>Starts the GeoFuse runtime (the separate Python with PyTorch that runs the models) and reports where it is, its Python, PyTorch, rasterio and GDAL versions, whether CUDA is available and each device with its memory. Copy the log into a bug report.</source>
         <translation>Démarre l'environnement d'exécution GeoFuse (le Python séparé, avec PyTorch, qui exécute les modèles) et indique où il se trouve, ses versions de Python, PyTorch, rasterio et GDAL, si CUDA est disponible ainsi que chaque périphérique et sa mémoire. Copiez le journal dans un rapport de bogue.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="45"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="56"/>
         <source>Diagnostics report</source>
         <translation>Rapport de diagnostic</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="46"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="57"/>
         <source>Runtime Python</source>
         <translation>Python de l'environnement d'exécution</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="47"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="58"/>
         <source>CUDA available</source>
         <translation>CUDA disponible</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/diagnostics.py" line="61"/>
+        <location filename="../plugin/algorithms/diagnostics.py" line="75"/>
         <source>The GeoFuse runtime is not usable:
 {}</source>
         <translation>L'environnement d'exécution GeoFuse n'est pas utilisable :
 {}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="59"/>
+        <source>Runtime Python version</source>
+        <translation>Version de Python de l'environnement d'exécution</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="60"/>
+        <source>PyTorch version</source>
+        <translation>Version de PyTorch</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/diagnostics.py" line="61"/>
+        <source>Devices (JSON)</source>
+        <translation>Périphériques (JSON)</translation>
     </message>
 </context>
 <context>
@@ -165,167 +180,167 @@ Modèle : le modèle de départ (vide : le modèle de démonstration fourni). Bu
 L'entraînement s'exécute dans l'environnement d'exécution GeoFuse, un Python séparé avec PyTorch ; un GPU aide beaucoup.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="136"/>
+        <location filename="../plugin/algorithms/finetune.py" line="141"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Couche optique (RVB ou IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="139"/>
+        <location filename="../plugin/algorithms/finetune.py" line="144"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Couche d'altitude (MNS ou nMNS)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="142"/>
+        <location filename="../plugin/algorithms/finetune.py" line="147"/>
         <source>Training polygons</source>
         <translation>Polygones d’entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="145"/>
+        <location filename="../plugin/algorithms/finetune.py" line="150"/>
         <source>Class field (class names or class numbers)</source>
         <translation>Champ de classe (noms ou numéros de classe)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="153"/>
+        <location filename="../plugin/algorithms/finetune.py" line="158"/>
         <source>Model to improve (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modèle à améliorer (point de contrôle GeoFuse ; vide : modèle de démonstration fourni)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="162"/>
+        <location filename="../plugin/algorithms/finetune.py" line="167"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Bandes optiques, dans l'ordre du modèle (vide : les premières bandes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="171"/>
+        <location filename="../plugin/algorithms/finetune.py" line="179"/>
         <source>Time budget (minutes; 0 = only the step count)</source>
         <translation>Budget de temps (minutes ; 0 = seulement le nombre de pas)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="180"/>
+        <location filename="../plugin/algorithms/finetune.py" line="188"/>
         <source>Training steps (at most)</source>
         <translation>Pas d'entraînement (au maximum)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="187"/>
+        <location filename="../plugin/algorithms/finetune.py" line="195"/>
         <source>First steps with the encoders frozen</source>
         <translation>Pas initiaux avec les encodeurs gelés</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="198"/>
+        <location filename="../plugin/algorithms/finetune.py" line="206"/>
         <source>Crops per step</source>
         <translation>Extraits par pas</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="205"/>
+        <location filename="../plugin/algorithms/finetune.py" line="213"/>
         <source>Crop size (pixels)</source>
         <translation>Taille des extraits (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="212"/>
+        <location filename="../plugin/algorithms/finetune.py" line="220"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="213"/>
+        <location filename="../plugin/algorithms/finetune.py" line="221"/>
         <source>Random seed</source>
         <translation>Graine aléatoire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="216"/>
+        <location filename="../plugin/algorithms/finetune.py" line="224"/>
         <source>Improved model</source>
         <translation>Modèle amélioré</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="216"/>
+        <location filename="../plugin/algorithms/finetune.py" line="224"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>Points de contrôle GeoFuse (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="221"/>
+        <location filename="../plugin/algorithms/finetune.py" line="229"/>
         <source>New classes (comma-separated)</source>
         <translation>Nouvelles classes (séparées par des virgules)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="238"/>
+        <location filename="../plugin/algorithms/finetune.py" line="246"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>La couche optique et la couche d'altitude sont la même couche ; choisissez deux couches différentes.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="248"/>
+        <location filename="../plugin/algorithms/finetune.py" line="256"/>
         <source>The improved model would replace the model it starts from; choose another file.</source>
         <translation>Le modèle amélioré remplacerait le modèle de départ ; choisissez un autre fichier.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="297"/>
+        <location filename="../plugin/algorithms/finetune.py" line="305"/>
         <source>The model cannot be used: {}</source>
         <translation>Le modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="301"/>
+        <location filename="../plugin/algorithms/finetune.py" line="309"/>
         <source>{} optical bands are chosen, but the model {} needs {} ({}).</source>
         <translation>{} bandes optiques sont choisies, mais le modèle {} en demande {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="307"/>
+        <location filename="../plugin/algorithms/finetune.py" line="315"/>
         <source>The optical layer {} has {} band(s), but the model {} needs {} ({}).</source>
         <translation>La couche optique {} a {} bande(s), mais le modèle {} en demande {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="327"/>
+        <location filename="../plugin/algorithms/finetune.py" line="335"/>
         <source>The training polygons must be polygons; {} holds {} geometries.</source>
         <translation>Les polygones d’entraînement doivent être des polygones ; {} contient des géométries {}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="335"/>
+        <location filename="../plugin/algorithms/finetune.py" line="343"/>
         <source>The training polygons have no field {}; their fields are: {}.</source>
         <translation>Les polygones d’entraînement n’ont pas de champ {} ; leurs champs sont : {}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="351"/>
+        <location filename="../plugin/algorithms/finetune.py" line="359"/>
         <source>The training polygons ({}) have no features; digitise some first.</source>
         <translation>Les polygones d’entraînement ({}) ne contiennent aucune entité ; numérisez-en d’abord quelques-uns.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="357"/>
+        <location filename="../plugin/algorithms/finetune.py" line="365"/>
         <source>The class field {} is empty in every training polygon; fill in a class for each.</source>
         <translation>Le champ de classe {} est vide dans tous les polygones d’entraînement ; renseignez une classe pour chacun.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="363"/>
+        <location filename="../plugin/algorithms/finetune.py" line="371"/>
         <source>None of the {} training polygons overlaps the optical layer {}.</source>
         <translation>Aucun des {} polygones d’entraînement ne recoupe la couche optique {}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="382"/>
+        <location filename="../plugin/algorithms/finetune.py" line="390"/>
         <source>{} is being written by another run; choose another file.</source>
         <translation>{} est en cours d’écriture par une autre exécution ; choisissez un autre fichier.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="409"/>
+        <location filename="../plugin/algorithms/finetune.py" line="417"/>
         <source>Labelled pixels per class: {}</source>
         <translation>Pixels étiquetés par classe : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="415"/>
+        <location filename="../plugin/algorithms/finetune.py" line="423"/>
         <source>{:,} pixels where polygons of different classes overlap were ignored.</source>
         <translation>{:,} pixels où se chevauchent des polygones de classes différentes ont été ignorés.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="422"/>
+        <location filename="../plugin/algorithms/finetune.py" line="430"/>
         <source>New classes: {}</source>
         <translation>Nouvelles classes : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="424"/>
+        <location filename="../plugin/algorithms/finetune.py" line="432"/>
         <source>All classes are known to the base model.</source>
         <translation>Toutes les classes sont connues du modèle de départ.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="425"/>
+        <location filename="../plugin/algorithms/finetune.py" line="433"/>
         <source>Improved model written to {} ({} steps).</source>
         <translation>Modèle amélioré écrit dans {} ({} pas).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="254"/>
+        <location filename="../plugin/algorithms/finetune.py" line="262"/>
         <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
         <translation>Les bandes optiques doivent être des numéros de bande séparés par des virgules, par exemple 3,2,1.</translation>
     </message>
@@ -333,22 +348,22 @@ L'entraînement s'exécute dans l'environnement d'exécution GeoFuse, un Python 
 <context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="156"/>
+        <location filename="../plugin/algorithms/common.py" line="154"/>
         <source>Land cover</source>
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="204"/>
+        <location filename="../plugin/algorithms/common.py" line="202"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>Export de {} vers un GeoTIFF temporaire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="272"/>
+        <location filename="../plugin/algorithms/common.py" line="270"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>Impossible d'exporter {} en GeoTIFF (erreur {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="259"/>
+        <location filename="../plugin/algorithms/common.py" line="257"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} n'a pas de résolution propre ; exportez-la d'abord en GeoTIFF à la résolution voulue.</translation>
     </message>
@@ -356,320 +371,325 @@ L'entraînement s'exécute dans l'environnement d'exécution GeoFuse, un Python 
 <context>
     <name>GeoFuseDock</name>
     <message>
-        <location filename="../plugin/dock.py" line="731"/>
+        <location filename="../plugin/dock/widget.py" line="774"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="122"/>
+        <location filename="../plugin/dock/widget.py" line="158"/>
         <source>Open the GeoFuse guide</source>
         <translation>Ouvrir le guide GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="124"/>
+        <location filename="../plugin/dock/widget.py" line="160"/>
         <source>Segment land cover from an optical and an elevation layer.</source>
         <translation>Segmenter l’occupation du sol à partir d'une couche optique et d'une couche d'altitude.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="140"/>
+        <location filename="../plugin/dock/widget.py" line="174"/>
         <source>Optical layer</source>
         <translation>Couche optique</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="141"/>
+        <location filename="../plugin/dock/widget.py" line="175"/>
         <source>Band order</source>
         <translation>Ordre des bandes</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="142"/>
+        <location filename="../plugin/dock/widget.py" line="176"/>
         <source>Elevation layer</source>
         <translation>Couche d'altitude</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="146"/>
+        <location filename="../plugin/dock/widget.py" line="182"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>Points de contrôle GeoFuse (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="147"/>
+        <location filename="../plugin/dock/widget.py" line="183"/>
         <source>Choose a GeoFuse model</source>
         <translation>Choisir un modèle GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="158"/>
+        <location filename="../plugin/dock/widget.py" line="194"/>
         <source>Model</source>
         <translation>Modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="164"/>
+        <location filename="../plugin/dock/widget.py" line="202"/>
         <source>Whole intersection of the layers</source>
         <translation>Toute l’intersection des couches</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="165"/>
+        <location filename="../plugin/dock/widget.py" line="203"/>
         <source>Current map canvas extent</source>
         <translation>Emprise actuelle du canevas de carte</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="166"/>
+        <location filename="../plugin/dock/widget.py" line="204"/>
         <source>Features of a polygon layer</source>
         <translation>Entités d'une couche de polygones</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="172"/>
+        <location filename="../plugin/dock/widget.py" line="210"/>
         <source>Area</source>
         <translation>Zone</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="173"/>
+        <location filename="../plugin/dock/widget.py" line="211"/>
         <source>Polygons</source>
         <translation>Polygones</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="178"/>
+        <location filename="../plugin/dock/widget.py" line="216"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="180"/>
+        <location filename="../plugin/dock/widget.py" line="220"/>
         <source>Advanced</source>
         <translation>Avancé</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="191"/>
+        <location filename="../plugin/dock/widget.py" line="231"/>
         <source>Tile size (pixels)</source>
         <translation>Taille des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="192"/>
+        <location filename="../plugin/dock/widget.py" line="232"/>
         <source>Tile overlap (pixels)</source>
         <translation>Recouvrement des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="193"/>
+        <location filename="../plugin/dock/widget.py" line="233"/>
         <source>Tiles per batch</source>
         <translation>Tuiles par lot</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="199"/>
+        <location filename="../plugin/dock/widget.py" line="242"/>
         <source>GeoTIFF (*.tif *.tiff)</source>
         <translation>GeoTIFF (*.tif *.tiff)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="200"/>
+        <location filename="../plugin/dock/widget.py" line="243"/>
         <source>[Save to temporary file]</source>
         <translation>[Enregistrer dans un fichier temporaire]</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="201"/>
+        <location filename="../plugin/dock/widget.py" line="244"/>
         <source>Also add a confidence layer</source>
         <translation>Ajouter aussi une couche de confiance</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="204"/>
+        <location filename="../plugin/dock/widget.py" line="247"/>
         <source>Output</source>
         <translation>Sortie</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="211"/>
+        <location filename="../plugin/dock/widget.py" line="257"/>
         <source>Ready</source>
         <translation>Prêt</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="646"/>
+        <location filename="../plugin/dock/widget.py" line="689"/>
         <source>Segment</source>
         <translation>Segmenter</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="372"/>
+        <location filename="../plugin/dock/widget.py" line="394"/>
         <source>Auto (GPU when available)</source>
         <translation>Automatique (GPU si disponible)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="373"/>
+        <location filename="../plugin/dock/widget.py" line="395"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="393"/>
+        <location filename="../plugin/dock/widget.py" line="420"/>
         <source>This model cannot be used: {}</source>
         <translation>Ce modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="398"/>
+        <location filename="../plugin/dock/widget.py" line="425"/>
         <source>GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel&lt;br&gt;{}</source>
         <translation>GeoFuse {} ({}), bandes {} + altitude, entraîné à {:g} m/pixel&lt;br&gt;{}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="503"/>
-        <source>The overlap must be less than half the tile size.</source>
-        <translation>Le recouvrement doit être inférieur à la moitié de la taille des tuiles.</translation>
-    </message>
-    <message>
-        <location filename="../plugin/dock.py" line="436"/>
+        <location filename="../plugin/dock/widget.py" line="463"/>
         <source>About {} tiles of {} × {} pixels ({} × {} pixels in all)</source>
         <translation>Environ {} tuiles de {} × {} pixels ({} × {} pixels au total)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="455"/>
+        <location filename="../plugin/dock/widget.py" line="493"/>
         <source>The optical layer has {:.3g} m pixels but the model was trained at {:g} m: expect poor results; resample the layer to the model&apos;s resolution first.</source>
         <translation>La couche optique a des pixels de {:.3g} m mais le modèle a été entraîné à {:g} m : attendez-vous à de mauvais résultats ; rééchantillonnez d'abord la couche à la résolution du modèle.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="482"/>
+        <location filename="../plugin/dock/widget.py" line="520"/>
         <source>Choose an optical layer and an elevation layer.</source>
         <translation>Choisissez une couche optique et une couche d'altitude.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="484"/>
+        <location filename="../plugin/dock/widget.py" line="522"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>La couche optique et la couche d'altitude sont la même couche ; choisissez deux couches différentes.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="492"/>
+        <location filename="../plugin/dock/widget.py" line="530"/>
         <source>The optical layer and the elevation layer do not overlap.</source>
         <translation>La couche optique et la couche d'altitude ne se recouvrent pas.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="496"/>
+        <location filename="../plugin/dock/widget.py" line="534"/>
         <source>The model cannot be used: {}</source>
         <translation>Le modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="498"/>
+        <location filename="../plugin/dock/widget.py" line="536"/>
         <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
         <translation>L'ordre des bandes ne fournit pas les bandes dont le modèle a besoin ({}) ; choisissez « Personnalisé ».</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="506"/>
+        <location filename="../plugin/dock/widget.py" line="544"/>
         <source>Choose the polygon layer whose features limit the area.</source>
         <translation>Choisissez la couche de polygones dont les entités délimitent la zone.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="510"/>
+        <location filename="../plugin/dock/widget.py" line="548"/>
         <source>The chosen area does not overlap the optical layer.</source>
         <translation>La zone choisie ne recoupe pas la couche optique.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="525"/>
+        <location filename="../plugin/dock/widget.py" line="559"/>
         <source>Land cover ({})</source>
         <translation>Occupation du sol ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="540"/>
+        <location filename="../plugin/dock/widget.py" line="574"/>
         <source>Confidence ({})</source>
         <translation>Confiance ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="581"/>
+        <location filename="../plugin/dock/widget.py" line="615"/>
         <source>Cancelling…</source>
         <translation>Annulation…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="596"/>
+        <location filename="../plugin/dock/widget.py" line="630"/>
         <source>GeoFuse: segmenting land cover</source>
         <translation>GeoFuse : segmentation de l’occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="607"/>
+        <location filename="../plugin/dock/widget.py" line="641"/>
         <source>Starting the GeoFuse runtime…</source>
         <translation>Démarrage de l'environnement d'exécution GeoFuse…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="608"/>
+        <location filename="../plugin/dock/widget.py" line="642"/>
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="626"/>
+        <location filename="../plugin/dock/widget.py" line="669"/>
         <source>, about {} left</source>
         <translation>, encore environ {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="627"/>
+        <location filename="../plugin/dock/widget.py" line="662"/>
         <source>{} / {} tiles</source>
         <translation>{} / {} tuiles</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="633"/>
+        <location filename="../plugin/dock/widget.py" line="675"/>
         <source>Starting the GeoFuse runtime… ({})</source>
         <translation>Démarrage de l'environnement d'exécution GeoFuse… ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="637"/>
+        <location filename="../plugin/dock/widget.py" line="680"/>
         <source>{:.0f} s</source>
         <translation>{:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="638"/>
+        <location filename="../plugin/dock/widget.py" line="681"/>
         <source>{:.0f} min {:.0f} s</source>
         <translation>{:.0f} min {:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="651"/>
+        <location filename="../plugin/dock/widget.py" line="694"/>
         <source>Cancelled</source>
         <translation>Annulé</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="652"/>
+        <location filename="../plugin/dock/widget.py" line="695"/>
         <source>Segmentation cancelled.</source>
         <translation>Segmentation annulée.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="654"/>
+        <location filename="../plugin/dock/widget.py" line="697"/>
         <source>Failed</source>
         <translation>Échec</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="655"/>
+        <location filename="../plugin/dock/widget.py" line="698"/>
         <source>unknown error</source>
         <translation>erreur inconnue</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="656"/>
+        <location filename="../plugin/dock/widget.py" line="699"/>
         <source>Segmentation failed: {}</source>
         <translation>La segmentation a échoué : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="660"/>
+        <location filename="../plugin/dock/widget.py" line="703"/>
         <source>Done in {}</source>
         <translation>Terminé en {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="664"/>
+        <location filename="../plugin/dock/widget.py" line="707"/>
         <source>Land cover segmented in {} ({} tiles).</source>
         <translation>Occupation du sol segmentée en {} ({} tuiles).</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="682"/>
+        <location filename="../plugin/dock/widget.py" line="725"/>
         <source>The output {} could not be loaded.</source>
         <translation>La sortie {} n'a pas pu être chargée.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="746"/>
+        <location filename="../plugin/dock/widget.py" line="789"/>
         <source>The GeoFuse Processing provider is not loaded.</source>
         <translation>Le fournisseur de traitements GeoFuse n'est pas chargé.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock.py" line="186"/>
+        <location filename="../plugin/dock/widget.py" line="226"/>
         <source>Auto</source>
         <translation>Automatique</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock/widget.py" line="399"/>
+        <source>{}: {}, {} MB</source>
+        <translation>{} : {}, {} Mo</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock/widget.py" line="478"/>
+        <source>The overlap ({}) must be less than the tile size ({}).</source>
+        <translation>Le recouvrement ({}) doit être inférieur à la taille des tuiles ({}).</translation>
     </message>
 </context>
 <context>
     <name>GeoFusePlugin</name>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="58"/>
+        <location filename="../plugin/geofuse_plugin.py" line="55"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="54"/>
+        <location filename="../plugin/geofuse_plugin.py" line="51"/>
         <source>Segment land cover from an optical and an elevation layer</source>
         <translation>Segmenter l’occupation du sol à partir d'une couche optique et d'une couche d'altitude</translation>
     </message>
     <message>
-        <location filename="../plugin/geofuse_plugin.py" line="65"/>
+        <location filename="../plugin/geofuse_plugin.py" line="62"/>
         <source>&amp;GeoFuse</source>
         <translation>&amp;GeoFuse</translation>
     </message>
@@ -690,167 +710,162 @@ L'entraînement s'exécute dans l'environnement d'exécution GeoFuse, un Python 
 <context>
     <name>ImprovePanel</name>
     <message>
-        <location filename="../plugin/dock_improve.py" line="91"/>
+        <location filename="../plugin/dock/improve.py" line="91"/>
         <source>Improve with my polygons</source>
         <translation>Améliorer avec mes polygones</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="105"/>
+        <location filename="../plugin/dock/improve.py" line="105"/>
         <source>Digitise a few polygons per class over the optical layer, with a class field, to adapt the model to your imagery. A class name the model does not know becomes a new class.</source>
         <translation>Numérisez quelques polygones par classe sur la couche optique, avec un champ de classe, pour adapter le modèle à vos images. Un nom de classe que le modèle ne connaît pas devient une nouvelle classe.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="124"/>
+        <location filename="../plugin/dock/improve.py" line="124"/>
         <source> min</source>
         <translation> min</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="133"/>
+        <location filename="../plugin/dock/improve.py" line="133"/>
         <source>Ready</source>
         <translation>Prêt</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="331"/>
+        <location filename="../plugin/dock/improve.py" line="326"/>
         <source>Improve model</source>
         <translation>Améliorer le modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="136"/>
+        <location filename="../plugin/dock/improve.py" line="136"/>
         <source>Training polygons</source>
         <translation>Polygones d’entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="137"/>
+        <location filename="../plugin/dock/improve.py" line="137"/>
         <source>Class field</source>
         <translation>Champ de classe</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="138"/>
+        <location filename="../plugin/dock/improve.py" line="138"/>
         <source>Time budget</source>
         <translation>Budget de temps</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="192"/>
+        <location filename="../plugin/dock/improve.py" line="192"/>
         <source>New classes: {}</source>
         <translation>Nouvelles classes : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="194"/>
+        <location filename="../plugin/dock/improve.py" line="194"/>
         <source>All classes known to the model</source>
         <translation>Toutes les classes sont connues du modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="200"/>
+        <location filename="../plugin/dock/improve.py" line="200"/>
         <source>Fine-tuned from {} on {} polygons of {}</source>
         <translation>Affiné à partir de {} sur {} polygones de {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="214"/>
+        <location filename="../plugin/dock/improve.py" line="214"/>
         <source>Choose an optical layer and an elevation layer.</source>
         <translation>Choisissez une couche optique et une couche d'altitude.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="216"/>
+        <location filename="../plugin/dock/improve.py" line="216"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>La couche optique et la couche d'altitude sont la même couche ; choisissez deux couches différentes.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="221"/>
+        <location filename="../plugin/dock/improve.py" line="221"/>
         <source>Choose the layer with your training polygons.</source>
         <translation>Choisissez la couche contenant vos polygones d’entraînement.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="223"/>
+        <location filename="../plugin/dock/improve.py" line="223"/>
         <source>The layer {} has no polygons yet; digitise a few per class first.</source>
         <translation>La couche {} ne contient encore aucun polygone ; numérisez-en d’abord quelques-uns par classe.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="227"/>
+        <location filename="../plugin/dock/improve.py" line="227"/>
         <source>Choose the field that holds the class of each polygon.</source>
         <translation>Choisissez le champ qui contient la classe de chaque polygone.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="231"/>
+        <location filename="../plugin/dock/improve.py" line="231"/>
         <source>The model cannot be used: {}</source>
         <translation>Le modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="233"/>
+        <location filename="../plugin/dock/improve.py" line="233"/>
         <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
         <translation>L'ordre des bandes ne fournit pas les bandes dont le modèle a besoin ({}) ; choisissez « Personnalisé ».</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="237"/>
+        <location filename="../plugin/dock/improve.py" line="237"/>
         <source>Wait until the segmentation has finished.</source>
         <translation>Attendez la fin de la segmentation.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="262"/>
+        <location filename="../plugin/dock/improve.py" line="258"/>
         <source>Cancelling…</source>
         <translation>Annulation…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="280"/>
+        <location filename="../plugin/dock/improve.py" line="276"/>
         <source>GeoFuse: improving the model</source>
         <translation>GeoFuse : amélioration du modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="295"/>
+        <location filename="../plugin/dock/improve.py" line="291"/>
         <source>Starting the GeoFuse runtime…</source>
         <translation>Démarrage de l'environnement d'exécution GeoFuse…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="296"/>
+        <location filename="../plugin/dock/improve.py" line="292"/>
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="315"/>
-        <source>, about {} left</source>
-        <translation>, encore environ {}</translation>
-    </message>
-    <message>
-        <location filename="../plugin/dock_improve.py" line="318"/>
+        <location filename="../plugin/dock/improve.py" line="312"/>
         <source>Step {}</source>
         <translation>Pas {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="323"/>
+        <location filename="../plugin/dock/improve.py" line="318"/>
         <source>Starting the GeoFuse runtime… ({})</source>
         <translation>Démarrage de l'environnement d'exécution GeoFuse… ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="337"/>
+        <location filename="../plugin/dock/improve.py" line="332"/>
         <source>Cancelled</source>
         <translation>Annulé</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="338"/>
+        <location filename="../plugin/dock/improve.py" line="333"/>
         <source>Improving the model was cancelled.</source>
         <translation>L'amélioration du modèle a été annulée.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="340"/>
+        <location filename="../plugin/dock/improve.py" line="335"/>
         <source>Failed</source>
         <translation>Échec</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="341"/>
+        <location filename="../plugin/dock/improve.py" line="336"/>
         <source>unknown error</source>
         <translation>erreur inconnue</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="342"/>
+        <location filename="../plugin/dock/improve.py" line="337"/>
         <source>Improving the model failed: {}</source>
         <translation>L'amélioration du modèle a échoué : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="348"/>
+        <location filename="../plugin/dock/improve.py" line="343"/>
         <source>Done in {}</source>
         <translation>Terminé en {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_improve.py" line="350"/>
+        <location filename="../plugin/dock/improve.py" line="345"/>
         <source>Model improved in {}: {} is now the dock&apos;s model; press Segment.</source>
         <translation>Modèle amélioré en {} : {} est désormais le modèle du panneau ; cliquez sur « Segmenter ».</translation>
     </message>
@@ -1080,80 +1095,85 @@ Version de PyTorch : « auto » installe la version CUDA lorsque nvidia-smi sign
 <context>
     <name>RuntimePanel</name>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="89"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="147"/>
         <source>GeoFuse runtime: checking…</source>
         <translation>Environnement d'exécution GeoFuse : vérification…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="68"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="126"/>
         <source>Set up / repair runtime</source>
         <translation>Installer / réparer l'environnement d'exécution</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="71"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="129"/>
         <source>Copy diagnostics</source>
         <translation>Copier le diagnostic</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="104"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="186"/>
         <source>Checking the GeoFuse runtime</source>
         <translation>Vérification de l'environnement d'exécution GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="106"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="188"/>
         <source>GeoFuse runtime: cannot check ({})</source>
         <translation>Environnement d'exécution GeoFuse : vérification impossible ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="128"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="202"/>
         <source>GeoFuse runtime: Python {}, torch {}, CUDA: {}</source>
         <translation>Environnement d'exécution GeoFuse : Python {}, torch {}, CUDA : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="128"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="202"/>
         <source>yes</source>
         <translation>oui</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="128"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="202"/>
         <source>no</source>
         <translation>non</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="136"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="210"/>
         <source>Repair runtime</source>
         <translation>Réparer l'environnement d'exécution</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="140"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="214"/>
         <source>the check failed</source>
         <translation>la vérification a échoué</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="141"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="215"/>
         <source>Set up runtime</source>
         <translation>Installer l'environnement d'exécution</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="95"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="178"/>
         <source>No GeoFuse runtime yet.</source>
         <translation>Pas encore d'environnement d'exécution GeoFuse.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock_runtime.py" line="144"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="218"/>
         <source>GeoFuse runtime: incomplete — Set up runtime again.</source>
         <translation>Environnement d'exécution GeoFuse : incomplet — installez à nouveau l'environnement d'exécution.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock/runtime_panel.py" line="150"/>
+        <source>Looking for the GeoFuse runtime</source>
+        <translation>Recherche de l'environnement d'exécution GeoFuse</translation>
     </message>
 </context>
 <context>
     <name>SegmentAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="85"/>
+        <location filename="../plugin/algorithms/segment.py" line="86"/>
         <source>Segment land cover (optical + elevation)</source>
         <translation>Segmenter l’occupation du sol (optique + altitude)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="89"/>
+        <location filename="../plugin/algorithms/segment.py" line="90"/>
         <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
 
 The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
@@ -1170,140 +1190,140 @@ Modèle : un point de contrôle GeoFuse (.pt) ; vide, le modèle de démonstrati
 Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python séparé avec PyTorch (voir « Créer l'environnement d'exécution GeoFuse ») ; QGIS lui-même ne charge jamais PyTorch.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="105"/>
+        <location filename="../plugin/algorithms/segment.py" line="112"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Couche optique (RVB ou IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="108"/>
+        <location filename="../plugin/algorithms/segment.py" line="115"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Couche d'altitude (MNS ou nMNS)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="111"/>
+        <location filename="../plugin/algorithms/segment.py" line="118"/>
         <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modèle (point de contrôle GeoFuse ; vide : modèle de démonstration fourni)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="120"/>
+        <location filename="../plugin/algorithms/segment.py" line="127"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Bandes optiques, dans l'ordre du modèle (vide : les premières bandes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="129"/>
+        <location filename="../plugin/algorithms/segment.py" line="136"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="140"/>
+        <location filename="../plugin/algorithms/segment.py" line="150"/>
         <source>Tile overlap (pixels)</source>
         <translation>Recouvrement des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="150"/>
+        <location filename="../plugin/algorithms/segment.py" line="160"/>
         <source>Tiles per batch</source>
         <translation>Tuiles par lot</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="162"/>
+        <location filename="../plugin/algorithms/segment.py" line="175"/>
         <source>Extent (empty: the whole optical layer)</source>
         <translation>Emprise (vide : toute la couche optique)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="177"/>
+        <location filename="../plugin/algorithms/segment.py" line="190"/>
         <source>Land cover</source>
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="178"/>
+        <location filename="../plugin/algorithms/segment.py" line="191"/>
         <source>Confidence</source>
         <translation>Confiance</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="183"/>
+        <location filename="../plugin/algorithms/segment.py" line="196"/>
         <source>Tiles processed</source>
         <translation>Tuiles traitées</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="184"/>
+        <location filename="../plugin/algorithms/segment.py" line="197"/>
         <source>Seconds taken</source>
         <translation>Durée (secondes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="198"/>
-        <source>The overlap must be less than half the tile size.</source>
-        <translation>Le recouvrement doit être inférieur à la moitié de la taille des tuiles.</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/segment.py" line="252"/>
+        <location filename="../plugin/algorithms/segment.py" line="282"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Aucun modèle indiqué et le modèle de démonstration fourni est absent ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="334"/>
+        <location filename="../plugin/algorithms/segment.py" line="364"/>
         <source>{}: {:,.1f} m²</source>
         <translation>{} : {:,.1f} m²</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="336"/>
+        <location filename="../plugin/algorithms/segment.py" line="366"/>
         <source>{}: {} pixels</source>
         <translation>{} : {} pixels</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="167"/>
+        <location filename="../plugin/algorithms/segment.py" line="180"/>
         <source>Area: polygons (pixels outside become nodata; empty: no mask)</source>
         <translation>Zone : polygones (les pixels en dehors deviennent nodata ; vide : pas de masque)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="185"/>
+        <location filename="../plugin/algorithms/segment.py" line="198"/>
         <source>Class areas and class table (JSON)</source>
         <translation>Surfaces des classes et table des classes (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="313"/>
+        <location filename="../plugin/algorithms/segment.py" line="343"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Les polygones du masque ne recoupent pas la couche optique (ni l'emprise).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="130"/>
+        <location filename="../plugin/algorithms/segment.py" line="140"/>
         <source>Tile size (pixels; 0 = the model&apos;s default: 512 or its training crop if larger)</source>
         <translation>Taille des tuiles (pixels ; 0 = valeur par défaut du modèle : 512, ou sa taille d’entraînement si elle est plus grande)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="212"/>
+        <location filename="../plugin/algorithms/segment.py" line="242"/>
         <source>The optical and the elevation layer are the same layer ({}); choose two different layers.</source>
         <translation>La couche optique et la couche d'altitude sont la même couche ({}) ; choisissez deux couches différentes.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="219"/>
+        <location filename="../plugin/algorithms/segment.py" line="249"/>
         <source>The model cannot be used: {}</source>
         <translation>Le modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="223"/>
+        <location filename="../plugin/algorithms/segment.py" line="253"/>
         <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
         <translation>Les bandes optiques doivent être des numéros de bande séparés par des virgules, par exemple 3,2,1.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="226"/>
+        <location filename="../plugin/algorithms/segment.py" line="256"/>
         <source>{} has {} band(s); the model needs {} optical bands ({}).</source>
         <translation>{} a {} bande(s) ; le modèle demande {} bandes optiques ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="230"/>
+        <location filename="../plugin/algorithms/segment.py" line="260"/>
         <source>{} optical band(s) were given; the model needs {} ({}).</source>
         <translation>{} bande(s) optique(s) indiquée(s) ; le modèle en demande {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="235"/>
+        <location filename="../plugin/algorithms/segment.py" line="265"/>
         <source>{} has no band {}; it has {} band(s).</source>
         <translation>{} n'a pas de bande {} ; il a {} bande(s).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="233"/>
+        <source>The overlap ({}) must be less than the tile size ({}).</source>
+        <translation>Le recouvrement ({}) doit être inférieur à la taille des tuiles ({}).</translation>
     </message>
 </context>
 <context>
     <name>SetupAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="180"/>
+        <location filename="../plugin/algorithms/common.py" line="178"/>
         <source>Set-up</source>
         <translation>Configuration</translation>
     </message>
@@ -1316,92 +1336,92 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
         <translation>Entraîner un modèle d’occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="106"/>
+        <location filename="../plugin/algorithms/train.py" line="112"/>
         <source>Optical layers</source>
         <translation>Couches optiques</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="106"/>
+        <location filename="../plugin/algorithms/train.py" line="112"/>
         <source>Elevation layers (same order)</source>
         <translation>Couches d'altitude (même ordre)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="106"/>
+        <location filename="../plugin/algorithms/train.py" line="112"/>
         <source>Label layers (same order)</source>
         <translation>Couches d'étiquettes (même ordre)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="112"/>
+        <location filename="../plugin/algorithms/train.py" line="118"/>
         <source>…or a training folder (optical/, elevation/, labels/)</source>
         <translation>…ou un dossier d’entraînement (optical/, elevation/, labels/)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="120"/>
+        <location filename="../plugin/algorithms/train.py" line="126"/>
         <source>Validation folder (same layout)</source>
         <translation>Dossier de validation (même structure)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="182"/>
+        <location filename="../plugin/algorithms/train.py" line="194"/>
         <source>Model variant</source>
         <translation>Variante du modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="191"/>
+        <location filename="../plugin/algorithms/train.py" line="203"/>
         <source>Model width</source>
         <translation>Largeur du modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="196"/>
+        <location filename="../plugin/algorithms/train.py" line="208"/>
         <source>Training steps</source>
         <translation>Pas d'entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="199"/>
+        <location filename="../plugin/algorithms/train.py" line="211"/>
         <source>Crops per step</source>
         <translation>Extraits par pas</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="202"/>
+        <location filename="../plugin/algorithms/train.py" line="214"/>
         <source>Crop size (pixels)</source>
         <translation>Taille des extraits (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="209"/>
+        <location filename="../plugin/algorithms/train.py" line="221"/>
         <source>Learning rate</source>
         <translation>Taux d'apprentissage</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="216"/>
+        <location filename="../plugin/algorithms/train.py" line="228"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="217"/>
+        <location filename="../plugin/algorithms/train.py" line="229"/>
         <source>Random seed</source>
         <translation>Graine aléatoire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="220"/>
+        <location filename="../plugin/algorithms/train.py" line="232"/>
         <source>Training folder</source>
         <translation>Dossier d'entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="223"/>
+        <location filename="../plugin/algorithms/train.py" line="235"/>
         <source>Trained model</source>
         <translation>Modèle entraîné</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="279"/>
+        <location filename="../plugin/algorithms/train.py" line="291"/>
         <source>Give either the layer lists or a training folder, not both.</source>
         <translation>Indiquez soit les listes de couches, soit un dossier d'entraînement, pas les deux.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="283"/>
+        <location filename="../plugin/algorithms/train.py" line="295"/>
         <source>Give a training folder, or as many optical as elevation and label layers (at least one).</source>
         <translation>Indiquez un dossier d'entraînement, ou autant de couches optiques que de couches d'altitude et d'étiquettes (au moins une).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="270"/>
+        <location filename="../plugin/algorithms/train.py" line="282"/>
         <source>Model written to {}</source>
         <translation>Modèle écrit dans {}</translation>
     </message>
@@ -1419,52 +1439,52 @@ Indiquez soit les trois listes de couches (les n-ièmes couches optique, d'altit
 ISPRS Vaihingen ou Potsdam : choisissez le jeu de données et indiquez le dossier contenant les archives téléchargées, telles quelles (zips, lus sur place) ou décompressées de n'importe quelle manière. Les tuiles d'entraînement de la répartition choisie sont utilisées (benchmark : celle du concours ; fusion-papers : celle des articles sur la fusion avec le MNS), moins quelques tuiles de validation ; les tuiles de test sont réservées à l'évaluation. Les archives et chaque couleur d'étiquette sont vérifiées avant le premier pas.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="97"/>
+        <location filename="../plugin/algorithms/train.py" line="103"/>
         <source>Dataset</source>
         <translation>Jeu de données</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="125"/>
+        <location filename="../plugin/algorithms/train.py" line="134"/>
         <source>ISPRS download folder (zips or unpacked)</source>
         <translation>Dossier du téléchargement ISPRS (zips ou décompressé)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="130"/>
+        <location filename="../plugin/algorithms/train.py" line="139"/>
         <source>ISPRS split</source>
         <translation>Répartition ISPRS</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="139"/>
+        <location filename="../plugin/algorithms/train.py" line="148"/>
         <source>Potsdam optical bands</source>
         <translation>Bandes optiques (Potsdam)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="148"/>
+        <location filename="../plugin/algorithms/train.py" line="157"/>
         <source>Potsdam elevation (DSM or normalised nDSM)</source>
         <translation>Altitude (Potsdam ; MNS ou nMNS normalisé)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="157"/>
+        <location filename="../plugin/algorithms/train.py" line="166"/>
         <source>ISPRS validation tiles, comma-separated (empty: a fixed few)</source>
         <translation>Tuiles de validation ISPRS, séparées par des virgules (vide : quelques tuiles fixes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="166"/>
+        <location filename="../plugin/algorithms/train.py" line="175"/>
         <source>Validate on the eroded ISPRS references</source>
         <translation>Valider sur les références ISPRS érodées</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="173"/>
+        <location filename="../plugin/algorithms/train.py" line="182"/>
         <source>Check archives and every label before training</source>
         <translation>Vérifier les archives et chaque étiquette avant l'entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="301"/>
+        <location filename="../plugin/algorithms/train.py" line="313"/>
         <source>Give the folder holding the ISPRS download.</source>
         <translation>Indiquez le dossier contenant le téléchargement ISPRS.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="303"/>
+        <location filename="../plugin/algorithms/train.py" line="315"/>
         <source>Give either an ISPRS download or your own rasters (layer lists or folder), not both.</source>
         <translation>Indiquez soit un téléchargement ISPRS, soit vos propres rasters (listes de couches ou dossier), pas les deux.</translation>
     </message>
@@ -1472,62 +1492,62 @@ ISPRS Vaihingen ou Potsdam : choisissez le jeu de données et indiquez le dossie
 <context>
     <name>WorkerClient</name>
     <message>
-        <location filename="../plugin/worker_client.py" line="64"/>
+        <location filename="../plugin/worker_client.py" line="113"/>
         <source>unknown signal</source>
         <translation>signal inconnu</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="71"/>
+        <location filename="../plugin/worker_client.py" line="120"/>
         <source>was killed by signal {number} ({name})</source>
         <translation>a été tué par le signal {number} ({name})</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="76"/>
+        <location filename="../plugin/worker_client.py" line="125"/>
         <source>crashed ({crash}, exit code {code})</source>
         <translation>a planté ({crash}, code de sortie {code})</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="79"/>
+        <location filename="../plugin/worker_client.py" line="128"/>
         <source>exited with code {code}</source>
         <translation>s'est terminé avec le code {code}</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="115"/>
+        <location filename="../plugin/worker_client.py" line="166"/>
         <source>Cannot start the GeoFuse runtime {python} ({source}): {error}</source>
         <translation>Impossible de démarrer l'environnement d'exécution GeoFuse {python} ({source}) : {error}</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="147"/>
+        <location filename="../plugin/worker_client.py" line="198"/>
         <source>Cancelled: the GeoFuse worker was stopped.</source>
         <translation>Annulé : le processus de calcul GeoFuse a été arrêté.</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="191"/>
+        <location filename="../plugin/worker_client.py" line="245"/>
         <source>The GeoFuse worker process died: it {exit} before finishing.</source>
         <translation>Le processus de calcul GeoFuse s'est interrompu : il {exit} avant d'avoir fini.</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="195"/>
+        <location filename="../plugin/worker_client.py" line="249"/>
         <source>Its last messages:</source>
         <translation>Ses derniers messages :</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="203"/>
+        <location filename="../plugin/worker_client.py" line="257"/>
         <source>Cancelled.</source>
         <translation>Annulé.</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="262"/>
+        <location filename="../plugin/worker_client.py" line="317"/>
         <source>about {seconds} s left</source>
         <translation>environ {seconds} s restantes</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="266"/>
+        <location filename="../plugin/worker_client.py" line="321"/>
         <source>about {minutes} min left</source>
         <translation>environ {minutes} min restantes</translation>
     </message>
     <message>
-        <location filename="../plugin/worker_client.py" line="66"/>
+        <location filename="../plugin/worker_client.py" line="115"/>
         <source>was killed by signal {number} ({name}) (the system may have run out of memory, or the process was killed)</source>
         <translation>a été tué par le signal {number} ({name}) (le système a peut-être manqué de mémoire, ou le processus a été tué)</translation>
     </message>

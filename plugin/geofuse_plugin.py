@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qgis.core import QgsApplication, QgsProcessingProvider
@@ -11,13 +10,11 @@ from qgis.PyQt.QtCore import QCoreApplication, Qt
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QToolBar
 
+from .algorithms.common import ICON_PATH
 from .translation import install_translator, remove_translator
 
 if TYPE_CHECKING:
-    from .dock import GeoFuseDock
-
-PLUGIN_DIR = Path(__file__).resolve().parent.parent
-ICON_PATH = PLUGIN_DIR / "resources" / "icons" / "geofuse.svg"
+    from .dock.widget import GeoFuseDock
 
 
 class GeoFusePlugin:
@@ -94,7 +91,7 @@ class GeoFusePlugin:
         self.dock.setUserVisible(visible)
 
     def _create_dock(self) -> GeoFuseDock:
-        from .dock import GeoFuseDock  # imported when first opened, as QuickOSM does with its dialogs
+        from .dock.widget import GeoFuseDock  # imported when first opened, as QuickOSM does with its dialogs
 
         dock = GeoFuseDock(self.iface, self.iface.mainWindow())
         dock.visibilityChanged.connect(self._sync_action)

@@ -16,10 +16,10 @@ bootstrap (:data:`BOOTSTRAP`) that registers the plugin folder as the package ``
 ``geofuse.backend.worker`` as ``__main__``. Nothing is added to ``PYTHONPATH``: putting the plugin's parent
 folder there would also put every other plugin next to it on the runtime's path.
 
-This module runs inside QGIS: PyQGIS and the standard library only. Its messages for the user are
-translated under the context ``Runtime``; the diagnostics report stays English (it goes into bug reports,
-and the dock reads it back). pylupdate5 skips a ``translate()`` call whose last argument has a trailing comma,
-so the calls ``ruff format`` would split that way carry ``# fmt: skip``.
+This module runs inside QGIS: PyQGIS, the standard library and ``backend.paths`` only. Its messages for the
+user are translated under the context ``Runtime``; the diagnostics report stays English (it goes into bug
+reports; the dock gets the same facts as values). pylupdate5 skips a ``translate()`` call whose last argument
+has a trailing comma, so the calls ``ruff format`` would split that way carry ``# fmt: skip``.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from pathlib import Path
 from qgis.core import QgsApplication, QgsSettings
 from qgis.PyQt.QtCore import QCoreApplication
 
+from ..backend.paths import PLUGIN_DIR
 from .runtime_network import failed_hosts, host_of, looked_in, pip_settings, probe
 
-PLUGIN_DIR = Path(__file__).resolve().parent.parent
 ENV_VAR = "GEOFUSE_PYTHON"
 SETTINGS_KEY = "geofuse/runtime_python"
 RUNTIME_PACKAGES = ("torch", "numpy", "rasterio")

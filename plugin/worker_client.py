@@ -11,6 +11,10 @@ last argument has a trailing comma, so a call ``ruff format`` would split that w
 Cancel: a stop message on the worker's stdin, then a kill after :data:`STOP_GRACE_S` seconds, so the worker
 is gone well within two seconds. A worker that ends without a result (killed, out of memory, segfault) is
 a ``QgsProcessingException`` naming its exit code or signal, never a hang.
+
+Progress crosses the process line as values: each progress message becomes a :class:`WorkerProgress`, which
+a :class:`WorkerFeedback` re-emits for a widget that formats it in its own words (the dock); every feedback
+also gets it as a percentage and a translated line of text for Processing's dialog and log.
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import IO, Any
 
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtCore import QCoreApplication, pyqtSignal
 
 from ..backend.validation import RequestError, check_request
 from .runtime import Runtime, RuntimeNotFoundError, child_environment, find_runtime, process_options
@@ -43,6 +48,50 @@ WINDOWS_CRASHES = {0xC0000005: "access violation", 0xC00000FD: "stack overflow",
 
 class WorkerCancelledError(QgsProcessingException):
     """The user cancelled; the worker was stopped and left nothing behind."""
+
+
+@dataclass(frozen=True)
+class WorkerProgress:
+    """One progress message of the worker (``geofuse.backend.worker``'s protocol) as values.
+
+    ``done`` of ``total`` units (tiles, training steps), the seconds left when the worker estimates them,
+    and the worker's own note (English, from another process), such as ``"loading the model"``.
+    """
+
+    fraction: float
+    done: int | None = None
+    total: int | None = None
+    eta_s: float | None = None
+    message: str = ""
+
+    @classmethod
+    def from_message(cls, message: Mapping[str, Any]) -> WorkerProgress:
+        """Read a ``{"type": "progress", ...}`` message; a missing or malformed field is left unknown."""
+
+        def number(key: str, kind: type) -> Any:
+            value = message.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return kind(value)
+            return None
+
+        return cls(
+            fraction=min(max(number("fraction", float) or 0.0, 0.0), 1.0),
+            done=number("done", int),
+            total=number("total", int),
+            eta_s=number("eta_s", float),
+            message=str(message.get("message") or ""),
+        )
+
+
+class WorkerFeedback(QgsProcessingFeedback):
+    """A Processing feedback that also hands on the worker's progress as values, in ``worker_progress``.
+
+    The signal is emitted from the thread that runs the algorithm; a widget connected to it on the main
+    thread receives it queued, and formats it (translated, in the user's locale) itself.
+    """
+
+    worker_progress = pyqtSignal(object)
+    """Emitted with a :class:`WorkerProgress` for each progress message of the worker."""
 
 
 def _read_lines(stream: IO[str], tag: str, lines: queue.Queue) -> None:
@@ -170,8 +219,11 @@ class WorkerRun:
             return None
         kind = message.get("type")
         if kind == "progress":
-            self.feedback.setProgress(100.0 * float(message.get("fraction") or 0.0))
-            text = _progress_text(message)
+            progress = WorkerProgress.from_message(message)
+            self.feedback.setProgress(100.0 * progress.fraction)
+            if isinstance(self.feedback, WorkerFeedback):
+                self.feedback.worker_progress.emit(progress)
+            text = progress_text(progress)
             if text:
                 self.feedback.setProgressText(text)
         elif kind == "log":
@@ -252,13 +304,14 @@ class WorkerRun:
                 stream.close()
 
 
-def _progress_text(message: Mapping[str, Any]) -> str:
+def progress_text(progress: WorkerProgress) -> str:
+    """The worker's progress as one translated line for Processing's dialog ("3/16, about 5 s left")."""
     parts = []
-    if message.get("message"):
-        parts.append(str(message["message"]))
-    if message.get("done") is not None and message.get("total"):
-        parts.append(f"{message['done']}/{message['total']}")
-    eta = message.get("eta_s")
+    if progress.message:
+        parts.append(progress.message)
+    if progress.done is not None and progress.total:
+        parts.append(f"{progress.done}/{progress.total}")
+    eta = progress.eta_s
     if eta is not None:
         if eta < 120:
             left = QCoreApplication.translate("WorkerClient", "about {seconds} s left").format(

@@ -34,7 +34,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from ..runtime import PLUGIN_DIR
+from ...backend.paths import PLUGIN_DIR
 from ..worker_client import WorkerCancelledError
 
 
@@ -59,8 +59,6 @@ POLYGON_GEOMETRY = _pick("GeometryType", "Polygon", QgsWkbTypes, "PolygonGeometr
 SIZE_CAPABILITY = _pick("RasterInterfaceCapability", "Size", QgsRasterDataProvider, "Size")
 
 ICON_PATH = PLUGIN_DIR / "resources" / "icons" / "geofuse.svg"
-MODELS_DIR = PLUGIN_DIR / "resources" / "models"
-DEMO_MODEL = MODELS_DIR / "geofuse_demo_small.pt"
 README_URL = "https://github.com/geofuse/geofuse"
 """The README on the project page: each algorithm's help is its section there (see :meth:`helpUrl`)."""
 DEVICES = ("auto", "cpu", "cuda:0", "cuda:1", "cuda:2", "cuda:3")

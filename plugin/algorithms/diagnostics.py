@@ -1,7 +1,13 @@
-"""``geofuse:diagnostics``: what the GeoFuse runtime is (versions, CUDA, devices, memory), for bug reports."""
+"""``geofuse:diagnostics``: what the GeoFuse runtime is (versions, CUDA, devices, memory), for bug reports.
+
+Besides the report (English text for a bug report), the algorithm returns what it found as values: the
+Python and PyTorch versions and the devices as JSON, so the dock shows them in its own words and never reads
+the report back.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from qgis.core import (
@@ -23,6 +29,11 @@ class DiagnosticsAlgorithm(SetupAlgorithm):
     REPORT = "REPORT"
     CUDA_AVAILABLE = "CUDA_AVAILABLE"
     RUNTIME = "RUNTIME"
+    PYTHON_VERSION = "PYTHON_VERSION"
+    TORCH_VERSION = "TORCH_VERSION"
+    DEVICES = "DEVICES"
+    DEVICE_KEYS = ("id", "name", "total_memory_mb", "free_memory_mb", "capability")
+    """What DEVICES tells of each device (the keys the worker's report has for it)."""
 
     def name(self) -> str:
         """Stable id: ``geofuse:diagnostics``."""
@@ -45,6 +56,9 @@ class DiagnosticsAlgorithm(SetupAlgorithm):
         self.addOutput(QgsProcessingOutputString(self.REPORT, self.tr("Diagnostics report")))
         self.addOutput(QgsProcessingOutputString(self.RUNTIME, self.tr("Runtime Python")))
         self.addOutput(QgsProcessingOutputBoolean(self.CUDA_AVAILABLE, self.tr("CUDA available")))
+        self.addOutput(QgsProcessingOutputString(self.PYTHON_VERSION, self.tr("Runtime Python version")))
+        self.addOutput(QgsProcessingOutputString(self.TORCH_VERSION, self.tr("PyTorch version")))
+        self.addOutput(QgsProcessingOutputString(self.DEVICES, self.tr("Devices (JSON)")))
 
     def processAlgorithm(
         self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -63,8 +77,15 @@ class DiagnosticsAlgorithm(SetupAlgorithm):
                     "\n".join(report.get("problems", []))
                 )
             )
+        devices = [
+            {key: device[key] for key in self.DEVICE_KEYS if key in device}
+            for device in report.get("devices", [])
+        ]
         return {
             self.REPORT: text,
             self.RUNTIME: str(runtime.python),
             self.CUDA_AVAILABLE: report["cuda_available"],
+            self.PYTHON_VERSION: str(report.get("python") or ""),
+            self.TORCH_VERSION: str(report.get("torch") or ""),
+            self.DEVICES: json.dumps(devices),
         }

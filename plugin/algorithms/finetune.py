@@ -39,11 +39,11 @@ from qgis.core import (
 )
 
 from ...backend.locking import OutputBusyError, output_lock
-from ..dock_card import CardError, read_card
+from ...backend.paths import DEMO_MODEL
+from ..dock.card import CardError, read_card
 from ..labels import class_label, number
 from ..worker_client import WorkerCancelledError, run_worker
 from .common import (
-    DEMO_MODEL,
     DOUBLE,
     FILE,
     INTEGER,
@@ -133,7 +133,12 @@ class FinetuneAlgorithm(GeoFuseAlgorithm):
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:
-        """Declare the parameters."""
+        """Declare the parameters: inputs, then training and outputs."""
+        self._add_inputs()
+        self._add_training_and_outputs()
+
+    def _add_inputs(self) -> None:
+        """The layers, the training polygons and their class field, the model and its bands."""
         self.addParameter(
             QgsProcessingParameterRasterLayer(self.OPTICAL, self.tr("Optical layer (RGB or IRRG)"))
         )
@@ -169,6 +174,9 @@ class FinetuneAlgorithm(GeoFuseAlgorithm):
                 allowMultiple=True,
             )
         )
+
+    def _add_training_and_outputs(self) -> None:
+        """The training budget and schedule, the device, and where the model goes."""
         self.addParameter(
             QgsProcessingParameterNumber(
                 self.MINUTES,

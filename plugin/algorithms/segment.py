@@ -30,12 +30,13 @@ from qgis.core import (
 )
 
 from ...backend.claims import recover, segmentation_finals
-from ..dock_card import CardError, read_card
+from ...backend.paths import DEMO_MODEL
+from ...backend.tiling import tiling_problem
+from ..dock.card import CardError, read_card
 from ..labels import class_label, number
 from ..styling import ClassStyler
 from ..worker_client import WorkerCancelledError, run_worker
 from .common import (
-    DEMO_MODEL,
     FILE,
     INTEGER,
     TYPE_POLYGON,
@@ -102,7 +103,13 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:
-        """Declare the parameters."""
+        """Declare the parameters: inputs, tiling, then the area and the outputs."""
+        self._add_inputs()
+        self._add_tiling()
+        self._add_area_and_outputs()
+
+    def _add_inputs(self) -> None:
+        """The layers, the model, its bands and the device."""
         self.addParameter(
             QgsProcessingParameterRasterLayer(self.OPTICAL, self.tr("Optical layer (RGB or IRRG)"))
         )
@@ -128,6 +135,9 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
             )
         )
         self.addParameter(DeviceParameter(self.DEVICE, self.tr("Device")))
+
+    def _add_tiling(self) -> None:
+        """How the raster is cut into tiles and batched."""
         self.addParameter(
             QgsProcessingParameterNumber(
                 self.TILE_SIZE,
@@ -160,6 +170,9 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
                 )
             )
         )
+
+    def _add_area_and_outputs(self) -> None:
+        """Which part of the raster, and what is written and returned."""
         self.addParameter(
             QgsProcessingParameterExtent(
                 self.EXTENT, self.tr("Extent (empty: the whole optical layer)"), optional=True
@@ -191,17 +204,34 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
         self, parameters: dict[str, Any], context: QgsProcessingContext
     ) -> tuple[bool, str]:
         """Refuse what the QGIS side can already tell is wrong, before the runtime starts: an overlap that
-        leaves no stride, the same layer twice, a model that is not a GeoFuse checkpoint, bands that do not
-        match the model."""
-        tile = self.parameterAsInt(parameters, self.TILE_SIZE, context)
-        overlap = self.parameterAsInt(parameters, self.OVERLAP, context)
-        if tile and overlap * 2 >= tile:
-            return False, self.tr("The overlap must be less than half the tile size.")
+        leaves no stride (the engine's own rule, :func:`~geofuse.backend.tiling.tiling_problem`), the same
+        layer twice, a model that is not a GeoFuse checkpoint, bands that do not match the model."""
+        problem = self.tiling_message(parameters, context)
+        if problem:
+            return False, problem
         ok, message = super().checkParameterValues(parameters, context)
         if not ok:
             return ok, message
         problem = self.input_problem(parameters, context)
         return (False, problem) if problem else (True, "")
+
+    def tiling_message(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str | None:
+        """Why the tile size and overlap cannot run (tile 0: the model's default tile); None when they can.
+
+        The parameters' bounds allow no negative overlap and no negative tile, so the one problem left to
+        word is an overlap of a whole tile or more.
+        """
+        tile = self.parameterAsInt(parameters, self.TILE_SIZE, context)
+        overlap = self.parameterAsInt(parameters, self.OVERLAP, context)
+        if not tile:
+            model = self.parameterAsFile(parameters, self.MODEL, context) or str(DEMO_MODEL)
+            try:
+                tile = read_card(model).tile
+            except CardError:
+                return None  # input_problem reports the model
+        if tiling_problem(tile, overlap) is None:
+            return None
+        return self.tr("The overlap ({}) must be less than the tile size ({}).").format(overlap, tile)
 
     def input_problem(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str | None:
         """What is wrong with the layers, bands and model, in one sentence; None when nothing is."""

@@ -93,7 +93,13 @@ class TrainAlgorithm(GeoFuseAlgorithm):
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:
-        """Declare the parameters."""
+        """Declare the parameters: the data, the ISPRS options, then the model and its training."""
+        self._add_data_parameters()
+        self._add_isprs_parameters()
+        self._add_training_parameters()
+
+    def _add_data_parameters(self) -> None:
+        """The dataset kind and its layers or folders."""
         self.addParameter(
             QgsProcessingParameterEnum(
                 self.DATASET,
@@ -122,6 +128,9 @@ class TrainAlgorithm(GeoFuseAlgorithm):
                 self.VALIDATION_FOLDER, self.tr("Validation folder (same layout)"), FOLDER, optional=True
             )
         )
+
+    def _add_isprs_parameters(self) -> None:
+        """Where the ISPRS download is, which split and bands, and how it is checked."""
         self.addParameter(
             QgsProcessingParameterFile(
                 self.ISPRS_FOLDER, self.tr("ISPRS download folder (zips or unpacked)"), FOLDER, optional=True
@@ -179,6 +188,9 @@ class TrainAlgorithm(GeoFuseAlgorithm):
                 )
             )
         )
+
+    def _add_training_parameters(self) -> None:
+        """The model to train, the training schedule and where the result goes."""
         self.addParameter(
             QgsProcessingParameterEnum(
                 self.VARIANT,

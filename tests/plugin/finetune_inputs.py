@@ -1,13 +1,12 @@
 """Inputs of the fine-tuning tests: a small shifted-domain scene, training polygons drawn inside its objects
-(a memory layer in any CRS and of any geometry type, or a GeoPackage layer) and the runtime fixtures."""
+(a memory layer in any CRS and of any geometry type, or a GeoPackage layer); the ``scene`` fixture of
+``conftest.py`` writes it once per session."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
@@ -51,24 +50,6 @@ class Scene:
                 left, top = scene.transform * (int(col), int(row))
                 right, bottom = scene.transform * (int(col) + side, int(row) + side)
                 self.squares[name].append(QgsRectangle(left, bottom, right, top))
-
-
-@pytest.fixture(scope="session")
-def scene(tmp_path_factory: pytest.TempPathFactory) -> Scene:
-    """The scene, written once per session."""
-    return Scene(tmp_path_factory.getbasetemp() / "finetune_scene")
-
-
-@pytest.fixture
-def runtime(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The worker runs in this test's Python (the venv, with torch)."""
-    monkeypatch.setenv("GEOFUSE_PYTHON", sys.executable)
-
-
-@pytest.fixture
-def no_runtime(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A runtime that cannot start: an error about it would mean the worker was reached."""
-    monkeypatch.setenv("GEOFUSE_PYTHON", str(tmp_path / "no_python_here"))
 
 
 def memory_layer(

@@ -1,19 +1,21 @@
-"""Small inputs for the plugin tests: a synthetic optical/elevation/label scene and a random-weight model.
+"""Small inputs for the plugin tests: a synthetic optical/elevation/label scene and a random-weight model, and
+what the backend's CLI makes of them (the reference the QGIS paths must equal).
 
 Built once per test session under pytest's base temporary folder (the files are reused by every test module
-that asks), in the test's own Python (the venv, which has torch); QGIS's side never imports torch.
+that asks, through the ``segment_inputs`` fixture of ``conftest.py``), in the test's own Python (the venv,
+which has torch); QGIS's side never imports torch.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-from qgis.core import QgsApplication, QgsProcessingProvider
+import numpy as np
+from osgeo import gdal
 
 
 @dataclass(frozen=True)
@@ -46,24 +48,22 @@ def build_inputs(folder: Path, size: int = 96, seed: int = 3) -> SegmentInputs:
     return SegmentInputs(*paths, python=python)
 
 
-@pytest.fixture
-def segment_inputs(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> SegmentInputs:
-    """The shared inputs, with ``GEOFUSE_PYTHON`` pointing at the runtime for the test's duration."""
-    inputs = build_inputs(tmp_path_factory.getbasetemp() / "geofuse_inputs")
-    monkeypatch.setenv("GEOFUSE_PYTHON", str(inputs.python))
-    return inputs
+def read(path: Path | str) -> tuple[np.ndarray, tuple, str]:
+    """A raster's pixels, geotransform and projection, read with QGIS's GDAL."""
+    dataset = gdal.Open(str(path))
+    return dataset.ReadAsArray(), dataset.GetGeoTransform(), dataset.GetProjection()
 
 
-@pytest.fixture
-def geofuse_provider() -> Iterator[QgsProcessingProvider]:
-    """The GeoFuse provider registered with Processing for one test, as the plugin's ``initProcessing()``
-    does (the fixture holds the Python reference that keeps it alive)."""
-    from geofuse.plugin.provider import GeoFuseProvider
-
-    registry = QgsApplication.processingRegistry()
-    provider = GeoFuseProvider()
-    assert registry.addProvider(provider)
-    yield provider
-    registry.removeProvider(provider)
+def cli_output(
+    inputs: SegmentInputs, optical: Path, elevation: Path, folder: Path, *extra: str
+) -> np.ndarray:
+    """What the backend's ``geofuse segment`` command writes for the same inputs and options."""
+    path = folder / f"cli_{optical.parent.name}.tif"
+    command = [
+        sys.executable, "-m", "geofuse.backend.cli", "segment", str(optical), str(elevation), "-o", str(path),
+        "--model", str(inputs.model), "--device", "cpu", "--tile", "64", "--overlap", "16", "--batch", "4",
+        "--quiet", *extra,
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return read(path)[0]

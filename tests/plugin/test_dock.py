@@ -4,7 +4,6 @@ errors that start no task, and the canvas-extent and polygon areas."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,15 +24,13 @@ from qgis.core import (
     QgsRectangle,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import QCoreApplication, QEvent, Qt
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtTest import QTest
-from segment_inputs import SegmentInputs, build_inputs, geofuse_provider, segment_inputs
-from test_processing_segment import cli_output, read
+from segment_inputs import SegmentInputs, build_inputs, cli_output, read
 
-from geofuse.plugin.dock import AREA_CANVAS, AREA_POLYGONS, GeoFuseDock
-from geofuse.plugin.dock_card import read_card
+from geofuse.plugin.dock.card import read_card
+from geofuse.plugin.dock.widget import AREA_CANVAS, AREA_POLYGONS, GeoFuseDock
 
-__all__ = ["geofuse_provider", "segment_inputs"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider", "qgis_new_project")
 TIMEOUT_S = 120
 
@@ -72,15 +69,6 @@ def new_rasters(before: set[str]) -> list[QgsRasterLayer]:
         layer for layer_id, layer in QgsProject.instance().mapLayers().items()
         if layer_id not in before and isinstance(layer, QgsRasterLayer)
     ]  # fmt: skip
-
-
-@pytest.fixture
-def dock(qgis_iface) -> Iterator[GeoFuseDock]:
-    widget = GeoFuseDock(qgis_iface)
-    yield widget
-    widget.shutdown()
-    widget.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # what QGIS's event loop does
 
 
 def test_guesses_the_layers_and_adds_a_styled_result_equal_to_the_cli(
@@ -187,11 +175,21 @@ def test_a_bad_setup_gives_a_message_and_starts_no_task(
         dock.model_widget.setFilePath(str(hostile))
     else:
         monkeypatch.setenv("GEOFUSE_PYTHON", str(tmp_path / "no" / "python"))
+        dock.runtime.check()  # in the background, as when the dock is first shown
+        deadline = time.monotonic() + TIMEOUT_S
+        while dock.runtime.is_running():
+            assert time.monotonic() < deadline, "the runtime check did not finish"
+            QgsApplication.processEvents()
+            time.sleep(0.01)
     warnings = qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Warning)
     shown = len(warnings)
     tasks = QgsApplication.taskManager().count()
 
-    press_segment(dock)
+    if setup == "no runtime":
+        assert not dock.segment_button.isEnabled()  # the check disabled Segment; start() still says why
+        dock.start()
+    else:
+        press_segment(dock)
 
     assert dock.run is None and QgsApplication.taskManager().count() == tasks
     assert len(warnings) == shown + 1 and message in warnings[-1]

@@ -4,34 +4,28 @@ are listed before a run, Improve model runs ``geofuse:finetune`` and its model b
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from finetune_inputs import TRAINING, Scene, memory_layer, runtime, scene, write_geopackage
+from finetune_inputs import TRAINING, Scene, memory_layer, write_geopackage
 from qgis.core import QgsApplication, QgsProject, QgsRasterLayer, QgsVectorLayer
-from qgis.PyQt.QtCore import QCoreApplication, QEvent, Qt
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtTest import QTest
-from segment_inputs import geofuse_provider
 
-from geofuse.plugin.algorithms.common import DEMO_MODEL
-from geofuse.plugin.dock import GeoFuseDock
-from geofuse.plugin.dock_card import read_card
-from geofuse.plugin.dock_improve import guess_class_field, unique_model_path
+from geofuse.backend.paths import DEMO_MODEL
+from geofuse.plugin.dock.card import read_card
+from geofuse.plugin.dock.improve import guess_class_field, unique_model_path
+from geofuse.plugin.dock.widget import GeoFuseDock
 
-__all__ = ["geofuse_provider", "runtime", "scene"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider", "qgis_new_project")
 TIMEOUT_S = 300
 
 
 @pytest.fixture
-def dock(qgis_iface) -> Iterator[GeoFuseDock]:
-    widget = GeoFuseDock(qgis_iface)
-    widget.model_widget.setFilePath(str(DEMO_MODEL))
-    yield widget
-    widget.shutdown()
-    widget.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # what QGIS's event loop does
+def dock(dock: GeoFuseDock) -> GeoFuseDock:
+    """The shared dock (conftest.py) with the bundled model chosen."""
+    dock.model_widget.setFilePath(str(DEMO_MODEL))
+    return dock
 
 
 def add_scene(scene: Scene) -> None:

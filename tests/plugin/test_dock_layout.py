@@ -5,33 +5,22 @@ tooltip is the whole path, and the progress text stays the worker's once it repo
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from qgis.core import QgsApplication, QgsProject, QgsRasterLayer
-from qgis.PyQt.QtCore import QCoreApplication, QEvent, QLocale, QPoint
+from qgis.PyQt.QtCore import QLocale, QPoint
 from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtWidgets import QWidget
-from segment_inputs import geofuse_provider
 
-from geofuse.plugin.dock import GeoFuseDock
-from geofuse.plugin.dock_chart import ClassShare
+from geofuse.plugin.dock.chart import ClassShare
+from geofuse.plugin.dock.widget import GeoFuseDock
+from geofuse.plugin.worker_client import WorkerProgress
 
-__all__ = ["geofuse_provider"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider", "qgis_new_project")
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample"
 DEFAULT_DOCK_WIDTH = 300
 """About what QGIS gives a newly added dock on the right (measured in the Xvfb desktop at 1600 px)."""
-
-
-@pytest.fixture
-def dock(qgis_iface) -> Iterator[GeoFuseDock]:
-    widget = GeoFuseDock(qgis_iface)
-    yield widget
-    widget.shutdown()
-    widget.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def shares() -> list[ClassShare]:
@@ -111,7 +100,7 @@ def test_progress_text_is_the_workers_once_it_reports(dock: GeoFuseDock) -> None
     try:
         dock._tick()
         assert dock.progress.format().startswith("Starting the GeoFuse runtime")
-        dock._progress_text("1/4, about 20 s left")
+        dock._worker_progress(WorkerProgress(0.25, done=1, total=4, eta_s=20.0))
         dock._tick()
         assert dock.progress.format() == "1 / 4 tiles, about 20 s left"
     finally:

@@ -5,7 +5,6 @@ cancel is reported as information, not repeated as an error."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,24 +18,13 @@ from qgis.core import (
     QgsRectangle,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import QCoreApplication, QEvent
-from segment_inputs import SegmentInputs, build_inputs, geofuse_provider, segment_inputs
+from segment_inputs import SegmentInputs, build_inputs
 
-from geofuse.plugin.dock import AREA_CANVAS, AREA_POLYGONS, AREA_WHOLE, GeoFuseDock
+from geofuse.plugin.dock.widget import AREA_CANVAS, AREA_POLYGONS, AREA_WHOLE, GeoFuseDock
 
-__all__ = ["geofuse_provider", "segment_inputs"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider", "qgis_new_project")
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample"
 TIMEOUT_S = 120
-
-
-@pytest.fixture
-def dock(qgis_iface) -> Iterator[GeoFuseDock]:
-    widget = GeoFuseDock(qgis_iface)
-    yield widget
-    widget.shutdown()
-    widget.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def add(path: Path, name: str) -> QgsRasterLayer:
@@ -83,6 +71,22 @@ def test_the_tile_estimate_follows_the_canvas(dock: GeoFuseDock, qgis_iface) -> 
 
     assert dock.tile_count.text() != whole
     assert "About" in dock.tile_count.text()
+
+
+def test_the_dock_takes_the_engines_overlap_rule(dock: GeoFuseDock) -> None:
+    """Any overlap up to one pixel less than the tile runs (the engine's rule); a whole tile does not."""
+    add(SAMPLE / "optical.tif", "optical")
+    add(SAMPLE / "elevation.tif", "dsm")
+    dock.tile_spin.setValue(64)
+    dock.overlap_spin.setValue(40)  # past half the tile: refused before the rule had one home
+
+    assert dock.tile_count.text().startswith("About")
+    assert dock._tiling_problem(dock.card()) is None
+
+    dock.overlap_spin.setValue(64)
+
+    assert dock.tile_count.text() == "The overlap (64) must be less than the tile size (64)."
+    assert dock.problem() == dock.tile_count.text()
 
 
 def filled_mask(optical: QgsRasterLayer) -> QgsVectorLayer:

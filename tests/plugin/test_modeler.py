@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import processing
 import pytest
-from finetune_inputs import TRAINING, Scene, memory_layer, runtime, scene
+from finetune_inputs import TRAINING, Scene, memory_layer
 from osgeo import gdal
 from qgis.core import (
     QgsProcessingModelAlgorithm,
@@ -20,11 +20,10 @@ from qgis.core import (
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterRasterLayer,
 )
-from segment_inputs import SegmentInputs, geofuse_provider, segment_inputs
+from segment_inputs import SegmentInputs
 
-from geofuse.plugin.dock_card import read_card
+from geofuse.plugin.dock.card import read_card
 
-__all__ = ["geofuse_provider", "runtime", "scene", "segment_inputs"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider")
 
 

@@ -18,9 +18,8 @@ import pytest
 import rasterio
 from qgis.core import QgsProcessingProvider
 from qgis_desktop import run_in_qgis_desktop
-from segment_inputs import SegmentInputs, geofuse_provider, segment_inputs
+from segment_inputs import SegmentInputs
 
-__all__ = ["geofuse_provider", "segment_inputs"]
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -9,16 +9,7 @@ from pathlib import Path
 
 import processing
 import pytest
-from finetune_inputs import (
-    CLASSES,
-    TRAINING,
-    Scene,
-    memory_layer,
-    no_runtime,
-    runtime,
-    scene,
-    write_geopackage,
-)
+from finetune_inputs import CLASSES, TRAINING, Scene, memory_layer, write_geopackage
 from qgis.core import (
     QgsApplication,
     QgsFeature,
@@ -29,13 +20,11 @@ from qgis.core import (
     QgsProject,
     QgsVectorLayer,
 )
-from segment_inputs import geofuse_provider
 
 from geofuse.backend.checkpoint import load_checkpoint
 from geofuse.backend.finetune import weights_sha256
-from geofuse.plugin.algorithms.common import DEMO_MODEL
+from geofuse.backend.paths import DEMO_MODEL
 
-__all__ = ["geofuse_provider", "no_runtime", "runtime", "scene"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider", "qgis_new_project")
 
 

@@ -21,31 +21,10 @@ from qgis.core import (
     QgsProject,
     QgsRasterLayer,
 )
-from segment_inputs import SegmentInputs, build_inputs, geofuse_provider, segment_inputs
+from segment_inputs import SegmentInputs, build_inputs, cli_output, read
 
-__all__ = ["geofuse_provider", "segment_inputs"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider")
 TILING = {"TILE_SIZE": 64, "OVERLAP": 16}
-
-
-def read(path: Path | str) -> tuple[np.ndarray, tuple, str]:
-    dataset = gdal.Open(str(path))
-    return dataset.ReadAsArray(), dataset.GetGeoTransform(), dataset.GetProjection()
-
-
-def cli_output(
-    inputs: SegmentInputs, optical: Path, elevation: Path, folder: Path, *extra: str
-) -> np.ndarray:
-    """What the backend's ``geofuse segment`` command writes for the same inputs and options."""
-    path = folder / f"cli_{optical.parent.name}.tif"
-    command = [
-        sys.executable, "-m", "geofuse.backend.cli", "segment", str(optical), str(elevation), "-o", str(path),
-        "--model", str(inputs.model), "--device", "cpu", "--tile", "64", "--overlap", "16", "--batch", "4",
-        "--quiet", *extra,
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return read(path)[0]
 
 
 class WatchingFeedback(QgsProcessingFeedback):
@@ -174,8 +153,8 @@ def test_user_errors_are_processing_exceptions(segment_inputs: SegmentInputs, tm
 
     with pytest.raises(QgsProcessingException, match=r"broken\.pt is not a .*checkpoint"):
         processing.run("geofuse:segment", parameters)
-    with pytest.raises(QgsProcessingException, match="overlap must be less than half"):
-        processing.run("geofuse:segment", {**parameters, "TILE_SIZE": 64, "OVERLAP": 32})
+    with pytest.raises(QgsProcessingException, match=r"overlap \(64\) must be less than the tile size"):
+        processing.run("geofuse:segment", {**parameters, "TILE_SIZE": 64, "OVERLAP": 64})
     assert not (tmp_path / "out.tif").exists()
 
 

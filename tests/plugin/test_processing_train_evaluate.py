@@ -8,14 +8,12 @@ from pathlib import Path
 import processing
 import pytest
 import rasterio
-from finetune_inputs import runtime
 from osgeo import ogr
 from qgis.core import QgsProcessingException
-from segment_inputs import SegmentInputs, geofuse_provider, segment_inputs
+from segment_inputs import SegmentInputs
 
 from geofuse.backend.checkpoint import load_checkpoint
 
-__all__ = ["geofuse_provider", "runtime", "segment_inputs"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider")
 
 

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 from osgeo import gdal
-from segment_inputs import SegmentInputs, segment_inputs
+from segment_inputs import SegmentInputs
 
-__all__ = ["segment_inputs"]
 QGIS_PROCESS = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
 
 

@@ -34,9 +34,8 @@ from qgis.core import (
     QgsProcessingFeedback,
 )
 from qgis.PyQt.QtCore import QCoreApplication
-from segment_inputs import SegmentInputs, build_inputs, geofuse_provider, segment_inputs
+from segment_inputs import SegmentInputs, build_inputs
 
-__all__ = ["geofuse_provider", "segment_inputs"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider")
 
 _spec = importlib.util.spec_from_file_location(

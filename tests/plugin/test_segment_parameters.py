@@ -15,11 +15,10 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProject,
 )
-from segment_inputs import SegmentInputs, geofuse_provider, segment_inputs
+from segment_inputs import SegmentInputs
 
-from geofuse.plugin.algorithms.common import DEMO_MODEL
+from geofuse.backend.paths import DEMO_MODEL
 
-__all__ = ["geofuse_provider", "segment_inputs"]
 pytestmark = pytest.mark.usefixtures("geofuse_provider")
 
 
@@ -42,6 +41,8 @@ def watched_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ("corrupt model", "The model cannot be used:"),
         ("two bands listed", "2 optical band(s) were given; the model needs 3"),
         ("missing band", "has no band 7"),
+        ("overlap of a whole tile", "The overlap (64) must be less than the tile size (64)."),
+        ("overlap of the model's whole tile", "The overlap (512) must be less than the tile size (512)."),
     ],
 )
 def test_user_errors_are_one_line_before_the_runtime_starts(
@@ -63,8 +64,12 @@ def test_user_errors_are_one_line_before_the_runtime_starts(
         parameters["MODEL"] = str(tmp_path / "corrupt.pt")
     elif case == "two bands listed":
         parameters["OPTICAL_BANDS"] = "1,2"
-    else:
+    elif case == "missing band":
         parameters["OPTICAL_BANDS"] = "1,2,7"
+    elif case == "overlap of a whole tile":
+        parameters.update(TILE_SIZE=64, OVERLAP=64)
+    else:
+        parameters.update(TILE_SIZE=0, OVERLAP=512)  # 0: the model's default tile, 512 for its card
 
     with pytest.raises(QgsProcessingException) as raised:
         processing.run("geofuse:segment", parameters)
@@ -98,6 +103,14 @@ def test_an_empty_model_is_the_bundled_model_and_nothing_absolute_is_prefilled(
 
     assert segment_request({"MODEL": ""}, segment_inputs, tmp_path)["model"] == str(DEMO_MODEL)
     assert segment_request({}, segment_inputs, tmp_path)["model"] == str(DEMO_MODEL)
+
+
+def test_the_overlap_may_pass_half_the_tile_as_the_engine_allows(
+    segment_inputs: SegmentInputs, tmp_path: Path
+) -> None:
+    request = segment_request({"TILE_SIZE": 64, "OVERLAP": 40}, segment_inputs, tmp_path)
+
+    assert (request["tile"], request["overlap"]) == (64, 40)
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Translations: German comes out (Processing and the dock) under a German user locale, English again once
-the translator is removed; the shipped .ts files translate every string of the code, the .qm files are
-their compilation."""
+the translator is removed; the dock shows the worker's progress and time left in German and French; the
+shipped .ts files translate every string of the code, the .qm files are their compilation."""
 
 from __future__ import annotations
 
@@ -15,11 +15,14 @@ import pytest
 from qgis.core import QgsSettings
 from qgis.gui import QgisInterface
 from qgis.PyQt.QtCore import QCoreApplication, QEvent, QLocale
+from stand_ins import fake_python
 
 from geofuse.plugin.algorithms.segment import SegmentAlgorithm
-from geofuse.plugin.dock import GeoFuseDock
+from geofuse.plugin.dock.task import DockFeedback
+from geofuse.plugin.dock.widget import GeoFuseDock
 from geofuse.plugin.labels import bands_label, class_label, number
 from geofuse.plugin.translation import install_translator, remove_translator, user_language
+from geofuse.plugin.worker_client import run_worker
 
 REPO = Path(__file__).resolve().parents[2]
 LANGUAGES = ("de", "fr")
@@ -70,6 +73,47 @@ def test_german_locale_translates_and_removing_the_translator_restores_english(
         remove_translator(translator)
     assert SegmentAlgorithm().displayName() == "Segment land cover (optical + elevation)"
     assert segment_button_text(qgis_iface) == "Segment"
+
+
+PROGRESS = (
+    '{"type": "progress", "fraction": 0.62, "done": 1234, "total": 2000, "eta_s": 95.4, "message": null}'
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "country", "expected"),
+    [
+        ("de", QLocale.Country.Germany, "1.234 / 2.000 Kacheln, noch etwa 1 min 35 s"),
+        ("fr", QLocale.Country.France, "{done} / {total} tuiles, encore environ 1 min 35 s"),
+    ],
+)
+def test_the_dock_shows_the_time_left_in_german_and_french(
+    language: str, country: QLocale.Country, expected: str, qgis_iface: QgisInterface, tmp_path: Path
+) -> None:
+    """A worker's progress message, read by the real client from a real process, reaches the dock as values
+    and comes out in the user's language and number format (the time left went missing under de/fr while
+    the dock read the client's translated text back with an English pattern)."""
+    worker = fake_python(tmp_path, f"read request\necho '{PROGRESS}'\necho '{{\"type\": \"result\"}}'")
+    locale = QLocale(QLocale.Language.German if language == "de" else QLocale.Language.French, country)
+    translator = install_translator(language)
+    assert translator is not None
+    default = QLocale()
+    QLocale.setDefault(locale)
+    dock = GeoFuseDock(qgis_iface)
+    try:
+        feedback = DockFeedback()
+        feedback.worker_progress.connect(dock._worker_progress)
+        run_worker({"command": "diagnostics"}, feedback, worker)
+        shown = dock.progress.format()
+    finally:
+        QLocale.setDefault(default)
+        remove_translator(translator)
+        dock.shutdown()
+        dock.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+    assert shown == expected.format(done=locale.toString(1234), total=locale.toString(2000))
+    assert feedback.progress() == pytest.approx(62.0)
 
 
 def test_a_language_without_translation_installs_nothing() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsSettings
-from segment_inputs import geofuse_provider
+from stand_ins import fake_python
 
 from geofuse.plugin import runtime
 from geofuse.plugin.runtime import (
@@ -33,9 +33,14 @@ from geofuse.plugin.runtime import (
     torch_build,
 )
 from geofuse.plugin.runtime_network import pip_settings, probe
-from geofuse.plugin.worker_client import WorkerCancelledError, describe_exit, run_worker
+from geofuse.plugin.worker_client import (
+    WorkerCancelledError,
+    WorkerProgress,
+    describe_exit,
+    progress_text,
+    run_worker,
+)
 
-__all__ = ["geofuse_provider"]
 PYTHON = Path(sys.executable)
 
 
@@ -52,14 +57,6 @@ class RecordingFeedback(QgsProcessingFeedback):
 
     def pushInfo(self, info: str) -> None:
         self.info.append(info)
-
-
-def fake_python(folder: Path, body: str) -> Runtime:
-    """A 'runtime' that is a shell script, to make the worker die or hang on purpose."""
-    script = folder / "python"
-    script.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
-    script.chmod(0o755)
-    return Runtime(script, "test")
 
 
 def test_worker_imports_geofuse_from_a_plugin_folder_of_any_name(tmp_path: Path, repo_root: Path) -> None:
@@ -452,3 +449,12 @@ def test_a_place_the_runtime_cannot_be_built_is_one_clear_error(tmp_path: Path) 
             lambda: False, lambda p: None,
         )  # fmt: skip
     assert not_a_folder.read_text().startswith("a file")
+
+
+def test_a_progress_message_becomes_values_and_malformed_fields_stay_unknown() -> None:
+    message = {"type": "progress", "fraction": 1.7, "done": True, "total": "16", "eta_s": 5, "message": None}
+
+    progress = WorkerProgress.from_message(message)
+
+    assert progress == WorkerProgress(fraction=1.0, done=None, total=None, eta_s=5.0, message="")
+    assert progress_text(WorkerProgress(0.5, done=3, total=16, eta_s=5.0)) == "3/16, about 5 s left"

@@ -21,7 +21,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from .labels import class_label
+from ..labels import class_label
 
 BAR_HEIGHT = 14
 BAR_GAP = 4

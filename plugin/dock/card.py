@@ -5,7 +5,9 @@ weights. The weights themselves live in separate archive members and are never r
 to placeholders. The unpickler accepts only the handful of globals a checkpoint legitimately names (an
 ``OrderedDict``, torch's tensor rebuild function and storage types); anything else, such as a pickle that
 would open a file or start a program, is refused before it can act. The worker still validates the whole
-checkpoint with ``torch.load(weights_only=True)`` when it runs.
+checkpoint with ``torch.load(weights_only=True)`` when it runs; both check the format, its version, the
+card's size limits and the default tile by the same torch-free rules (``backend.checkpoint_format``,
+``backend.tiling``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-CHECKPOINT_FORMAT = "geofuse-checkpoint"
+from ...backend.checkpoint_format import card_shape_problem, format_problem, training_crop
+from ...backend.tiling import default_tile
+
 MAX_PICKLE_BYTES = 64 * 2**20
-DEFAULT_TILE = 512
 
 
 class CardError(ValueError):
@@ -134,9 +137,11 @@ def read_card(path: str | Path) -> CardInfo:
     """
     path = Path(path)
     payload = _payload(path)
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise CardError(f"{path} is a PyTorch file but not a GeoFuse checkpoint")
-    card = payload.get("card")
+    problem = format_problem(payload, str(path))
+    card = payload.get("card") if problem is None else None
+    problem = problem or card_shape_problem(card)
+    if problem:
+        raise CardError(problem)
     try:
         model = card["model"]
         classes = tuple(
@@ -144,7 +149,6 @@ def read_card(path: str | Path) -> CardInfo:
             for entry in card["classes"]
         )
         training = card.get("training") or {}
-        crop = training.get("crop_size")
         base, polygons = _lineage(training)
         return CardInfo(
             variant=str(model.get("variant", "?")),
@@ -152,10 +156,7 @@ def read_card(path: str | Path) -> CardInfo:
             classes=classes,
             optical_bands=tuple(str(band) for band in card["optical_bands"]),
             gsd_m=float(card["gsd_m"]),
-            tile=max(
-                crop if isinstance(crop, int) and not isinstance(crop, bool) and crop >= 32 else 0,
-                DEFAULT_TILE,
-            ),
+            tile=default_tile(training_crop(training)),
             base_model=str(base.get("file") or ""),
             polygons=str(polygons.get("file") or ""),
             polygons_used=int(polygons.get("polygons_used") or 0),

@@ -1,6 +1,6 @@
 """The GeoFuse dock: pick the optical and elevation layers and a model, press Segment, get a styled result.
 
-Runs ``geofuse:segment`` through :class:`~.dock_task.AlgorithmRun` (a ``QgsProcessingAlgRunnerTask``), so the
+Runs ``geofuse:segment`` through :class:`~.task.AlgorithmRun` (a ``QgsProcessingAlgRunnerTask``), so the
 dock has no segmentation code of its own; it checks the set-up before starting, shows progress, adds the
 result above the inputs (styled by the algorithm's post-processor) and summarises the class areas.
 """
@@ -32,7 +32,7 @@ from qgis.core import (
 )
 from qgis.gui import QgisInterface, QgsCollapsibleGroupBox, QgsDockWidget, QgsFileWidget, QgsMapLayerComboBox
 from qgis.PyQt import sip
-from qgis.PyQt.QtCore import Qt, QTimer, QUrl
+from qgis.PyQt.QtCore import QLocale, Qt, QTimer, QUrl
 from qgis.PyQt.QtGui import QColor, QDesktopServices, QResizeEvent, QShowEvent
 from qgis.PyQt.QtWidgets import (
     QCheckBox,
@@ -50,17 +50,18 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..backend.tiling import axis_tiles
-from .algorithms.common import DEMO_MODEL, file_source
-from .dock_bands import BandMapping
-from .dock_card import CardCache, CardError, CardInfo
-from .dock_chart import ClassAreaSummary, class_shares
-from .dock_improve import ImprovePanel
-from .dock_path import show_path_elided
-from .dock_runtime import RuntimePanel
-from .dock_task import AlgorithmRun, parse_progress
-from .labels import bands_label, class_label
-from .runtime import RuntimeNotFoundError, find_runtime
+from ...backend.paths import DEMO_MODEL
+from ...backend.tiling import axis_tiles, tiling_problem
+from ..algorithms.common import file_source
+from ..labels import bands_label, class_label
+from ..worker_client import WorkerProgress
+from .bands import BandMapping
+from .card import CardCache, CardError, CardInfo
+from .chart import ClassAreaSummary, class_shares
+from .improve import ImprovePanel
+from .path import show_path_elided
+from .runtime_panel import DeviceInfo, RuntimePanel
+from .task import AlgorithmRun
 
 HELP_URL = "https://github.com/geofuse/geofuse#segment-your-first-scene"
 SETTINGS = "geofuse/dock/"
@@ -114,9 +115,44 @@ class GeoFuseDock(QgsDockWidget):
     # ------------------------------------------------------------------------------------------- layout
 
     def _build(self) -> None:
+        """The dock's widgets, top to bottom, in one column that scrolls only downwards."""
         body = QWidget(self)
         self.forms: list[QFormLayout] = []
+        layout = QVBoxLayout(body)
+        layout.addLayout(self._build_header(body))
+        self.runtime = RuntimePanel(body)
+        self.runtime.devices_found.connect(self._set_devices)
+        self.runtime.setup_requested.connect(self.open_runtime_setup)
+        self.runtime.usable_changed.connect(self._runtime_usable)
+        layout.addWidget(self.runtime)
         form = self._form()
+        self._build_layer_rows(body, form)
+        self._build_model_rows(body, form)
+        self._build_area_rows(body, form)
+        layout.addLayout(form)
+        layout.addWidget(self._build_advanced(body))
+        layout.addLayout(self._build_output_form(body))
+        self._build_run_rows(body)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.segment_button)
+        layout.addWidget(self.summary)
+        self.improve = ImprovePanel(self, body)
+        layout.addWidget(self.improve)
+        layout.addStretch(1)
+        for combo in (self.area_combo, self.device_combo, self.bands.preset):
+            self._shrinkable(combo)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        # Everything reflows to the dock's width (QGIS opens docks narrow); only scroll downwards.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        self.setWidget(scroll)
+        self.setMinimumWidth(MINIMUM_WIDTH)
+        for widget in (self.tile_spin, self.overlap_spin):
+            widget.valueChanged.connect(self._update_hints)
+
+    def _build_header(self, body: QWidget) -> QHBoxLayout:
+        """The one-line introduction and the guide's "?" button."""
         self.help_button = QToolButton(body)
         self.help_button.setObjectName("helpButton")
         self.help_button.setText("?")
@@ -127,12 +163,10 @@ class GeoFuseDock(QgsDockWidget):
         header = QHBoxLayout()
         header.addWidget(intro, 1)
         header.addWidget(self.help_button)
+        return header
 
-        self.runtime = RuntimePanel(body)
-        self.runtime.devices_found.connect(self._set_devices)
-        self.runtime.setup_requested.connect(self.open_runtime_setup)
-        self.runtime.usable_changed.connect(self._runtime_usable)
-
+    def _build_layer_rows(self, body: QWidget, form: QFormLayout) -> None:
+        """The optical layer, its band order and the elevation layer."""
         self.optical_combo = self._raster_combo(body, "opticalCombo")
         self.elevation_combo = self._raster_combo(body, "elevationCombo")
         self.bands = BandMapping(body)
@@ -142,6 +176,8 @@ class GeoFuseDock(QgsDockWidget):
         form.addRow(self.tr("Band order"), self.bands)
         form.addRow(self.tr("Elevation layer"), self.elevation_combo)
 
+    def _build_model_rows(self, body: QWidget, form: QFormLayout) -> None:
+        """The model file, its card and the resolution warning."""
         self.model_widget = QgsFileWidget(body)
         self.model_widget.setObjectName("modelWidget")
         self.model_widget.setFilter(self.tr("GeoFuse checkpoints (*.pt)"))
@@ -160,6 +196,8 @@ class GeoFuseDock(QgsDockWidget):
         form.addRow(self.card_label)
         form.addRow(self.resolution_warning)
 
+    def _build_area_rows(self, body: QWidget, form: QFormLayout) -> None:
+        """The area to segment (whole, canvas, polygons) and the device."""
         self.area_combo = QComboBox(body)
         self.area_combo.setObjectName("areaCombo")
         self.area_combo.addItem(self.tr("Whole intersection of the layers"), AREA_WHOLE)
@@ -178,6 +216,8 @@ class GeoFuseDock(QgsDockWidget):
         self._set_devices([])
         form.addRow(self.tr("Device"), self.device_combo)
 
+    def _build_advanced(self, body: QWidget) -> QgsCollapsibleGroupBox:
+        """The collapsed tiling options and the tile-count estimate."""
         advanced = QgsCollapsibleGroupBox(self.tr("Advanced"), body)
         advanced.setObjectName("advancedGroup")
         advanced.setCollapsed(True)
@@ -193,7 +233,10 @@ class GeoFuseDock(QgsDockWidget):
         advanced_form.addRow(self.tr("Tile overlap (pixels)"), self.overlap_spin)
         advanced_form.addRow(self.tr("Tiles per batch"), self.batch_spin)
         advanced_form.addRow(self.tile_count)
+        return advanced
 
+    def _build_output_form(self, body: QWidget) -> QFormLayout:
+        """Where the land cover goes, and whether a confidence layer comes too."""
         self.output_widget = QgsFileWidget(body)
         self.output_widget.setObjectName("outputWidget")
         self.output_widget.setStorageMode(QgsFileWidget.StorageMode.SaveFile)
@@ -204,7 +247,10 @@ class GeoFuseDock(QgsDockWidget):
         output_form = self._form()
         output_form.addRow(self.tr("Output"), self.output_widget)
         output_form.addRow("", self.confidence_check)
+        return output_form
 
+    def _build_run_rows(self, body: QWidget) -> None:
+        """The progress bar, the Segment button and the class-area summary."""
         self.progress = QProgressBar(body)
         self.progress.setObjectName("progressBar")
         self.progress.setRange(0, 100)
@@ -216,30 +262,6 @@ class GeoFuseDock(QgsDockWidget):
         self.summary = ClassAreaSummary(body)
         self.summary.setObjectName("classAreaSummary")
         self.summary.setVisible(False)
-
-        layout = QVBoxLayout(body)
-        layout.addLayout(header)
-        layout.addWidget(self.runtime)
-        layout.addLayout(form)
-        layout.addWidget(advanced)
-        layout.addLayout(output_form)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.segment_button)
-        layout.addWidget(self.summary)
-        self.improve = ImprovePanel(self, body)
-        layout.addWidget(self.improve)
-        layout.addStretch(1)
-        for combo in (self.area_combo, self.device_combo, self.bands.preset):
-            self._shrinkable(combo)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        # Everything reflows to the dock's width (QGIS opens docks narrow); only scroll downwards.
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(body)
-        self.setWidget(scroll)
-        self.setMinimumWidth(MINIMUM_WIDTH)
-        for widget in (self.tile_spin, self.overlap_spin):
-            widget.valueChanged.connect(self._update_hints)
 
     def _raster_combo(self, parent: QWidget, name: str) -> QgsMapLayerComboBox:
         combo = QgsMapLayerComboBox(parent)
@@ -366,14 +388,19 @@ class GeoFuseDock(QgsDockWidget):
             layer.name()
         )
 
-    def _set_devices(self, devices: list) -> None:
-        """Auto, CPU and each CUDA device the runtime reported."""
+    def _set_devices(self, devices: list[DeviceInfo]) -> None:
+        """Auto, CPU and each GPU the runtime reported, with its memory in the user's locale."""
         wanted = self.device_combo.currentData() or QgsSettings().value(SETTINGS + "device", "auto")
         self.device_combo.clear()
         self.device_combo.addItem(self.tr("Auto (GPU when available)"), "auto")
         self.device_combo.addItem(self.tr("CPU"), "cpu")
-        for device_id, description in devices:
-            self.device_combo.addItem(f"{device_id}: {description}", device_id)
+        for device in devices:
+            label = f"{device.id}: {device.name}"
+            if device.total_memory_mb is not None:
+                label = self.tr("{}: {}, {} MB").format(
+                    device.id, device.name, QLocale().toString(device.total_memory_mb)
+                )
+            self.device_combo.addItem(label, device.id)
         self.device_combo.setCurrentIndex(max(0, self.device_combo.findData(wanted)))
 
     # ------------------------------------------------------------------------------------ model, hints
@@ -427,11 +454,11 @@ class GeoFuseDock(QgsDockWidget):
         if optical is None or card is None:
             self.tile_count.setText("")
             return
-        tile = self.tile_spin.value() or card.tile
-        overlap = self.overlap_spin.value()
-        if overlap * 2 >= tile:
-            self.tile_count.setText(self.tr("The overlap must be less than half the tile size."))
+        tiling = self._tiling_problem(card)
+        if tiling:
+            self.tile_count.setText(tiling)
             return
+        tile, overlap = self.tile_spin.value() or card.tile, self.overlap_spin.value()
         region = self.area_rectangle(optical) or optical.extent()
         columns = max(1, round(region.width() / optical.rasterUnitsPerPixelX()))
         rows = max(1, round(region.height() / optical.rasterUnitsPerPixelY()))
@@ -441,6 +468,17 @@ class GeoFuseDock(QgsDockWidget):
                 len(across) * len(down), tile_w, tile_h, columns, rows
             )
         )
+
+    def _tiling_problem(self, card: CardInfo) -> str | None:
+        """Why the tile size and overlap cannot run (tile 0: the model's default), by the engine's rule.
+
+        The spin boxes allow no negative overlap and no tile below 1, so the one problem left to word is an
+        overlap of a whole tile or more.
+        """
+        tile, overlap = self.tile_spin.value() or card.tile, self.overlap_spin.value()
+        if tiling_problem(tile, overlap) is None:
+            return None
+        return self.tr("The overlap ({}) must be less than the tile size ({}).").format(overlap, tile)
 
     def _canvas_moved(self) -> None:
         """The estimate follows the canvas when the area is the canvas extent."""
@@ -501,9 +539,9 @@ class GeoFuseDock(QgsDockWidget):
             return self.tr(
                 "The band order does not give the bands the model needs ({}); choose Custom."
             ).format(bands_label(card.optical_bands))
-        tile = self.tile_spin.value() or card.tile
-        if self.overlap_spin.value() * 2 >= tile:
-            return self.tr("The overlap must be less than half the tile size.")
+        tiling = self._tiling_problem(card)
+        if tiling:
+            return tiling
         mode = self.area_combo.currentData()
         if mode == AREA_POLYGONS and not isinstance(self.mask_combo.currentLayer(), QgsVectorLayer):
             return self.tr("Choose the polygon layer whose features limit the area.")
@@ -511,11 +549,7 @@ class GeoFuseDock(QgsDockWidget):
             region = self.area_rectangle(optical)
             if region is None or region.isEmpty():
                 return self.tr("The chosen area does not overlap the optical layer.")
-        try:
-            find_runtime()
-        except RuntimeNotFoundError as error:
-            return str(error)
-        return None
+        return self.runtime.problem()
 
     def parameters(self) -> dict[str, Any]:
         """The ``geofuse:segment`` parameters for the current choices (call after :meth:`problem`)."""
@@ -601,7 +635,7 @@ class GeoFuseDock(QgsDockWidget):
             self.notify(str(error), Qgis.MessageLevel.Critical)
             return False
         self.run.feedback.progressChanged.connect(self._progress)
-        self.run.feedback.progress_text_changed.connect(self._progress_text)
+        self.run.feedback.worker_progress.connect(self._worker_progress)
         self.run.finished.connect(self._finished)
         self.started = time.monotonic()
         self.worker_talking = False
@@ -620,22 +654,31 @@ class GeoFuseDock(QgsDockWidget):
     def _progress(self, percent: float) -> None:
         self.progress.setValue(int(percent))
 
-    def _progress_text(self, text: str) -> None:
+    def _worker_progress(self, progress: WorkerProgress) -> None:
+        """The worker's progress in the user's words: tiles done of all and the time left, else its note."""
         self.worker_talking = True
-        tiles = parse_progress(text)
-        if tiles is None:
-            self.progress.setFormat(text)
+        if not progress.total:
+            if progress.message:
+                self.progress.setFormat(progress.message)
             return
-        eta = "" if tiles.eta_s is None else self.tr(", about {} left").format(self._duration(tiles.eta_s))
-        self.progress.setFormat(self.tr("{} / {} tiles").format(tiles.done, tiles.total) + eta)
+        locale = QLocale()
+        tiles = self.tr("{} / {} tiles").format(
+            locale.toString(progress.done or 0), locale.toString(progress.total)
+        )
+        self.progress.setFormat(tiles + self.time_left(progress.eta_s))
+
+    def time_left(self, eta_s: float | None) -> str:
+        """The time left as ", about 1 min 35 s left", translated; "" when the worker has no estimate yet."""
+        return "" if eta_s is None else self.tr(", about {} left").format(self.duration(eta_s))
 
     def _tick(self) -> None:
         """Until the worker reports, say it is starting; then its own text stays (tiles, time left)."""
         if self.run is not None and not self.worker_talking:
-            elapsed = self._duration(time.monotonic() - self.started)
+            elapsed = self.duration(time.monotonic() - self.started)
             self.progress.setFormat(self.tr("Starting the GeoFuse runtime… ({})").format(elapsed))
 
-    def _duration(self, seconds: float) -> str:
+    def duration(self, seconds: float) -> str:
+        """A time span as the dock shows it ("42 s", "3 min 5 s"), translated."""
         if seconds < 90:
             return self.tr("{:.0f} s").format(seconds)
         return self.tr("{:.0f} min {:.0f} s").format(seconds // 60, seconds % 60)
@@ -660,13 +703,13 @@ class GeoFuseDock(QgsDockWidget):
             return
         self._add_outputs(run, str(results.get("OUTPUT") or ""))
         self.progress.setValue(100)
-        self.progress.setFormat(self.tr("Done in {}").format(self._duration(elapsed)))
+        self.progress.setFormat(self.tr("Done in {}").format(self.duration(elapsed)))
         areas = json.loads(results.get("CLASS_AREAS") or "{}")
         self.summary.set_shares(class_shares(areas.get("classes", []), areas.get("class_table", [])))
         self.summary.setVisible(True)
         self.notify(
             self.tr("Land cover segmented in {} ({} tiles).").format(
-                self._duration(elapsed), int(results.get("TILES") or 0)
+                self.duration(elapsed), int(results.get("TILES") or 0)
             ),
             Qgis.MessageLevel.Success,
         )

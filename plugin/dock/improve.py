@@ -1,6 +1,6 @@
 """The dock's "Improve with my polygons" section: fine-tune the dock's model on the user's training polygons.
 
-Runs ``geofuse:finetune`` through :class:`~.dock_task.AlgorithmRun`, like Segment runs ``geofuse:segment``,
+Runs ``geofuse:finetune`` through :class:`~.task.AlgorithmRun`, like Segment runs ``geofuse:segment``,
 so the dock has no training code of its own. Before a run it says which classes of the polygons the model
 does not know yet (the rule of ``backend.classes.new_class_names``, the one fine-tuning applies); after it,
 the new model becomes the dock's model, and its card line says what it was fine-tuned from.
@@ -25,17 +25,17 @@ from qgis.core import (
     QgsVectorLayer,
 )
 from qgis.gui import QgsCollapsibleGroupBox, QgsFieldComboBox, QgsMapLayerComboBox
-from qgis.PyQt.QtCore import QTimer
+from qgis.PyQt.QtCore import QLocale, QTimer
 from qgis.PyQt.QtWidgets import QFormLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QWidget
 
-from ..backend.classes import new_class_names
-from .algorithms.common import DEMO_MODEL
-from .dock_card import CardError, CardInfo
-from .dock_task import AlgorithmRun, parse_progress
-from .runtime import RuntimeNotFoundError, find_runtime
+from ...backend.classes import new_class_names
+from ...backend.paths import DEMO_MODEL
+from ..worker_client import WorkerProgress
+from .card import CardError, CardInfo
+from .task import AlgorithmRun
 
 if TYPE_CHECKING:
-    from .dock import GeoFuseDock
+    from .widget import GeoFuseDock
 
 CLASS_FIELD_NAMES = ("class", "classe", "klasse", "label", "landcover", "land_cover", "clase", "classname")
 """Field names taken for the class field, in this order, compared case-insensitively."""
@@ -235,11 +235,7 @@ class ImprovePanel(QgsCollapsibleGroupBox):
             ).format("/".join(card.optical_bands))
         if self.dock.run is not None:
             return self.tr("Wait until the segmentation has finished.")
-        try:
-            find_runtime()
-        except RuntimeNotFoundError as error:
-            return str(error)
-        return None
+        return self.dock.runtime.problem()
 
     def parameters(self, output: Path) -> dict[str, Any]:
         """The ``geofuse:finetune`` parameters for the dock's choices (call after :meth:`problem`)."""
@@ -286,7 +282,7 @@ class ImprovePanel(QgsCollapsibleGroupBox):
             self.dock.notify(str(error), Qgis.MessageLevel.Critical)
             return False
         self.run.feedback.progressChanged.connect(self._progress)
-        self.run.feedback.progress_text_changed.connect(self._progress_text)
+        self.run.feedback.worker_progress.connect(self._worker_progress)
         self.run.finished.connect(self._finished)
         self.started = time.monotonic()
         self.stepping = False
@@ -306,20 +302,19 @@ class ImprovePanel(QgsCollapsibleGroupBox):
     def _progress(self, percent: float) -> None:
         self.progress.setValue(int(percent))
 
-    def _progress_text(self, text: str) -> None:
-        steps = parse_progress(text)
-        if steps is None:
-            self.progress.setFormat(text)
+    def _worker_progress(self, progress: WorkerProgress) -> None:
+        """The training step and the time left, in the user's words; the worker's note before the first."""
+        if progress.done is None:
+            if progress.message:
+                self.progress.setFormat(progress.message)
             return
         self.stepping = True
-        eta = (
-            "" if steps.eta_s is None else self.tr(", about {} left").format(self.dock._duration(steps.eta_s))
-        )
-        self.progress.setFormat(self.tr("Step {}").format(steps.done) + eta)
+        step = self.tr("Step {}").format(QLocale().toString(progress.done))
+        self.progress.setFormat(step + self.dock.time_left(progress.eta_s))
 
     def _tick(self) -> None:
         if self.run is not None and not self.stepping:
-            elapsed = self.dock._duration(time.monotonic() - self.started)
+            elapsed = self.dock.duration(time.monotonic() - self.started)
             self.progress.setFormat(self.tr("Starting the GeoFuse runtime… ({})").format(elapsed))
 
     def _finished(self, ok: bool, results: dict) -> None:
@@ -330,7 +325,7 @@ class ImprovePanel(QgsCollapsibleGroupBox):
         self.button.setEnabled(True)
         self.button.setText(self.tr("Improve model"))
         self.dock.segment_button.setEnabled(self.dock.run is None)
-        elapsed = self.dock._duration(time.monotonic() - self.started)
+        elapsed = self.dock.duration(time.monotonic() - self.started)
         if not ok:
             self.progress.setValue(0)
             if run.feedback.isCanceled():

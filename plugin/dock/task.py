@@ -3,62 +3,31 @@
 The task, its context and its feedback must outlive the run (QGIS holds raw pointers to the context and
 feedback, Python would collect them otherwise), so :class:`AlgorithmRun` keeps all three until the task has
 finished and its results were handled. The feedback lives on the main thread; the algorithm calls it from
-the task's thread and it only records and emits signals, which Qt queues to the dock.
+the task's thread and it only records and emits signals (the worker's progress as a
+:class:`~geofuse.plugin.worker_client.WorkerProgress`), which Qt queues to the dock.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 from qgis.core import (
     QgsApplication,
     QgsProcessingAlgRunnerTask,
     QgsProcessingContext,
-    QgsProcessingFeedback,
     QgsProject,
 )
 from qgis.PyQt.QtCore import QObject, pyqtSignal
 
-PROGRESS_PATTERN = re.compile(r"(?:^|\D)(\d+)/(\d+)(?:\D|$)")
-ETA_PATTERN = re.compile(r"about (\d+(?:\.\d+)?) (s|min) left")
+from ..worker_client import WorkerFeedback
 
 
-@dataclass(frozen=True)
-class TileProgress:
-    """Tiles done and in all, and the seconds left when the worker estimates them."""
-
-    done: int
-    total: int
-    eta_s: float | None
-
-
-def parse_progress(text: str) -> TileProgress | None:
-    """Read ``"3/16, about 5 s left"`` (the worker client's progress text) into numbers; None otherwise."""
-    counts = PROGRESS_PATTERN.search(text)
-    if counts is None:
-        return None
-    eta = ETA_PATTERN.search(text)
-    seconds = None
-    if eta is not None:
-        seconds = float(eta.group(1)) * (60 if eta.group(2) == "min" else 1)
-    return TileProgress(int(counts.group(1)), int(counts.group(2)), seconds)
-
-
-class DockFeedback(QgsProcessingFeedback):
-    """Keeps the run's error messages and re-emits progress text as a signal (queued to the GUI)."""
-
-    progress_text_changed = pyqtSignal(str)
+class DockFeedback(WorkerFeedback):
+    """Keeps the run's error messages; the worker's progress arrives as values in ``worker_progress``."""
 
     def __init__(self) -> None:
         super().__init__()
         self.errors: list[str] = []
-
-    def setProgressText(self, text: str) -> None:
-        """Relay the text; called from the task's thread."""
-        super().setProgressText(text)
-        self.progress_text_changed.emit(text)
 
     def reportError(self, error: str, fatalError: bool = False) -> None:
         """Keep the message for the dock's notice; after a cancel it is no error (the dock says so, once)."""

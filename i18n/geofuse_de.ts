@@ -17,22 +17,22 @@
 <context>
     <name>ClassAreaSummary</name>
     <message>
-        <location filename="../plugin/dock/chart.py" line="129"/>
+        <location filename="../plugin/dock/chart.py" line="131"/>
         <source>Class</source>
         <translation>Klasse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/chart.py" line="129"/>
+        <location filename="../plugin/dock/chart.py" line="131"/>
         <source>Area (m²)</source>
         <translation>Fläche (m²)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/chart.py" line="129"/>
+        <location filename="../plugin/dock/chart.py" line="131"/>
         <source>Share</source>
         <translation>Anteil</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/chart.py" line="155"/>
+        <location filename="../plugin/dock/chart.py" line="157"/>
         <source>{} px</source>
         <translation>{} px</translation>
     </message>
@@ -150,7 +150,7 @@
         <translation>Mittlere IoU</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="152"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="155"/>
         <source>Overall accuracy {}, mean F1 {}, mean IoU {}</source>
         <translation>Gesamtgenauigkeit {}, mittlerer F1 {}, mittlere IoU {}</translation>
     </message>
@@ -158,12 +158,12 @@
 <context>
     <name>FinetuneAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="115"/>
+        <location filename="../plugin/algorithms/finetune.py" line="116"/>
         <source>Improve model with training polygons</source>
         <translation>Modell mit Trainingspolygonen verbessern</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="119"/>
+        <location filename="../plugin/algorithms/finetune.py" line="120"/>
         <source>Adapts a GeoFuse model to your own imagery from a few polygons you digitised on it, each with a class in the class field (a class name such as building or tree, or a class number of the model). Pixels outside the polygons are not used. A class name the model does not know (for example pool) becomes a new class of the improved model.
 
 The polygons may be in any CRS and any vector format; a layer that is not a file (a memory layer, a selection) is exported for the run. Draw a few polygons per class, inside objects of that class, over the optical layer.
@@ -180,190 +180,190 @@ Modell: das Ausgangsmodell (leer: das mitgelieferte Demo-Modell). Zeitbudget: De
 Das Training läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit PyTorch; eine GPU hilft sehr.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="141"/>
+        <location filename="../plugin/algorithms/finetune.py" line="142"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Optischer Layer (RGB oder IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="144"/>
+        <location filename="../plugin/algorithms/finetune.py" line="145"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Höhenlayer (DSM oder nDSM)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="147"/>
+        <location filename="../plugin/algorithms/finetune.py" line="148"/>
         <source>Training polygons</source>
         <translation>Trainingspolygone</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="150"/>
+        <location filename="../plugin/algorithms/finetune.py" line="151"/>
         <source>Class field (class names or class numbers)</source>
         <translation>Klassenfeld (Klassennamen oder Klassennummern)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="158"/>
+        <location filename="../plugin/algorithms/finetune.py" line="159"/>
         <source>Model to improve (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Zu verbesserndes Modell (GeoFuse-Checkpoint; leer: mitgeliefertes Demo-Modell)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="167"/>
+        <location filename="../plugin/algorithms/finetune.py" line="168"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Optische Kanäle in der Reihenfolge des Modells (leer: die ersten Kanäle)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="179"/>
+        <location filename="../plugin/algorithms/finetune.py" line="180"/>
         <source>Time budget (minutes; 0 = only the step count)</source>
         <translation>Zeitbudget (Minuten; 0 = nur die Schrittzahl)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="188"/>
+        <location filename="../plugin/algorithms/finetune.py" line="189"/>
         <source>Training steps (at most)</source>
         <translation>Trainingsschritte (höchstens)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="195"/>
+        <location filename="../plugin/algorithms/finetune.py" line="196"/>
         <source>First steps with the encoders frozen</source>
         <translation>Anfangsschritte mit eingefrorenen Encodern</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="206"/>
+        <location filename="../plugin/algorithms/finetune.py" line="207"/>
         <source>Crops per step</source>
         <translation>Ausschnitte pro Schritt</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="213"/>
+        <location filename="../plugin/algorithms/finetune.py" line="214"/>
         <source>Crop size (pixels)</source>
         <translation>Ausschnittgröße (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="220"/>
+        <location filename="../plugin/algorithms/finetune.py" line="221"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="221"/>
+        <location filename="../plugin/algorithms/finetune.py" line="222"/>
         <source>Random seed</source>
         <translation>Zufallsstartwert (Seed)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="224"/>
+        <location filename="../plugin/algorithms/finetune.py" line="225"/>
         <source>Improved model</source>
         <translation>Verbessertes Modell</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="224"/>
+        <location filename="../plugin/algorithms/finetune.py" line="225"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>GeoFuse-Checkpoints (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="229"/>
+        <location filename="../plugin/algorithms/finetune.py" line="230"/>
         <source>New classes (comma-separated)</source>
         <translation>Neue Klassen (kommagetrennt)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="246"/>
+        <location filename="../plugin/algorithms/finetune.py" line="247"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>Optischer Layer und Höhenlayer sind derselbe Layer; wählen Sie zwei verschiedene Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="256"/>
+        <location filename="../plugin/algorithms/finetune.py" line="257"/>
         <source>The improved model would replace the model it starts from; choose another file.</source>
         <translation>Das verbesserte Modell würde das Ausgangsmodell ersetzen; wählen Sie eine andere Datei.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="305"/>
+        <location filename="../plugin/algorithms/finetune.py" line="306"/>
         <source>The model cannot be used: {}</source>
         <translation>Das Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="309"/>
+        <location filename="../plugin/algorithms/finetune.py" line="310"/>
         <source>{} optical bands are chosen, but the model {} needs {} ({}).</source>
         <translation>{} optische Kanäle sind gewählt, aber das Modell {} braucht {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="315"/>
+        <location filename="../plugin/algorithms/finetune.py" line="316"/>
         <source>The optical layer {} has {} band(s), but the model {} needs {} ({}).</source>
         <translation>Der optische Layer {} hat {} Kanal/Kanäle, aber das Modell {} braucht {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="335"/>
+        <location filename="../plugin/algorithms/finetune.py" line="336"/>
         <source>The training polygons must be polygons; {} holds {} geometries.</source>
         <translation>Die Trainingspolygone müssen Polygone sein; {} enthält {}-Geometrien.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="343"/>
+        <location filename="../plugin/algorithms/finetune.py" line="344"/>
         <source>The training polygons have no field {}; their fields are: {}.</source>
         <translation>Die Trainingspolygone haben kein Feld {}; ihre Felder sind: {}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="359"/>
+        <location filename="../plugin/algorithms/finetune.py" line="360"/>
         <source>The training polygons ({}) have no features; digitise some first.</source>
         <translation>Die Trainingspolygone ({}) enthalten keine Objekte; digitalisieren Sie zuerst einige.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="365"/>
+        <location filename="../plugin/algorithms/finetune.py" line="366"/>
         <source>The class field {} is empty in every training polygon; fill in a class for each.</source>
         <translation>Das Klassenfeld {} ist in allen Trainingspolygonen leer; tragen Sie für jedes eine Klasse ein.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="371"/>
+        <location filename="../plugin/algorithms/finetune.py" line="372"/>
         <source>None of the {} training polygons overlaps the optical layer {}.</source>
         <translation>Keines der {} Trainingspolygone überschneidet sich mit dem optischen Layer {}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="390"/>
+        <location filename="../plugin/algorithms/finetune.py" line="393"/>
         <source>{} is being written by another run; choose another file.</source>
         <translation>{} wird gerade von einem anderen Lauf geschrieben; wählen Sie eine andere Datei.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="417"/>
+        <location filename="../plugin/algorithms/finetune.py" line="420"/>
         <source>Labelled pixels per class: {}</source>
         <translation>Beschriftete Pixel je Klasse: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="423"/>
-        <source>{:,} pixels where polygons of different classes overlap were ignored.</source>
-        <translation>{:,} Pixel, in denen sich Polygone verschiedener Klassen überlappen, wurden ignoriert.</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/finetune.py" line="430"/>
+        <location filename="../plugin/algorithms/finetune.py" line="433"/>
         <source>New classes: {}</source>
         <translation>Neue Klassen: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="432"/>
+        <location filename="../plugin/algorithms/finetune.py" line="435"/>
         <source>All classes are known to the base model.</source>
         <translation>Alle Klassen sind dem Ausgangsmodell bekannt.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="433"/>
+        <location filename="../plugin/algorithms/finetune.py" line="436"/>
         <source>Improved model written to {} ({} steps).</source>
         <translation>Verbessertes Modell geschrieben nach {} ({} Schritte).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="262"/>
+        <location filename="../plugin/algorithms/finetune.py" line="263"/>
         <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
         <translation>Optische Kanäle müssen durch Kommas getrennte Kanalnummern sein, etwa 3,2,1.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="426"/>
+        <source>{} pixels where polygons of different classes overlap were ignored.</source>
+        <translation>{} Pixel, in denen sich Polygone verschiedener Klassen überlappen, wurden ignoriert.</translation>
     </message>
 </context>
 <context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="154"/>
+        <location filename="../plugin/algorithms/common.py" line="164"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="202"/>
+        <location filename="../plugin/algorithms/common.py" line="212"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>{} wird in ein temporäres GeoTIFF exportiert</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="270"/>
+        <location filename="../plugin/algorithms/common.py" line="280"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>{} konnte nicht als GeoTIFF exportiert werden (Fehler {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="257"/>
+        <location filename="../plugin/algorithms/common.py" line="267"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} hat keine eigene Auflösung; exportieren Sie den Layer zuerst als GeoTIFF in der gewünschten Auflösung.</translation>
     </message>
@@ -371,307 +371,307 @@ Das Training läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit 
 <context>
     <name>GeoFuseDock</name>
     <message>
-        <location filename="../plugin/dock/widget.py" line="774"/>
+        <location filename="../plugin/dock/widget.py" line="777"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="158"/>
+        <location filename="../plugin/dock/widget.py" line="159"/>
         <source>Open the GeoFuse guide</source>
         <translation>GeoFuse-Anleitung öffnen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="160"/>
+        <location filename="../plugin/dock/widget.py" line="161"/>
         <source>Segment land cover from an optical and an elevation layer.</source>
         <translation>Landbedeckung aus einem optischen Layer und einem Höhenlayer segmentieren.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="174"/>
+        <location filename="../plugin/dock/widget.py" line="175"/>
         <source>Optical layer</source>
         <translation>Optischer Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="175"/>
+        <location filename="../plugin/dock/widget.py" line="176"/>
         <source>Band order</source>
         <translation>Kanalreihenfolge</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="176"/>
+        <location filename="../plugin/dock/widget.py" line="177"/>
         <source>Elevation layer</source>
         <translation>Höhenlayer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="182"/>
+        <location filename="../plugin/dock/widget.py" line="183"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>GeoFuse-Checkpoints (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="183"/>
+        <location filename="../plugin/dock/widget.py" line="184"/>
         <source>Choose a GeoFuse model</source>
         <translation>GeoFuse-Modell wählen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="194"/>
+        <location filename="../plugin/dock/widget.py" line="195"/>
         <source>Model</source>
         <translation>Modell</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="202"/>
+        <location filename="../plugin/dock/widget.py" line="203"/>
         <source>Whole intersection of the layers</source>
         <translation>Gesamte Überschneidung der Layer</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="203"/>
+        <location filename="../plugin/dock/widget.py" line="204"/>
         <source>Current map canvas extent</source>
         <translation>Aktuelle Kartenausdehnung</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="204"/>
+        <location filename="../plugin/dock/widget.py" line="205"/>
         <source>Features of a polygon layer</source>
         <translation>Objekte eines Polygonlayers</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="210"/>
+        <location filename="../plugin/dock/widget.py" line="211"/>
         <source>Area</source>
         <translation>Gebiet</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="211"/>
+        <location filename="../plugin/dock/widget.py" line="212"/>
         <source>Polygons</source>
         <translation>Polygone</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="216"/>
+        <location filename="../plugin/dock/widget.py" line="217"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="220"/>
+        <location filename="../plugin/dock/widget.py" line="221"/>
         <source>Advanced</source>
         <translation>Erweitert</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="231"/>
+        <location filename="../plugin/dock/widget.py" line="232"/>
         <source>Tile size (pixels)</source>
         <translation>Kachelgröße (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="232"/>
+        <location filename="../plugin/dock/widget.py" line="233"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="233"/>
+        <location filename="../plugin/dock/widget.py" line="234"/>
         <source>Tiles per batch</source>
         <translation>Kacheln pro Stapel</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="242"/>
+        <location filename="../plugin/dock/widget.py" line="243"/>
         <source>GeoTIFF (*.tif *.tiff)</source>
         <translation>GeoTIFF (*.tif *.tiff)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="243"/>
+        <location filename="../plugin/dock/widget.py" line="244"/>
         <source>[Save to temporary file]</source>
         <translation>[In temporäre Datei speichern]</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="244"/>
+        <location filename="../plugin/dock/widget.py" line="245"/>
         <source>Also add a confidence layer</source>
         <translation>Auch einen Konfidenzlayer hinzufügen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="247"/>
+        <location filename="../plugin/dock/widget.py" line="248"/>
         <source>Output</source>
         <translation>Ausgabe</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="257"/>
+        <location filename="../plugin/dock/widget.py" line="258"/>
         <source>Ready</source>
         <translation>Bereit</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="689"/>
+        <location filename="../plugin/dock/widget.py" line="692"/>
         <source>Segment</source>
         <translation>Segmentieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="394"/>
+        <location filename="../plugin/dock/widget.py" line="395"/>
         <source>Auto (GPU when available)</source>
         <translation>Automatisch (GPU, wenn verfügbar)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="395"/>
+        <location filename="../plugin/dock/widget.py" line="396"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="420"/>
+        <location filename="../plugin/dock/widget.py" line="421"/>
         <source>This model cannot be used: {}</source>
         <translation>Dieses Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="425"/>
+        <location filename="../plugin/dock/widget.py" line="428"/>
         <source>GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel&lt;br&gt;{}</source>
         <translation>GeoFuse {} ({}), Kanäle {} + Höhe, trainiert mit {:g} m/Pixel&lt;br&gt;{}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="463"/>
+        <location filename="../plugin/dock/widget.py" line="466"/>
         <source>About {} tiles of {} × {} pixels ({} × {} pixels in all)</source>
         <translation>Etwa {} Kacheln zu {} × {} Pixeln (insgesamt {} × {} Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="493"/>
+        <location filename="../plugin/dock/widget.py" line="496"/>
         <source>The optical layer has {:.3g} m pixels but the model was trained at {:g} m: expect poor results; resample the layer to the model&apos;s resolution first.</source>
         <translation>Der optische Layer hat {:.3g}-m-Pixel, das Modell wurde aber mit {:g} m trainiert: Rechnen Sie mit schlechten Ergebnissen; resampeln Sie den Layer zuerst auf die Auflösung des Modells.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="520"/>
+        <location filename="../plugin/dock/widget.py" line="523"/>
         <source>Choose an optical layer and an elevation layer.</source>
         <translation>Wählen Sie einen optischen Layer und einen Höhenlayer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="522"/>
+        <location filename="../plugin/dock/widget.py" line="525"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>Optischer Layer und Höhenlayer sind derselbe Layer; wählen Sie zwei verschiedene Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="530"/>
+        <location filename="../plugin/dock/widget.py" line="533"/>
         <source>The optical layer and the elevation layer do not overlap.</source>
         <translation>Der optische Layer und der Höhenlayer überschneiden sich nicht.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="534"/>
+        <location filename="../plugin/dock/widget.py" line="537"/>
         <source>The model cannot be used: {}</source>
         <translation>Das Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="536"/>
+        <location filename="../plugin/dock/widget.py" line="539"/>
         <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
         <translation>Die Kanalreihenfolge liefert nicht die Kanäle, die das Modell braucht ({}); wählen Sie „Benutzerdefiniert“.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="544"/>
+        <location filename="../plugin/dock/widget.py" line="547"/>
         <source>Choose the polygon layer whose features limit the area.</source>
         <translation>Wählen Sie den Polygonlayer, dessen Objekte das Gebiet begrenzen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="548"/>
+        <location filename="../plugin/dock/widget.py" line="551"/>
         <source>The chosen area does not overlap the optical layer.</source>
         <translation>Das gewählte Gebiet überschneidet sich nicht mit dem optischen Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="559"/>
+        <location filename="../plugin/dock/widget.py" line="562"/>
         <source>Land cover ({})</source>
         <translation>Landbedeckung ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="574"/>
+        <location filename="../plugin/dock/widget.py" line="577"/>
         <source>Confidence ({})</source>
         <translation>Konfidenz ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="615"/>
+        <location filename="../plugin/dock/widget.py" line="618"/>
         <source>Cancelling…</source>
         <translation>Wird abgebrochen…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="630"/>
+        <location filename="../plugin/dock/widget.py" line="633"/>
         <source>GeoFuse: segmenting land cover</source>
         <translation>GeoFuse: Landbedeckung wird segmentiert</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="641"/>
+        <location filename="../plugin/dock/widget.py" line="644"/>
         <source>Starting the GeoFuse runtime…</source>
         <translation>GeoFuse-Laufzeitumgebung wird gestartet…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="642"/>
+        <location filename="../plugin/dock/widget.py" line="645"/>
         <source>Cancel</source>
         <translation>Abbrechen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="669"/>
+        <location filename="../plugin/dock/widget.py" line="672"/>
         <source>, about {} left</source>
         <translation>, noch etwa {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="662"/>
+        <location filename="../plugin/dock/widget.py" line="665"/>
         <source>{} / {} tiles</source>
         <translation>{} / {} Kacheln</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="675"/>
+        <location filename="../plugin/dock/widget.py" line="678"/>
         <source>Starting the GeoFuse runtime… ({})</source>
         <translation>GeoFuse-Laufzeitumgebung wird gestartet… ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="680"/>
+        <location filename="../plugin/dock/widget.py" line="683"/>
         <source>{:.0f} s</source>
         <translation>{:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="681"/>
+        <location filename="../plugin/dock/widget.py" line="684"/>
         <source>{:.0f} min {:.0f} s</source>
         <translation>{:.0f} min {:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="694"/>
+        <location filename="../plugin/dock/widget.py" line="697"/>
         <source>Cancelled</source>
         <translation>Abgebrochen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="695"/>
+        <location filename="../plugin/dock/widget.py" line="698"/>
         <source>Segmentation cancelled.</source>
         <translation>Segmentierung abgebrochen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="697"/>
+        <location filename="../plugin/dock/widget.py" line="700"/>
         <source>Failed</source>
         <translation>Fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="698"/>
+        <location filename="../plugin/dock/widget.py" line="701"/>
         <source>unknown error</source>
         <translation>unbekannter Fehler</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="699"/>
+        <location filename="../plugin/dock/widget.py" line="702"/>
         <source>Segmentation failed: {}</source>
         <translation>Segmentierung fehlgeschlagen: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="703"/>
+        <location filename="../plugin/dock/widget.py" line="706"/>
         <source>Done in {}</source>
         <translation>Fertig in {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="707"/>
+        <location filename="../plugin/dock/widget.py" line="710"/>
         <source>Land cover segmented in {} ({} tiles).</source>
         <translation>Landbedeckung in {} segmentiert ({} Kacheln).</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="725"/>
+        <location filename="../plugin/dock/widget.py" line="728"/>
         <source>The output {} could not be loaded.</source>
         <translation>Die Ausgabe {} konnte nicht geladen werden.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="789"/>
+        <location filename="../plugin/dock/widget.py" line="792"/>
         <source>The GeoFuse Processing provider is not loaded.</source>
         <translation>Der GeoFuse-Processing-Provider ist nicht geladen.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="226"/>
+        <location filename="../plugin/dock/widget.py" line="227"/>
         <source>Auto</source>
         <translation>Automatisch</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="399"/>
+        <location filename="../plugin/dock/widget.py" line="400"/>
         <source>{}: {}, {} MB</source>
         <translation>{}: {}, {} MB</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="478"/>
+        <location filename="../plugin/dock/widget.py" line="481"/>
         <source>The overlap ({}) must be less than the tile size ({}).</source>
         <translation>Die Überlappung ({}) muss kleiner als die Kachelgröße ({}) sein.</translation>
     </message>
@@ -955,6 +955,63 @@ PyTorch-Variante: „auto“ installiert die CUDA-Variante, wenn nvidia-smi eine
     </message>
 </context>
 <context>
+    <name>Labels</name>
+    <message>
+        <location filename="../plugin/labels.py" line="16"/>
+        <source>impervious surfaces</source>
+        <translation>Versiegelte Flächen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="17"/>
+        <source>building</source>
+        <translation>Gebäude</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="18"/>
+        <source>low vegetation</source>
+        <translation>Niedrige Vegetation</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="19"/>
+        <source>tree</source>
+        <translation>Baum</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="20"/>
+        <source>car</source>
+        <translation>Auto</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="21"/>
+        <source>clutter</source>
+        <translation>Sonstiges</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="27"/>
+        <source>R</source>
+        <comment>red band</comment>
+        <translation>R</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="28"/>
+        <source>G</source>
+        <comment>green band</comment>
+        <translation>G</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="29"/>
+        <source>B</source>
+        <comment>blue band</comment>
+        <translation>B</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="30"/>
+        <source>IR</source>
+        <comment>near-infrared band</comment>
+        <translation>NIR</translation>
+    </message>
+</context>
+<context>
     <name>Runtime</name>
     <message>
         <location filename="../plugin/runtime.py" line="268"/>
@@ -1095,72 +1152,72 @@ PyTorch-Variante: „auto“ installiert die CUDA-Variante, wenn nvidia-smi eine
 <context>
     <name>RuntimePanel</name>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="147"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="148"/>
         <source>GeoFuse runtime: checking…</source>
         <translation>GeoFuse-Laufzeitumgebung: wird geprüft…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="126"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="127"/>
         <source>Set up / repair runtime</source>
         <translation>Laufzeitumgebung einrichten / reparieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="129"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="130"/>
         <source>Copy diagnostics</source>
         <translation>Diagnose kopieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="186"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="188"/>
         <source>Checking the GeoFuse runtime</source>
         <translation>GeoFuse-Laufzeitumgebung wird geprüft</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="188"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="190"/>
         <source>GeoFuse runtime: cannot check ({})</source>
         <translation>GeoFuse-Laufzeitumgebung: Prüfung nicht möglich ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="202"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="204"/>
         <source>GeoFuse runtime: Python {}, torch {}, CUDA: {}</source>
         <translation>GeoFuse-Laufzeitumgebung: Python {}, torch {}, CUDA: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="202"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="204"/>
         <source>yes</source>
         <translation>ja</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="202"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="204"/>
         <source>no</source>
         <translation>nein</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="210"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="212"/>
         <source>Repair runtime</source>
         <translation>Laufzeitumgebung reparieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="214"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="216"/>
         <source>the check failed</source>
         <translation>die Prüfung ist fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="215"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="217"/>
         <source>Set up runtime</source>
         <translation>Laufzeitumgebung einrichten</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="178"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="180"/>
         <source>No GeoFuse runtime yet.</source>
         <translation>Noch keine GeoFuse-Laufzeitumgebung.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="218"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="220"/>
         <source>GeoFuse runtime: incomplete — Set up runtime again.</source>
         <translation>GeoFuse-Laufzeitumgebung: unvollständig — Laufzeitumgebung erneut einrichten.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="150"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="151"/>
         <source>Looking for the GeoFuse runtime</source>
         <translation>GeoFuse-Laufzeitumgebung wird gesucht</translation>
     </message>
@@ -1168,12 +1225,12 @@ PyTorch-Variante: „auto“ installiert die CUDA-Variante, wenn nvidia-smi eine
 <context>
     <name>SegmentAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="86"/>
+        <location filename="../plugin/algorithms/segment.py" line="87"/>
         <source>Segment land cover (optical + elevation)</source>
         <translation>Landbedeckung segmentieren (optisch + Höhe)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="90"/>
+        <location filename="../plugin/algorithms/segment.py" line="91"/>
         <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
 
 The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
@@ -1190,140 +1247,140 @@ Modell: ein GeoFuse-Checkpoint (.pt); leer verwendet das mitgelieferte Demo-Mode
 Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit PyTorch (siehe „GeoFuse-Laufzeitumgebung erstellen“); QGIS selbst lädt PyTorch nie.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="112"/>
+        <location filename="../plugin/algorithms/segment.py" line="113"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Optischer Layer (RGB oder IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="115"/>
+        <location filename="../plugin/algorithms/segment.py" line="116"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Höhenlayer (DSM oder nDSM)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="118"/>
+        <location filename="../plugin/algorithms/segment.py" line="119"/>
         <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modell (GeoFuse-Checkpoint; leer: mitgeliefertes Demo-Modell)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="127"/>
+        <location filename="../plugin/algorithms/segment.py" line="128"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Optische Kanäle in der Reihenfolge des Modells (leer: die ersten Kanäle)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="136"/>
+        <location filename="../plugin/algorithms/segment.py" line="137"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="150"/>
+        <location filename="../plugin/algorithms/segment.py" line="151"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="160"/>
+        <location filename="../plugin/algorithms/segment.py" line="161"/>
         <source>Tiles per batch</source>
         <translation>Kacheln pro Stapel</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="175"/>
+        <location filename="../plugin/algorithms/segment.py" line="176"/>
         <source>Extent (empty: the whole optical layer)</source>
         <translation>Ausdehnung (leer: der gesamte optische Layer)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="190"/>
+        <location filename="../plugin/algorithms/segment.py" line="191"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="191"/>
+        <location filename="../plugin/algorithms/segment.py" line="192"/>
         <source>Confidence</source>
         <translation>Konfidenz</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="196"/>
+        <location filename="../plugin/algorithms/segment.py" line="197"/>
         <source>Tiles processed</source>
         <translation>Verarbeitete Kacheln</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="197"/>
+        <location filename="../plugin/algorithms/segment.py" line="198"/>
         <source>Seconds taken</source>
         <translation>Benötigte Sekunden</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="282"/>
+        <location filename="../plugin/algorithms/segment.py" line="283"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Kein Modell angegeben, und das mitgelieferte Demo-Modell fehlt ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="364"/>
-        <source>{}: {:,.1f} m²</source>
-        <translation>{}: {:,.1f} m²</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/segment.py" line="366"/>
+        <location filename="../plugin/algorithms/segment.py" line="371"/>
         <source>{}: {} pixels</source>
         <translation>{}: {} Pixel</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="180"/>
+        <location filename="../plugin/algorithms/segment.py" line="181"/>
         <source>Area: polygons (pixels outside become nodata; empty: no mask)</source>
         <translation>Gebiet: Polygone (Pixel außerhalb werden NoData; leer: keine Maske)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="198"/>
+        <location filename="../plugin/algorithms/segment.py" line="199"/>
         <source>Class areas and class table (JSON)</source>
         <translation>Klassenflächen und Klassentabelle (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="343"/>
+        <location filename="../plugin/algorithms/segment.py" line="344"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Die Maskenpolygone überschneiden sich nicht mit dem optischen Layer (oder der Ausdehnung).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="140"/>
+        <location filename="../plugin/algorithms/segment.py" line="141"/>
         <source>Tile size (pixels; 0 = the model&apos;s default: 512 or its training crop if larger)</source>
         <translation>Kachelgröße (Pixel; 0 = Vorgabe des Modells: 512 oder seine Trainingsausschnittgröße, falls größer)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="242"/>
+        <location filename="../plugin/algorithms/segment.py" line="243"/>
         <source>The optical and the elevation layer are the same layer ({}); choose two different layers.</source>
         <translation>Optischer Layer und Höhenlayer sind derselbe Layer ({}); wählen Sie zwei verschiedene Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="249"/>
+        <location filename="../plugin/algorithms/segment.py" line="250"/>
         <source>The model cannot be used: {}</source>
         <translation>Das Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="253"/>
+        <location filename="../plugin/algorithms/segment.py" line="254"/>
         <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
         <translation>Optische Kanäle müssen durch Kommas getrennte Kanalnummern sein, etwa 3,2,1.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="256"/>
+        <location filename="../plugin/algorithms/segment.py" line="257"/>
         <source>{} has {} band(s); the model needs {} optical bands ({}).</source>
         <translation>{} hat {} Kanal/Kanäle; das Modell braucht {} optische Kanäle ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="260"/>
+        <location filename="../plugin/algorithms/segment.py" line="261"/>
         <source>{} optical band(s) were given; the model needs {} ({}).</source>
         <translation>{} optische(r) Kanal/Kanäle angegeben; das Modell braucht {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="265"/>
+        <location filename="../plugin/algorithms/segment.py" line="266"/>
         <source>{} has no band {}; it has {} band(s).</source>
         <translation>{} hat keinen Kanal {}; er hat {} Kanal/Kanäle.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="233"/>
+        <location filename="../plugin/algorithms/segment.py" line="234"/>
         <source>The overlap ({}) must be less than the tile size ({}).</source>
         <translation>Die Überlappung ({}) muss kleiner als die Kachelgröße ({}) sein.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="367"/>
+        <source>{}: {} m²</source>
+        <translation>{}: {} m²</translation>
     </message>
 </context>
 <context>
     <name>SetupAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="178"/>
+        <location filename="../plugin/algorithms/common.py" line="188"/>
         <source>Set-up</source>
         <translation>Einrichtung</translation>
     </message>
@@ -1411,17 +1468,17 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
         <translation>Trainiertes Modell</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="291"/>
+        <location filename="../plugin/algorithms/train.py" line="294"/>
         <source>Give either the layer lists or a training folder, not both.</source>
         <translation>Geben Sie entweder die Layerlisten oder einen Trainingsordner an, nicht beides.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="295"/>
+        <location filename="../plugin/algorithms/train.py" line="298"/>
         <source>Give a training folder, or as many optical as elevation and label layers (at least one).</source>
         <translation>Geben Sie einen Trainingsordner an oder gleich viele optische, Höhen- und Label-Layer (mindestens je einen).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="282"/>
+        <location filename="../plugin/algorithms/train.py" line="285"/>
         <source>Model written to {}</source>
         <translation>Modell geschrieben nach {}</translation>
     </message>
@@ -1479,12 +1536,12 @@ ISPRS Vaihingen oder Potsdam: Wählen Sie den Datensatz und geben Sie den Ordner
         <translation>Archive und jedes Label vor dem Training prüfen</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="313"/>
+        <location filename="../plugin/algorithms/train.py" line="316"/>
         <source>Give the folder holding the ISPRS download.</source>
         <translation>Geben Sie den Ordner mit dem ISPRS-Download an.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="315"/>
+        <location filename="../plugin/algorithms/train.py" line="318"/>
         <source>Give either an ISPRS download or your own rasters (layer lists or folder), not both.</source>
         <translation>Geben Sie entweder einen ISPRS-Download oder eigene Raster (Layerlisten oder Ordner) an, nicht beides.</translation>
     </message>

@@ -17,22 +17,22 @@
 <context>
     <name>ClassAreaSummary</name>
     <message>
-        <location filename="../plugin/dock/chart.py" line="129"/>
+        <location filename="../plugin/dock/chart.py" line="131"/>
         <source>Class</source>
         <translation>Classe</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/chart.py" line="129"/>
+        <location filename="../plugin/dock/chart.py" line="131"/>
         <source>Area (m²)</source>
         <translation>Surface (m²)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/chart.py" line="129"/>
+        <location filename="../plugin/dock/chart.py" line="131"/>
         <source>Share</source>
         <translation>Part</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/chart.py" line="155"/>
+        <location filename="../plugin/dock/chart.py" line="157"/>
         <source>{} px</source>
         <translation>{} px</translation>
     </message>
@@ -150,7 +150,7 @@
         <translation>IoU moyenne</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="152"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="155"/>
         <source>Overall accuracy {}, mean F1 {}, mean IoU {}</source>
         <translation>Précision globale {}, F1 moyen {}, IoU moyenne {}</translation>
     </message>
@@ -158,12 +158,12 @@
 <context>
     <name>FinetuneAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="115"/>
+        <location filename="../plugin/algorithms/finetune.py" line="116"/>
         <source>Improve model with training polygons</source>
         <translation>Améliorer le modèle avec des polygones d’entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="119"/>
+        <location filename="../plugin/algorithms/finetune.py" line="120"/>
         <source>Adapts a GeoFuse model to your own imagery from a few polygons you digitised on it, each with a class in the class field (a class name such as building or tree, or a class number of the model). Pixels outside the polygons are not used. A class name the model does not know (for example pool) becomes a new class of the improved model.
 
 The polygons may be in any CRS and any vector format; a layer that is not a file (a memory layer, a selection) is exported for the run. Draw a few polygons per class, inside objects of that class, over the optical layer.
@@ -180,190 +180,190 @@ Modèle : le modèle de départ (vide : le modèle de démonstration fourni). Bu
 L'entraînement s'exécute dans l'environnement d'exécution GeoFuse, un Python séparé avec PyTorch ; un GPU aide beaucoup.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="141"/>
+        <location filename="../plugin/algorithms/finetune.py" line="142"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Couche optique (RVB ou IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="144"/>
+        <location filename="../plugin/algorithms/finetune.py" line="145"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Couche d'altitude (MNS ou nMNS)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="147"/>
+        <location filename="../plugin/algorithms/finetune.py" line="148"/>
         <source>Training polygons</source>
         <translation>Polygones d’entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="150"/>
+        <location filename="../plugin/algorithms/finetune.py" line="151"/>
         <source>Class field (class names or class numbers)</source>
         <translation>Champ de classe (noms ou numéros de classe)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="158"/>
+        <location filename="../plugin/algorithms/finetune.py" line="159"/>
         <source>Model to improve (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modèle à améliorer (point de contrôle GeoFuse ; vide : modèle de démonstration fourni)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="167"/>
+        <location filename="../plugin/algorithms/finetune.py" line="168"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Bandes optiques, dans l'ordre du modèle (vide : les premières bandes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="179"/>
+        <location filename="../plugin/algorithms/finetune.py" line="180"/>
         <source>Time budget (minutes; 0 = only the step count)</source>
         <translation>Budget de temps (minutes ; 0 = seulement le nombre de pas)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="188"/>
+        <location filename="../plugin/algorithms/finetune.py" line="189"/>
         <source>Training steps (at most)</source>
         <translation>Pas d'entraînement (au maximum)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="195"/>
+        <location filename="../plugin/algorithms/finetune.py" line="196"/>
         <source>First steps with the encoders frozen</source>
         <translation>Pas initiaux avec les encodeurs gelés</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="206"/>
+        <location filename="../plugin/algorithms/finetune.py" line="207"/>
         <source>Crops per step</source>
         <translation>Extraits par pas</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="213"/>
+        <location filename="../plugin/algorithms/finetune.py" line="214"/>
         <source>Crop size (pixels)</source>
         <translation>Taille des extraits (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="220"/>
+        <location filename="../plugin/algorithms/finetune.py" line="221"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="221"/>
+        <location filename="../plugin/algorithms/finetune.py" line="222"/>
         <source>Random seed</source>
         <translation>Graine aléatoire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="224"/>
+        <location filename="../plugin/algorithms/finetune.py" line="225"/>
         <source>Improved model</source>
         <translation>Modèle amélioré</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="224"/>
+        <location filename="../plugin/algorithms/finetune.py" line="225"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>Points de contrôle GeoFuse (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="229"/>
+        <location filename="../plugin/algorithms/finetune.py" line="230"/>
         <source>New classes (comma-separated)</source>
         <translation>Nouvelles classes (séparées par des virgules)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="246"/>
+        <location filename="../plugin/algorithms/finetune.py" line="247"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>La couche optique et la couche d'altitude sont la même couche ; choisissez deux couches différentes.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="256"/>
+        <location filename="../plugin/algorithms/finetune.py" line="257"/>
         <source>The improved model would replace the model it starts from; choose another file.</source>
         <translation>Le modèle amélioré remplacerait le modèle de départ ; choisissez un autre fichier.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="305"/>
+        <location filename="../plugin/algorithms/finetune.py" line="306"/>
         <source>The model cannot be used: {}</source>
         <translation>Le modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="309"/>
+        <location filename="../plugin/algorithms/finetune.py" line="310"/>
         <source>{} optical bands are chosen, but the model {} needs {} ({}).</source>
         <translation>{} bandes optiques sont choisies, mais le modèle {} en demande {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="315"/>
+        <location filename="../plugin/algorithms/finetune.py" line="316"/>
         <source>The optical layer {} has {} band(s), but the model {} needs {} ({}).</source>
         <translation>La couche optique {} a {} bande(s), mais le modèle {} en demande {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="335"/>
+        <location filename="../plugin/algorithms/finetune.py" line="336"/>
         <source>The training polygons must be polygons; {} holds {} geometries.</source>
         <translation>Les polygones d’entraînement doivent être des polygones ; {} contient des géométries {}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="343"/>
+        <location filename="../plugin/algorithms/finetune.py" line="344"/>
         <source>The training polygons have no field {}; their fields are: {}.</source>
         <translation>Les polygones d’entraînement n’ont pas de champ {} ; leurs champs sont : {}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="359"/>
+        <location filename="../plugin/algorithms/finetune.py" line="360"/>
         <source>The training polygons ({}) have no features; digitise some first.</source>
         <translation>Les polygones d’entraînement ({}) ne contiennent aucune entité ; numérisez-en d’abord quelques-uns.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="365"/>
+        <location filename="../plugin/algorithms/finetune.py" line="366"/>
         <source>The class field {} is empty in every training polygon; fill in a class for each.</source>
         <translation>Le champ de classe {} est vide dans tous les polygones d’entraînement ; renseignez une classe pour chacun.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="371"/>
+        <location filename="../plugin/algorithms/finetune.py" line="372"/>
         <source>None of the {} training polygons overlaps the optical layer {}.</source>
         <translation>Aucun des {} polygones d’entraînement ne recoupe la couche optique {}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="390"/>
+        <location filename="../plugin/algorithms/finetune.py" line="393"/>
         <source>{} is being written by another run; choose another file.</source>
         <translation>{} est en cours d’écriture par une autre exécution ; choisissez un autre fichier.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="417"/>
+        <location filename="../plugin/algorithms/finetune.py" line="420"/>
         <source>Labelled pixels per class: {}</source>
         <translation>Pixels étiquetés par classe : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="423"/>
-        <source>{:,} pixels where polygons of different classes overlap were ignored.</source>
-        <translation>{:,} pixels où se chevauchent des polygones de classes différentes ont été ignorés.</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/finetune.py" line="430"/>
+        <location filename="../plugin/algorithms/finetune.py" line="433"/>
         <source>New classes: {}</source>
         <translation>Nouvelles classes : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="432"/>
+        <location filename="../plugin/algorithms/finetune.py" line="435"/>
         <source>All classes are known to the base model.</source>
         <translation>Toutes les classes sont connues du modèle de départ.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="433"/>
+        <location filename="../plugin/algorithms/finetune.py" line="436"/>
         <source>Improved model written to {} ({} steps).</source>
         <translation>Modèle amélioré écrit dans {} ({} pas).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="262"/>
+        <location filename="../plugin/algorithms/finetune.py" line="263"/>
         <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
         <translation>Les bandes optiques doivent être des numéros de bande séparés par des virgules, par exemple 3,2,1.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/finetune.py" line="426"/>
+        <source>{} pixels where polygons of different classes overlap were ignored.</source>
+        <translation>{} pixels où des polygones de classes différentes se chevauchent ont été ignorés.</translation>
     </message>
 </context>
 <context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="154"/>
+        <location filename="../plugin/algorithms/common.py" line="164"/>
         <source>Land cover</source>
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="202"/>
+        <location filename="../plugin/algorithms/common.py" line="212"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>Export de {} vers un GeoTIFF temporaire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="270"/>
+        <location filename="../plugin/algorithms/common.py" line="280"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>Impossible d'exporter {} en GeoTIFF (erreur {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="257"/>
+        <location filename="../plugin/algorithms/common.py" line="267"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} n'a pas de résolution propre ; exportez-la d'abord en GeoTIFF à la résolution voulue.</translation>
     </message>
@@ -371,307 +371,307 @@ L'entraînement s'exécute dans l'environnement d'exécution GeoFuse, un Python 
 <context>
     <name>GeoFuseDock</name>
     <message>
-        <location filename="../plugin/dock/widget.py" line="774"/>
+        <location filename="../plugin/dock/widget.py" line="777"/>
         <source>GeoFuse</source>
         <translation>GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="158"/>
+        <location filename="../plugin/dock/widget.py" line="159"/>
         <source>Open the GeoFuse guide</source>
         <translation>Ouvrir le guide GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="160"/>
+        <location filename="../plugin/dock/widget.py" line="161"/>
         <source>Segment land cover from an optical and an elevation layer.</source>
         <translation>Segmenter l’occupation du sol à partir d'une couche optique et d'une couche d'altitude.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="174"/>
+        <location filename="../plugin/dock/widget.py" line="175"/>
         <source>Optical layer</source>
         <translation>Couche optique</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="175"/>
+        <location filename="../plugin/dock/widget.py" line="176"/>
         <source>Band order</source>
         <translation>Ordre des bandes</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="176"/>
+        <location filename="../plugin/dock/widget.py" line="177"/>
         <source>Elevation layer</source>
         <translation>Couche d'altitude</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="182"/>
+        <location filename="../plugin/dock/widget.py" line="183"/>
         <source>GeoFuse checkpoints (*.pt)</source>
         <translation>Points de contrôle GeoFuse (*.pt)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="183"/>
+        <location filename="../plugin/dock/widget.py" line="184"/>
         <source>Choose a GeoFuse model</source>
         <translation>Choisir un modèle GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="194"/>
+        <location filename="../plugin/dock/widget.py" line="195"/>
         <source>Model</source>
         <translation>Modèle</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="202"/>
+        <location filename="../plugin/dock/widget.py" line="203"/>
         <source>Whole intersection of the layers</source>
         <translation>Toute l’intersection des couches</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="203"/>
+        <location filename="../plugin/dock/widget.py" line="204"/>
         <source>Current map canvas extent</source>
         <translation>Emprise actuelle du canevas de carte</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="204"/>
+        <location filename="../plugin/dock/widget.py" line="205"/>
         <source>Features of a polygon layer</source>
         <translation>Entités d'une couche de polygones</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="210"/>
+        <location filename="../plugin/dock/widget.py" line="211"/>
         <source>Area</source>
         <translation>Zone</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="211"/>
+        <location filename="../plugin/dock/widget.py" line="212"/>
         <source>Polygons</source>
         <translation>Polygones</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="216"/>
+        <location filename="../plugin/dock/widget.py" line="217"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="220"/>
+        <location filename="../plugin/dock/widget.py" line="221"/>
         <source>Advanced</source>
         <translation>Avancé</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="231"/>
+        <location filename="../plugin/dock/widget.py" line="232"/>
         <source>Tile size (pixels)</source>
         <translation>Taille des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="232"/>
+        <location filename="../plugin/dock/widget.py" line="233"/>
         <source>Tile overlap (pixels)</source>
         <translation>Recouvrement des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="233"/>
+        <location filename="../plugin/dock/widget.py" line="234"/>
         <source>Tiles per batch</source>
         <translation>Tuiles par lot</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="242"/>
+        <location filename="../plugin/dock/widget.py" line="243"/>
         <source>GeoTIFF (*.tif *.tiff)</source>
         <translation>GeoTIFF (*.tif *.tiff)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="243"/>
+        <location filename="../plugin/dock/widget.py" line="244"/>
         <source>[Save to temporary file]</source>
         <translation>[Enregistrer dans un fichier temporaire]</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="244"/>
+        <location filename="../plugin/dock/widget.py" line="245"/>
         <source>Also add a confidence layer</source>
         <translation>Ajouter aussi une couche de confiance</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="247"/>
+        <location filename="../plugin/dock/widget.py" line="248"/>
         <source>Output</source>
         <translation>Sortie</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="257"/>
+        <location filename="../plugin/dock/widget.py" line="258"/>
         <source>Ready</source>
         <translation>Prêt</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="689"/>
+        <location filename="../plugin/dock/widget.py" line="692"/>
         <source>Segment</source>
         <translation>Segmenter</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="394"/>
+        <location filename="../plugin/dock/widget.py" line="395"/>
         <source>Auto (GPU when available)</source>
         <translation>Automatique (GPU si disponible)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="395"/>
+        <location filename="../plugin/dock/widget.py" line="396"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="420"/>
+        <location filename="../plugin/dock/widget.py" line="421"/>
         <source>This model cannot be used: {}</source>
         <translation>Ce modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="425"/>
+        <location filename="../plugin/dock/widget.py" line="428"/>
         <source>GeoFuse {} ({}), bands {} + elevation, trained at {:g} m/pixel&lt;br&gt;{}</source>
         <translation>GeoFuse {} ({}), bandes {} + altitude, entraîné à {:g} m/pixel&lt;br&gt;{}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="463"/>
+        <location filename="../plugin/dock/widget.py" line="466"/>
         <source>About {} tiles of {} × {} pixels ({} × {} pixels in all)</source>
         <translation>Environ {} tuiles de {} × {} pixels ({} × {} pixels au total)</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="493"/>
+        <location filename="../plugin/dock/widget.py" line="496"/>
         <source>The optical layer has {:.3g} m pixels but the model was trained at {:g} m: expect poor results; resample the layer to the model&apos;s resolution first.</source>
         <translation>La couche optique a des pixels de {:.3g} m mais le modèle a été entraîné à {:g} m : attendez-vous à de mauvais résultats ; rééchantillonnez d'abord la couche à la résolution du modèle.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="520"/>
+        <location filename="../plugin/dock/widget.py" line="523"/>
         <source>Choose an optical layer and an elevation layer.</source>
         <translation>Choisissez une couche optique et une couche d'altitude.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="522"/>
+        <location filename="../plugin/dock/widget.py" line="525"/>
         <source>The optical and the elevation layer are the same layer; choose two different layers.</source>
         <translation>La couche optique et la couche d'altitude sont la même couche ; choisissez deux couches différentes.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="530"/>
+        <location filename="../plugin/dock/widget.py" line="533"/>
         <source>The optical layer and the elevation layer do not overlap.</source>
         <translation>La couche optique et la couche d'altitude ne se recouvrent pas.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="534"/>
+        <location filename="../plugin/dock/widget.py" line="537"/>
         <source>The model cannot be used: {}</source>
         <translation>Le modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="536"/>
+        <location filename="../plugin/dock/widget.py" line="539"/>
         <source>The band order does not give the bands the model needs ({}); choose Custom.</source>
         <translation>L'ordre des bandes ne fournit pas les bandes dont le modèle a besoin ({}) ; choisissez « Personnalisé ».</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="544"/>
+        <location filename="../plugin/dock/widget.py" line="547"/>
         <source>Choose the polygon layer whose features limit the area.</source>
         <translation>Choisissez la couche de polygones dont les entités délimitent la zone.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="548"/>
+        <location filename="../plugin/dock/widget.py" line="551"/>
         <source>The chosen area does not overlap the optical layer.</source>
         <translation>La zone choisie ne recoupe pas la couche optique.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="559"/>
+        <location filename="../plugin/dock/widget.py" line="562"/>
         <source>Land cover ({})</source>
         <translation>Occupation du sol ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="574"/>
+        <location filename="../plugin/dock/widget.py" line="577"/>
         <source>Confidence ({})</source>
         <translation>Confiance ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="615"/>
+        <location filename="../plugin/dock/widget.py" line="618"/>
         <source>Cancelling…</source>
         <translation>Annulation…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="630"/>
+        <location filename="../plugin/dock/widget.py" line="633"/>
         <source>GeoFuse: segmenting land cover</source>
         <translation>GeoFuse : segmentation de l’occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="641"/>
+        <location filename="../plugin/dock/widget.py" line="644"/>
         <source>Starting the GeoFuse runtime…</source>
         <translation>Démarrage de l'environnement d'exécution GeoFuse…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="642"/>
+        <location filename="../plugin/dock/widget.py" line="645"/>
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="669"/>
+        <location filename="../plugin/dock/widget.py" line="672"/>
         <source>, about {} left</source>
         <translation>, encore environ {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="662"/>
+        <location filename="../plugin/dock/widget.py" line="665"/>
         <source>{} / {} tiles</source>
         <translation>{} / {} tuiles</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="675"/>
+        <location filename="../plugin/dock/widget.py" line="678"/>
         <source>Starting the GeoFuse runtime… ({})</source>
         <translation>Démarrage de l'environnement d'exécution GeoFuse… ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="680"/>
+        <location filename="../plugin/dock/widget.py" line="683"/>
         <source>{:.0f} s</source>
         <translation>{:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="681"/>
+        <location filename="../plugin/dock/widget.py" line="684"/>
         <source>{:.0f} min {:.0f} s</source>
         <translation>{:.0f} min {:.0f} s</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="694"/>
+        <location filename="../plugin/dock/widget.py" line="697"/>
         <source>Cancelled</source>
         <translation>Annulé</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="695"/>
+        <location filename="../plugin/dock/widget.py" line="698"/>
         <source>Segmentation cancelled.</source>
         <translation>Segmentation annulée.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="697"/>
+        <location filename="../plugin/dock/widget.py" line="700"/>
         <source>Failed</source>
         <translation>Échec</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="698"/>
+        <location filename="../plugin/dock/widget.py" line="701"/>
         <source>unknown error</source>
         <translation>erreur inconnue</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="699"/>
+        <location filename="../plugin/dock/widget.py" line="702"/>
         <source>Segmentation failed: {}</source>
         <translation>La segmentation a échoué : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="703"/>
+        <location filename="../plugin/dock/widget.py" line="706"/>
         <source>Done in {}</source>
         <translation>Terminé en {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="707"/>
+        <location filename="../plugin/dock/widget.py" line="710"/>
         <source>Land cover segmented in {} ({} tiles).</source>
         <translation>Occupation du sol segmentée en {} ({} tuiles).</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="725"/>
+        <location filename="../plugin/dock/widget.py" line="728"/>
         <source>The output {} could not be loaded.</source>
         <translation>La sortie {} n'a pas pu être chargée.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="789"/>
+        <location filename="../plugin/dock/widget.py" line="792"/>
         <source>The GeoFuse Processing provider is not loaded.</source>
         <translation>Le fournisseur de traitements GeoFuse n'est pas chargé.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="226"/>
+        <location filename="../plugin/dock/widget.py" line="227"/>
         <source>Auto</source>
         <translation>Automatique</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="399"/>
+        <location filename="../plugin/dock/widget.py" line="400"/>
         <source>{}: {}, {} MB</source>
         <translation>{} : {}, {} Mo</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/widget.py" line="478"/>
+        <location filename="../plugin/dock/widget.py" line="481"/>
         <source>The overlap ({}) must be less than the tile size ({}).</source>
         <translation>Le recouvrement ({}) doit être inférieur à la taille des tuiles ({}).</translation>
     </message>
@@ -955,6 +955,63 @@ Version de PyTorch : « auto » installe la version CUDA lorsque nvidia-smi sign
     </message>
 </context>
 <context>
+    <name>Labels</name>
+    <message>
+        <location filename="../plugin/labels.py" line="16"/>
+        <source>impervious surfaces</source>
+        <translation>surfaces imperméables</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="17"/>
+        <source>building</source>
+        <translation>bâtiment</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="18"/>
+        <source>low vegetation</source>
+        <translation>végétation basse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="19"/>
+        <source>tree</source>
+        <translation>arbre</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="20"/>
+        <source>car</source>
+        <translation>voiture</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="21"/>
+        <source>clutter</source>
+        <translation>divers</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="27"/>
+        <source>R</source>
+        <comment>red band</comment>
+        <translation>R</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="28"/>
+        <source>G</source>
+        <comment>green band</comment>
+        <translation>V</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="29"/>
+        <source>B</source>
+        <comment>blue band</comment>
+        <translation>B</translation>
+    </message>
+    <message>
+        <location filename="../plugin/labels.py" line="30"/>
+        <source>IR</source>
+        <comment>near-infrared band</comment>
+        <translation>PIR</translation>
+    </message>
+</context>
+<context>
     <name>Runtime</name>
     <message>
         <location filename="../plugin/runtime.py" line="268"/>
@@ -1095,72 +1152,72 @@ Version de PyTorch : « auto » installe la version CUDA lorsque nvidia-smi sign
 <context>
     <name>RuntimePanel</name>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="147"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="148"/>
         <source>GeoFuse runtime: checking…</source>
         <translation>Environnement d'exécution GeoFuse : vérification…</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="126"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="127"/>
         <source>Set up / repair runtime</source>
         <translation>Installer / réparer l'environnement d'exécution</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="129"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="130"/>
         <source>Copy diagnostics</source>
         <translation>Copier le diagnostic</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="186"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="188"/>
         <source>Checking the GeoFuse runtime</source>
         <translation>Vérification de l'environnement d'exécution GeoFuse</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="188"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="190"/>
         <source>GeoFuse runtime: cannot check ({})</source>
         <translation>Environnement d'exécution GeoFuse : vérification impossible ({})</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="202"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="204"/>
         <source>GeoFuse runtime: Python {}, torch {}, CUDA: {}</source>
         <translation>Environnement d'exécution GeoFuse : Python {}, torch {}, CUDA : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="202"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="204"/>
         <source>yes</source>
         <translation>oui</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="202"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="204"/>
         <source>no</source>
         <translation>non</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="210"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="212"/>
         <source>Repair runtime</source>
         <translation>Réparer l'environnement d'exécution</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="214"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="216"/>
         <source>the check failed</source>
         <translation>la vérification a échoué</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="215"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="217"/>
         <source>Set up runtime</source>
         <translation>Installer l'environnement d'exécution</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="178"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="180"/>
         <source>No GeoFuse runtime yet.</source>
         <translation>Pas encore d'environnement d'exécution GeoFuse.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="218"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="220"/>
         <source>GeoFuse runtime: incomplete — Set up runtime again.</source>
         <translation>Environnement d'exécution GeoFuse : incomplet — installez à nouveau l'environnement d'exécution.</translation>
     </message>
     <message>
-        <location filename="../plugin/dock/runtime_panel.py" line="150"/>
+        <location filename="../plugin/dock/runtime_panel.py" line="151"/>
         <source>Looking for the GeoFuse runtime</source>
         <translation>Recherche de l'environnement d'exécution GeoFuse</translation>
     </message>
@@ -1168,12 +1225,12 @@ Version de PyTorch : « auto » installe la version CUDA lorsque nvidia-smi sign
 <context>
     <name>SegmentAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="86"/>
+        <location filename="../plugin/algorithms/segment.py" line="87"/>
         <source>Segment land cover (optical + elevation)</source>
         <translation>Segmenter l’occupation du sol (optique + altitude)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="90"/>
+        <location filename="../plugin/algorithms/segment.py" line="91"/>
         <source>Classifies every pixel of the optical layer into land-cover classes (impervious surfaces, building, low vegetation, tree, car, clutter for the bundled model) using the optical layer and an elevation layer (DSM or nDSM) together.
 
 The output has the optical layer&apos;s grid; the elevation is resampled onto it. Layers that are not files (WMS, XYZ, database rasters) are exported to a temporary GeoTIFF first.
@@ -1190,140 +1247,140 @@ Modèle : un point de contrôle GeoFuse (.pt) ; vide, le modèle de démonstrati
 Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python séparé avec PyTorch (voir « Créer l'environnement d'exécution GeoFuse ») ; QGIS lui-même ne charge jamais PyTorch.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="112"/>
+        <location filename="../plugin/algorithms/segment.py" line="113"/>
         <source>Optical layer (RGB or IRRG)</source>
         <translation>Couche optique (RVB ou IRRG)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="115"/>
+        <location filename="../plugin/algorithms/segment.py" line="116"/>
         <source>Elevation layer (DSM or nDSM)</source>
         <translation>Couche d'altitude (MNS ou nMNS)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="118"/>
+        <location filename="../plugin/algorithms/segment.py" line="119"/>
         <source>Model (GeoFuse checkpoint; empty: bundled demo model)</source>
         <translation>Modèle (point de contrôle GeoFuse ; vide : modèle de démonstration fourni)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="127"/>
+        <location filename="../plugin/algorithms/segment.py" line="128"/>
         <source>Optical bands, in the model&apos;s order (empty: the first bands)</source>
         <translation>Bandes optiques, dans l'ordre du modèle (vide : les premières bandes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="136"/>
+        <location filename="../plugin/algorithms/segment.py" line="137"/>
         <source>Device</source>
         <translation>Périphérique</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="150"/>
+        <location filename="../plugin/algorithms/segment.py" line="151"/>
         <source>Tile overlap (pixels)</source>
         <translation>Recouvrement des tuiles (pixels)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="160"/>
+        <location filename="../plugin/algorithms/segment.py" line="161"/>
         <source>Tiles per batch</source>
         <translation>Tuiles par lot</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="175"/>
+        <location filename="../plugin/algorithms/segment.py" line="176"/>
         <source>Extent (empty: the whole optical layer)</source>
         <translation>Emprise (vide : toute la couche optique)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="190"/>
+        <location filename="../plugin/algorithms/segment.py" line="191"/>
         <source>Land cover</source>
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="191"/>
+        <location filename="../plugin/algorithms/segment.py" line="192"/>
         <source>Confidence</source>
         <translation>Confiance</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="196"/>
+        <location filename="../plugin/algorithms/segment.py" line="197"/>
         <source>Tiles processed</source>
         <translation>Tuiles traitées</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="197"/>
+        <location filename="../plugin/algorithms/segment.py" line="198"/>
         <source>Seconds taken</source>
         <translation>Durée (secondes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="282"/>
+        <location filename="../plugin/algorithms/segment.py" line="283"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Aucun modèle indiqué et le modèle de démonstration fourni est absent ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="364"/>
-        <source>{}: {:,.1f} m²</source>
-        <translation>{} : {:,.1f} m²</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/segment.py" line="366"/>
+        <location filename="../plugin/algorithms/segment.py" line="371"/>
         <source>{}: {} pixels</source>
         <translation>{} : {} pixels</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="180"/>
+        <location filename="../plugin/algorithms/segment.py" line="181"/>
         <source>Area: polygons (pixels outside become nodata; empty: no mask)</source>
         <translation>Zone : polygones (les pixels en dehors deviennent nodata ; vide : pas de masque)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="198"/>
+        <location filename="../plugin/algorithms/segment.py" line="199"/>
         <source>Class areas and class table (JSON)</source>
         <translation>Surfaces des classes et table des classes (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="343"/>
+        <location filename="../plugin/algorithms/segment.py" line="344"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Les polygones du masque ne recoupent pas la couche optique (ni l'emprise).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="140"/>
+        <location filename="../plugin/algorithms/segment.py" line="141"/>
         <source>Tile size (pixels; 0 = the model&apos;s default: 512 or its training crop if larger)</source>
         <translation>Taille des tuiles (pixels ; 0 = valeur par défaut du modèle : 512, ou sa taille d’entraînement si elle est plus grande)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="242"/>
+        <location filename="../plugin/algorithms/segment.py" line="243"/>
         <source>The optical and the elevation layer are the same layer ({}); choose two different layers.</source>
         <translation>La couche optique et la couche d'altitude sont la même couche ({}) ; choisissez deux couches différentes.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="249"/>
+        <location filename="../plugin/algorithms/segment.py" line="250"/>
         <source>The model cannot be used: {}</source>
         <translation>Le modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="253"/>
+        <location filename="../plugin/algorithms/segment.py" line="254"/>
         <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
         <translation>Les bandes optiques doivent être des numéros de bande séparés par des virgules, par exemple 3,2,1.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="256"/>
+        <location filename="../plugin/algorithms/segment.py" line="257"/>
         <source>{} has {} band(s); the model needs {} optical bands ({}).</source>
         <translation>{} a {} bande(s) ; le modèle demande {} bandes optiques ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="260"/>
+        <location filename="../plugin/algorithms/segment.py" line="261"/>
         <source>{} optical band(s) were given; the model needs {} ({}).</source>
         <translation>{} bande(s) optique(s) indiquée(s) ; le modèle en demande {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="265"/>
+        <location filename="../plugin/algorithms/segment.py" line="266"/>
         <source>{} has no band {}; it has {} band(s).</source>
         <translation>{} n'a pas de bande {} ; il a {} bande(s).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="233"/>
+        <location filename="../plugin/algorithms/segment.py" line="234"/>
         <source>The overlap ({}) must be less than the tile size ({}).</source>
         <translation>Le recouvrement ({}) doit être inférieur à la taille des tuiles ({}).</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="367"/>
+        <source>{}: {} m²</source>
+        <translation>{}: {} m²</translation>
     </message>
 </context>
 <context>
     <name>SetupAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="178"/>
+        <location filename="../plugin/algorithms/common.py" line="188"/>
         <source>Set-up</source>
         <translation>Configuration</translation>
     </message>
@@ -1411,17 +1468,17 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
         <translation>Modèle entraîné</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="291"/>
+        <location filename="../plugin/algorithms/train.py" line="294"/>
         <source>Give either the layer lists or a training folder, not both.</source>
         <translation>Indiquez soit les listes de couches, soit un dossier d'entraînement, pas les deux.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="295"/>
+        <location filename="../plugin/algorithms/train.py" line="298"/>
         <source>Give a training folder, or as many optical as elevation and label layers (at least one).</source>
         <translation>Indiquez un dossier d'entraînement, ou autant de couches optiques que de couches d'altitude et d'étiquettes (au moins une).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="282"/>
+        <location filename="../plugin/algorithms/train.py" line="285"/>
         <source>Model written to {}</source>
         <translation>Modèle écrit dans {}</translation>
     </message>
@@ -1479,12 +1536,12 @@ ISPRS Vaihingen ou Potsdam : choisissez le jeu de données et indiquez le dossie
         <translation>Vérifier les archives et chaque étiquette avant l'entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="313"/>
+        <location filename="../plugin/algorithms/train.py" line="316"/>
         <source>Give the folder holding the ISPRS download.</source>
         <translation>Indiquez le dossier contenant le téléchargement ISPRS.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="315"/>
+        <location filename="../plugin/algorithms/train.py" line="318"/>
         <source>Give either an ISPRS download or your own rasters (layer lists or folder), not both.</source>
         <translation>Indiquez soit un téléchargement ISPRS, soit vos propres rasters (listes de couches ou dossier), pas les deux.</translation>
     </message>

@@ -128,6 +128,7 @@ from .data.isprs_run import isprs_run_data
 from .data.normalize import NormalizationConfig
 from .data.polygons import PolygonCropDataset, PolygonLabels, PolygonSource, load_polygon_labels
 from .data.synthetic import GENERATOR_VERSION, write_synthetic_folder
+from .device import resolve_device
 from .errors import Cancelled
 from .finetune import lineage, set_encoders_frozen, start_from
 from .metrics import ConfusionMatrix, SegmentationMetrics, compute_metrics
@@ -450,23 +451,6 @@ class Distributed:
             world_size=int(os.environ.get("WORLD_SIZE", 1)),
             local_rank=int(os.environ.get("LOCAL_RANK", 0)),
         )
-
-
-def resolve_device(name: str, local_rank: int = 0) -> torch.device:
-    """``auto``: the process's GPU (``cuda:LOCAL_RANK``) when CUDA is available, else the CPU.
-
-    Raises:
-        ValueError: If CUDA is asked for and not available.
-    """
-    if name == "auto":
-        return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device {name!r} asked for, but CUDA is not available")
-        if device.index is None:
-            device = torch.device(f"cuda:{local_rank}")
-    return device
 
 
 @dataclass

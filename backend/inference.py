@@ -189,9 +189,9 @@ class LoadedModel:
         return cls(checkpoint.build_model(torch_device), checkpoint.card, torch_device)
 
 
-def _check_options(options: SegmentOptions, tile: int | None = None) -> None:
-    """The request layer's checks (``backend.validation``) for callers that come in through Python, and the
-    tiling rule (``backend.tiling``) with ``tile`` once the model's default is known.
+def _check_options(options: SegmentOptions) -> None:
+    """The request layer's checks (``backend.validation``) for callers that come in through Python, before
+    any file is touched.
 
     Raises:
         SegmentationError: Saying which option is wrong.
@@ -204,11 +204,21 @@ def _check_options(options: SegmentOptions, tile: int | None = None) -> None:
         validation.device("device", options.device)
     except validation.RequestError as error:
         raise SegmentationError(str(error).replace("'", "")) from None
-    problem = tiling_problem(tile if tile is not None else options.tile, options.overlap)
+    _check_tiling(options.tile, options.overlap, options.batch_size)
+
+
+def _check_tiling(tile: int | None, overlap: int, batch_size: int) -> None:
+    """The tiling rule of ``backend/tiling.py`` (``tile`` None: the model's default, not known yet) and a
+    positive batch size.
+
+    Raises:
+        SegmentationError: Saying which value is wrong.
+    """
+    problem = tiling_problem(tile, overlap)
+    if problem is None and batch_size < 1:
+        problem = f"the batch size must be 1 or more tiles, not {batch_size}"
     if problem:
         raise SegmentationError(problem)
-    if options.batch_size < 1:
-        raise SegmentationError(f"the batch size must be 1 or more tiles, not {options.batch_size}")
 
 
 def segment_rasters(
@@ -253,7 +263,7 @@ def segment_rasters(
         stack.enter_context(outputs)
         loaded = model if isinstance(model, LoadedModel) else LoadedModel.load(model, options.device)
         tile = options.tile if options.tile is not None else loaded.card.tile_size()
-        _check_options(options, tile)
+        _check_tiling(tile, options.overlap, options.batch_size)
         pair.prepare(loaded.card, options.optical_bands, options.extent, options.mask)
         classes = loaded.card.classes
         with ClassRasterWriter(outputs, pair.optical, pair.window, pair.region, classes) as writer:

@@ -2,10 +2,10 @@
 
 :class:`RasterPair` opens both files, checks them against the model (bands, one elevation band, real
 numbers), works out which part of the optical grid is written (the extent or the mask's bounding box) and
-which part of that the elevation reaches, and reads tiles for :func:`geofuse.backend.sliding_window.
-stream_predict`: the optical bands and the elevation with its context halo, warped onto the optical grid
-on the fly (a :class:`rasterio.vrt.WarpedVRT` when CRS, resolution or extent differ), each with the pixels
-that hold data.
+which part of that the elevation reaches, and reads tiles for the sliding window
+(:func:`~geofuse.backend.sliding_window.stream_predict`): the optical bands and the elevation with its
+context halo, warped onto the optical grid on the fly (a :class:`rasterio.vrt.WarpedVRT` when CRS,
+resolution or extent differ), each with the pixels that hold data.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from test_reliability_faults import (
 )
 
 from geofuse.backend import claims
+from geofuse.backend.errors import EXIT_USER_ERROR
 from geofuse.backend.inference import LoadedModel, SegmentationError, SegmentOptions, segment_rasters
 from geofuse.backend.outputs import leftover_temporaries
 
@@ -357,7 +358,7 @@ def test_a_complex_valued_scene_fails_alone_in_segment_batch(
     status = main(["segment-batch", listing, "--model", str(model_path), *tiling])
 
     out, err = capsys.readouterr()
-    assert status == 1
+    assert status == EXIT_USER_ERROR
     assert "Traceback" not in err
     assert [line for line in err.splitlines() if "error" in line] == [
         f"geofuse: error: {tmp_path / 'complex.tif'}: {tmp_path / 'complex.tif'} holds complex numbers "

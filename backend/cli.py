@@ -106,7 +106,11 @@ def fail(error: Exception) -> int:
     message, bug = describe_failure(error)
     if bug:
         traceback.print_exception(error)
-        print(f"geofuse: internal error: {message}", file=sys.stderr)
+        print(
+            f"geofuse: internal error ({type(error).__name__}: {error}); please report this as a bug, with "
+            "the traceback above",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL_ERROR
     print(f"geofuse: error: {message}", file=sys.stderr)
     return EXIT_USER_ERROR

@@ -23,11 +23,12 @@ from typing import Any
 
 from .checkpoint import load_checkpoint
 from .data.kinds import prepare_data
+from .device import resolve_device
 from .evaluation import ModelCost, evaluate_tiles, measure_cost
 from .metrics import SegmentationMetrics
 from .models.network import VARIANTS, GeoFuseNet
 from .train_config import ModelSettings, TrainConfig
-from .training import resolve_device, train
+from .training import train
 
 ARM_OPTIONS: dict[str, dict[str, Any]] = {
     "one-to-one": {"fusion": {"ot_assignment": "one-to-one"}},

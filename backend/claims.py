@@ -1,16 +1,17 @@
 """Outputs claimed up front, and exactly a run's own files removed when it fails or is killed.
 
-A segmentation writes several final files: the class raster, its ``.qml`` and ``.aux.xml`` sidecars and
-perhaps a confidence raster. :class:`OutputClaim` takes the lock of every one of them before anything is
-written, so two runs that share any output or sidecar never both go ahead; under those locks it checks that
-none exists (unless overwriting) and remembers what each was; it journals every temporary in the lock files
-*before* the temporary is created; and at the end it places the temporaries without replacing anything that
-appeared at a final path meanwhile (a hard link, which fails when the name is taken, where the file system
-has them). A failure, a cancel or a signal removes exactly what the run created: its journaled temporaries,
-the finals it placed and the folders it made, never files found by a pattern.
+A segmentation writes several final files (``backend/outputs.py``): the class raster, its ``.qml`` and
+``.aux.xml`` sidecars and perhaps a confidence raster. :class:`OutputClaim` takes the lock of every one of
+them before anything is written, so two runs that share any output or sidecar never both go ahead; under those
+locks it checks that none exists (unless overwriting) and remembers what each was; it journals every temporary
+in the lock files *before* the temporary is created; and at the end it places the temporaries without
+replacing anything that appeared at a final path meanwhile (a hard link, which fails when the name is taken,
+where the file system has them). A failure, a cancel or a signal removes exactly what the run created: its
+journaled temporaries, the finals it placed and the folders it made, never files found by a pattern.
 
 A killed run cannot clean up, but its journal stays in its lock files: the next run that takes one of those
-locks (or the QGIS side after its worker was killed: :func:`recover`) removes the files listed there before
+locks (or the QGIS side after its worker was killed: :func:`recover`, through
+:func:`geofuse.backend.outputs.leftover_temporaries`) removes the files listed there before
 it looks at its outputs. A file is removed only if it still is the one the journal names (same inode).
 """
 
@@ -26,7 +27,6 @@ from types import TracebackType
 
 from .errors import GeoFuseError
 from .locking import HeldLock, OutputBusyError, lock_path, output_lock
-from .styling import sidecar_paths
 
 Entry = tuple[Path, int | None]
 """A journaled file and its inode (None until it exists)."""
@@ -50,12 +50,17 @@ def _inode(path: Path) -> int | None:
     return state[1] if state is not None else None
 
 
-def _remove(path: Path, inode: int | None) -> None:
-    """Unlink ``path`` if it is still the file journaled (any file for a name journaled before creation)."""
+def _remove(path: Path, inode: int | None) -> bool:
+    """Unlink ``path`` if it is still the file journaled (any file for a name journaled before creation);
+    whether it was removed."""
     current = _inode(path)
     if current is not None and (inode is None or current == inode):
-        with suppress(OSError):
+        try:
             path.unlink()
+        except OSError:
+            return False
+        return True
+    return False
 
 
 def _entries(value: object) -> list[Entry]:
@@ -74,61 +79,56 @@ def _entries(value: object) -> list[Entry]:
     return entries
 
 
-def _recover(text: str, held: set[Path]) -> None:
-    """Remove what the killed run whose journal is ``text`` left behind, and take over its other locks.
+def _recover(text: str, held: set[Path]) -> list[Path]:
+    """Remove what the killed run whose journal is ``text`` left behind, and take over its other locks;
+    the files removed.
 
     Only hidden temporaries and, unless the run's last rename happened (it finished but was killed before
     letting go of its locks), the finals it placed, each only while it is the same file (inode)."""
     if not text.strip():
-        return
+        return []
     try:
         journal = json.loads(text)
     except ValueError:
-        return  # a damaged journal names nothing for sure, so nothing is removed
+        return []  # a damaged journal names nothing for sure, so nothing is removed
     if not isinstance(journal, dict):
-        return
-    for path, inode in _entries(journal.get("temporaries")):
-        if path.name.startswith("."):
-            _remove(path, inode)
+        return []
+    left = [entry for entry in _entries(journal.get("temporaries")) if entry[0].name.startswith(".")]
     placing = _entries(journal.get("placing"))
     finished = bool(placing) and placing[-1][1] is not None and _inode(placing[-1][0]) == placing[-1][1]
     if not finished:
-        for path, inode in placing:
-            if inode is not None:
-                _remove(path, inode)
+        left += [(path, inode) for path, inode in placing if inode is not None]
+    removed = [path for path, inode in left if _remove(path, inode)]
     finals = [path for path, _ in _entries(journal.get("finals"))]
     for final in finals:
         if final not in held and lock_path(final).exists():
-            _take_over(final, held | set(finals))
+            removed += _take_over(final, held | set(finals))
+    return removed
 
 
-def _take_over(final: Path, held: set[Path]) -> None:
-    """Take the free lock of ``final``, recover the journal in it and let go (removing the lock file)."""
+def _take_over(final: Path, held: set[Path]) -> list[Path]:
+    """Take the free lock of ``final``, recover the journal in it and let go (removing the lock file); the
+    files removed."""
     try:
         with output_lock(final) as lock:
-            _recover(lock.journal(), held | {final})
+            return _recover(lock.journal(), held | {final})
     except (OutputBusyError, OSError):
-        pass  # a live run holds it: its files are its own
+        return []  # a live run holds it: its files are its own
 
 
-def segmentation_finals(output: str | Path, confidence: str | Path | None = None) -> list[Path]:
-    """Every path a segmentation places, the class raster last: its ``.qml`` and ``.aux.xml`` sidecars, the
-    confidence raster if any, the class raster."""
-    aux, qml = sidecar_paths(output)
-    return [qml, aux] + ([Path(confidence)] if confidence is not None else []) + [Path(output)]
-
-
-def recover(outputs: Iterable[str | Path | None]) -> None:
+def recover(outputs: Iterable[str | Path | None]) -> list[Path]:
     """Clean up after runs that were killed while writing these paths, where no live run holds them.
 
-    For the QGIS side, after its worker process ended without cleaning up (killed on cancel or crashed):
-    removes exactly the files listed in the lock files' journals, then the lock files. Pass every final
-    path of the run (:func:`segmentation_finals`): a run killed while taking its locks has journaled
-    nothing in the last one yet.
+    Removes exactly the files listed in the lock files' journals, then the lock files, and returns the
+    files removed. Pass every final path of the run (for a segmentation:
+    :func:`geofuse.backend.outputs.segmentation_finals`): a run killed while taking its locks has
+    journaled nothing in the last one yet.
     """
+    removed: list[Path] = []
     for output in outputs:
         if output is not None and lock_path(Path(output)).exists():
-            _take_over(Path(output), set())
+            removed += _take_over(Path(output), set())
+    return removed
 
 
 class OutputClaim:

@@ -26,3 +26,11 @@ class GeoFuseError(ValueError):
 
 class Cancelled(Exception):  # noqa: N818 - a cancel is the user's choice, not an error
     """The caller's cancel check returned true; nothing half-finished is left behind."""
+
+
+class SegmentationError(GeoFuseError):
+    """Inputs, options or outputs that cannot be segmented; the message says why in a user's terms.
+
+    Defined here rather than beside the engine so that the torch-free parts of a segmentation (its outputs,
+    the raster pair) raise it too.
+    """

@@ -36,6 +36,7 @@ from .checkpoint import ModelCard, load_checkpoint, save_checkpoint
 from .classes import IGNORE_INDEX
 from .data.folder import GridWindowDataset
 from .data.kinds import prepare_data, training_crops
+from .device import resolve_device
 from .distributed import Distributed, any_rank, parallel, process_group, rank_loader
 from .errors import Cancelled
 from .finetune import lineage, set_encoders_frozen, start_from
@@ -72,21 +73,6 @@ class Progress:
     """Seconds left, from the pace so far (None before the first step)."""
 
 
-def resolve_device(name: str, local_rank: int = 0) -> torch.device:
-    """``auto``: the process's GPU (``cuda:LOCAL_RANK``) when CUDA is available, else the CPU.
-
-    Raises:
-        ValueError: If CUDA is asked for and not available.
-    """
-    if name == "auto":
-        return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device {name!r} asked for, but CUDA is not available")
-        if device.index is None:
-            device = torch.device(f"cuda:{local_rank}")
-    return device
 
 
 def _step_seed(seed: int, rank: int, step: int) -> int:

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from .options import add_batch_size, add_device, add_tiling
+
 HELP = "train and evaluate variants under one budget; print the ablation table (Markdown and CSV)"
 
 
@@ -28,8 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, default=3, help="runs per variant (seeds 0..N-1)")
     parser.add_argument("--steps", type=int, help="training steps per run (train.steps)")
     parser.add_argument("--output", default="runs/ablation", help="folder for the runs and the tables")
-    parser.add_argument("--tile", type=int, default=512, help="sliding-window tile size of the evaluation")
-    parser.add_argument("--overlap", type=int, default=64)
+    add_tiling(parser, tile=512)  # the evaluation's sliding window
+    add_device(parser)
+    parser.set_defaults(device=None)  # as the config says unless given: train.device=DEVICE
+    add_batch_size(parser, None, "training crops per step: train.batch_size=N (default: as the config)")
     parser.add_argument("--cost-size", type=int, default=256, help="input side for FLOPs and throughput")
     parser.add_argument(
         "overrides", nargs="*", metavar="SECTION.KEY=VALUE", help="config overrides, as for geofuse train"
@@ -39,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the ablation, print the Markdown table, write ablation.md and ablation.csv."""
     from geofuse.backend.ablation import ablation_markdown, run_ablation, write_ablation
-    from geofuse.backend.checkpoint import CheckpointError
+    from geofuse.backend.errors import EXIT_OK
     from geofuse.backend.train_config import load_config
 
     overrides = []
@@ -49,24 +53,24 @@ def run(args: argparse.Namespace) -> int:
         overrides.append(f"data.val_root={json.dumps(args.val_data)}")
     if args.steps:
         overrides.append(f"train.steps={args.steps}")
+    if args.device:
+        overrides.append(f"train.device={json.dumps(args.device)}")
+    if args.batch_size is not None:
+        overrides.append(f"train.batch_size={args.batch_size}")
     overrides += args.overrides
-    try:
-        config = load_config(args.config, overrides)
-        variants = [name.strip() for name in args.variants.split(",") if name.strip()]
-        results = run_ablation(
-            config,
-            variants,
-            args.seeds,
-            Path(args.output),
-            tile=args.tile,
-            overlap=args.overlap,
-            cost_size=args.cost_size,
-            log=lambda line: print(line, file=sys.stderr),
-        )
-    except (FileNotFoundError, ValueError, CheckpointError) as error:
-        print(f"geofuse ablate: {error}", file=sys.stderr)
-        return 2
+    config = load_config(args.config, overrides)
+    variants = [name.strip() for name in args.variants.split(",") if name.strip()]
+    results = run_ablation(
+        config,
+        variants,
+        args.seeds,
+        Path(args.output),
+        tile=args.tile,
+        overlap=args.overlap,
+        cost_size=args.cost_size,
+        log=lambda line: print(line, file=sys.stderr),
+    )
     markdown, table = write_ablation(results, args.output)
     print(ablation_markdown(results))
     print(f"written: {markdown}, {table}")
-    return 0
+    return EXIT_OK

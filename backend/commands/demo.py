@@ -5,9 +5,7 @@ stands alone), ``classes.tif`` with its ``.qml`` style, ``confidence.tif``, ``pr
 elevation | prediction | truth, with a legend), ``metrics.json``, and ``demo.qgz``, a QGIS project with the
 four layers styled. Prints the metrics against the truth.
 
-The model is ``--model``, else the bundled demo model. Until that file exists (it comes from the training
-issue), the demo trains a small stand-in GeoFuseNet for a few minutes on synthetic scenes of other seeds,
-says so, and keeps it as ``standin_model.pt`` in the output folder.
+The model is ``--model``, else the bundled demo model (committed; ``make demo-model`` trains it again).
 """
 
 from __future__ import annotations
@@ -19,13 +17,19 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .options import add_batch_size, add_device, add_tiling
+
+if TYPE_CHECKING:
+    from geofuse.backend.metrics import SegmentationMetrics
 
 HELP = "segment the bundled sample scene: classified GeoTIFF, preview PNG, metrics and a QGIS project"
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample"
 SAMPLE_FILES = {"optical.tif": "optical.tif", "elevation.tif": "elevation.tif", "labels.tif": "truth.tif"}
-STANDIN_SEED = 7
-"""Seed of the stand-in model's training scenes, scene i being ``(7, i)``; the sample uses another seed."""
+CANCELLED = "the output folder holds what was finished before the stop"
+"""What a stopped demo leaves (a segmentation in progress leaves nothing of its own)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,79 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output", type=Path, default=Path("demo-output"), help="folder (default: %(default)s)"
     )
     parser.add_argument("--model", type=Path, help="checkpoint to use instead of the bundled demo model")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    parser.add_argument(
-        "--tile",
-        type=int,
-        default=None,
-        help="tile size in pixels (default: 512, or the training crop if larger)",
-    )
-    parser.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels (default: 64)")
-    parser.add_argument(
-        "--standin-steps",
-        type=int,
-        default=80,
-        help="training steps of the stand-in model when the demo model is missing (default: 80)",
-    )
-
-
-def train_standin(path: Path, steps: int, device: str) -> Path:
-    """Train a small baseline GeoFuseNet on synthetic scenes for ``steps`` steps and save it to ``path``.
-
-    A stand-in only: short training on 128² crops, so expect a rough map, not the demo model's.
-    """
-    import numpy as np
-    import torch
-    from torch import nn
-
-    from geofuse.backend.checkpoint import ModelCard, save_checkpoint
-    from geofuse.backend.data.normalize import normalize_elevation, normalize_optical
-    from geofuse.backend.data.synthetic import GENERATOR_VERSION, generate_scene
-    from geofuse.backend.inference import resolve_device
-    from geofuse.backend.models import build_model
-
-    torch.manual_seed(STANDIN_SEED)
-    rng = np.random.default_rng(STANDIN_SEED)
-    torch_device = resolve_device(device)
-    model = build_model(variant="baseline", width="small").to(torch_device).train()
-    card = ModelCard(model.config)
-    scenes = [generate_scene((STANDIN_SEED, index), 384, 384) for index in range(6)]
-    # Whole scenes normalised once: the ground filter then sees the context inference reads around tiles.
-    heights = [normalize_elevation(scene.dsm[None], card.normalization) for scene in scenes]
-    optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=3e-3, total_steps=max(steps, 1))
-    crop, batch = 128, 4
-    for step in range(steps):
-        optical, elevation, labels = [], [], []
-        for _ in range(batch):
-            index = rng.integers(len(scenes))
-            scene = scenes[index]
-            row, col = rng.integers(0, 384 - crop + 1, 2)
-            window = np.s_[row : row + crop, col : col + crop]
-            optical.append(normalize_optical(scene.optical[(slice(None), *window)], card.normalization))
-            elevation.append(heights[index][(slice(None), *window)])
-            labels.append(scene.labels[window].astype(np.int64))
-        logits, align = model(
-            torch.from_numpy(np.stack(optical)).to(torch_device),
-            torch.from_numpy(np.stack(elevation)).to(torch_device),
-        )
-        loss = (
-            nn.functional.cross_entropy(logits, torch.from_numpy(np.stack(labels)).to(torch_device)) + align
-        )
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        schedule.step()
-        if step % 50 == 0 or step == steps - 1:
-            print(f"  stand-in step {step + 1}/{steps}: loss {loss.item():.3f}", flush=True)
-    card.training.update(
-        {
-            "note": "stand-in trained by `geofuse demo` while the bundled demo model is missing",
-            "steps": steps,
-            "data": {"generator_version": GENERATOR_VERSION, "seed": STANDIN_SEED, "scenes": 6, "size": 384},
-        }
-    )
-    return save_checkpoint(path, model.eval(), card)
+    add_device(parser)
+    add_tiling(parser)
+    add_batch_size(parser, 1)
 
 
 def write_preview(folder: Path, card_classes: tuple, path: Path) -> Path:
@@ -226,54 +160,19 @@ def write_project(folder: Path, card_classes: tuple, path: Path, through_qgis: b
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the demo; errors give one line on stderr and exit status 1."""
-    import numpy as np
-    import rasterio
-    import torch
-
-    from geofuse.backend.checkpoint import CheckpointError
-    from geofuse.backend.classes import IGNORE_INDEX
-    from geofuse.backend.inference import (
-        DEMO_MODEL,
-        LoadedModel,
-        SegmentationError,
-        SegmentOptions,
-        SegmentProgress,
-        segment_rasters,
-    )
-    from geofuse.backend.metrics import compute_metrics, confusion_matrix
-
-    from .segment import error
+    """Run the demo: copy the sample, segment it, score it against the truth, write the preview and the
+    project. Errors end as ``geofuse.backend.cli.main`` says (a missing demo model: ``make demo-model``)."""
+    from geofuse.backend.errors import EXIT_OK
+    from geofuse.backend.inference import LoadedModel, SegmentOptions, SegmentProgress, segment_rasters
 
     folder: Path = args.output
-    missing = [name for name in SAMPLE_FILES if not (SAMPLE / name).is_file()]
-    if missing:
-        return error(
-            f"the sample scene is incomplete ({SAMPLE}: missing {missing}); run scripts/make_sample.py"
-        )
-    folder.mkdir(parents=True, exist_ok=True)
-    for source, target in SAMPLE_FILES.items():
-        shutil.copyfile(SAMPLE / source, folder / target)
-
-    model = args.model
-    if model is None and not DEMO_MODEL.is_file():
-        model = folder / "standin_model.pt"
-        if not model.is_file():
-            print(
-                f"The bundled demo model ({DEMO_MODEL}) is not there yet; training a small stand-in for "
-                f"{args.standin_steps} steps (a few minutes on a CPU) ...",
-                flush=True,
-            )
-            try:
-                train_standin(model, args.standin_steps, args.device)
-            except SegmentationError as failure:
-                return error(str(failure))
-        print(f"Using the stand-in model {model} (not the release demo model).")
-
+    copy_sample(folder)
+    loaded = LoadedModel.load(args.model, args.device)
     options = SegmentOptions(
         device=args.device,
         tile=args.tile,
         overlap=args.overlap,
+        batch_size=args.batch_size,
         confidence_path=folder / "confidence.tif",
         overwrite=True,
     )
@@ -281,24 +180,54 @@ def run(args: argparse.Namespace) -> int:
     def progress(state: SegmentProgress) -> None:
         print(f"\r  segmenting: {state.tiles_done}/{state.tiles_total} tiles", end="", flush=True)
 
-    try:
-        loaded = LoadedModel.load(model, args.device)
-        result = segment_rasters(
-            folder / "optical.tif",
-            folder / "elevation.tif",
-            folder / "classes.tif",
-            loaded,
-            options,
-            progress,
-        )
-    except (SegmentationError, CheckpointError) as failure:
-        return error(str(failure))
+    result = segment_rasters(
+        folder / "optical.tif", folder / "elevation.tif", folder / "classes.tif", loaded, options, progress
+    )
     classes = loaded.card.classes
     print()
     print(result.summary())
+    print_scores(score(result.output_path, folder / "truth.tif", classes, folder / "metrics.json"))
+    preview = write_preview(folder, classes, folder / "preview.png")
+    project = write_project(folder, classes, folder / "demo.qgz")
+    print(
+        f"\nWrote {result.output_path}, {result.qml_path.name}, {result.confidence_path}, {preview.name}, "
+        f"metrics.json and {project.name} in {folder}/."
+    )
+    print(f"Open the project in QGIS: qgis {project}")
+    sys.stdout.flush()
+    return EXIT_OK
 
-    with rasterio.open(result.output_path) as prediction, rasterio.open(folder / "truth.tif") as truth:
-        predicted, reference = prediction.read(1), truth.read(1)
+
+def copy_sample(folder: Path) -> None:
+    """Copy the sample scene's rasters into ``folder`` (made if needed), so the folder stands alone.
+
+    Raises:
+        GeoFuseError: When the sample scene is incomplete.
+    """
+    from geofuse.backend.errors import GeoFuseError
+
+    missing = [name for name in SAMPLE_FILES if not (SAMPLE / name).is_file()]
+    if missing:
+        raise GeoFuseError(
+            f"the sample scene is incomplete ({SAMPLE}: missing {missing}); run scripts/make_sample.py"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    for source, target in SAMPLE_FILES.items():
+        shutil.copyfile(SAMPLE / source, folder / target)
+
+
+def score(prediction: Path, truth: Path, classes: tuple, report: Path) -> SegmentationMetrics:
+    """The prediction's scores against the truth (pixels the prediction left without a class do not
+    count), also written to ``report`` as JSON."""
+    import numpy as np
+    import rasterio
+    import torch
+
+    from geofuse.backend.classes import IGNORE_INDEX
+    from geofuse.backend.metrics import compute_metrics, confusion_matrix
+
+    with rasterio.open(prediction) as predicted_file, rasterio.open(truth) as truth_file:
+        predicted, reference = predicted_file.read(1), truth_file.read(1)
     valid = predicted != IGNORE_INDEX
     matrix = confusion_matrix(
         torch.from_numpy(np.where(valid, predicted, 0).astype(np.int64)),
@@ -307,7 +236,12 @@ def run(args: argparse.Namespace) -> int:
         IGNORE_INDEX,
     )
     metrics = compute_metrics(matrix, [info.name for info in classes])
-    (folder / "metrics.json").write_text(json.dumps(metrics.to_dict(), indent=2) + "\n", encoding="utf-8")
+    report.write_text(json.dumps(metrics.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return metrics
+
+
+def print_scores(metrics: SegmentationMetrics) -> None:
+    """Overall accuracy, mean F1 and IoU, and each class's F1 and IoU, for the terminal."""
     print(f"\nAgainst the truth ({metrics.total} pixels):")
     print(
         f"  overall accuracy {metrics.overall_accuracy:.3f}   mean F1 {metrics.mean_f1 or 0:.3f}   "
@@ -317,13 +251,3 @@ def run(args: argparse.Namespace) -> int:
         f1 = f"{scores.f1:.3f}" if scores.f1 is not None else "  n/a"
         iou = f"{scores.iou:.3f}" if scores.iou is not None else "  n/a"
         print(f"  {scores.name:<20} F1 {f1}  IoU {iou}  ({scores.support} px)")
-
-    preview = write_preview(folder, classes, folder / "preview.png")
-    project = write_project(folder, classes, folder / "demo.qgz")
-    print(
-        f"\nWrote {result.output_path}, {result.qml_path.name}, {result.confidence_path}, {preview.name}, "
-        f"metrics.json and {project.name} in {folder}/."
-    )
-    print(f"Open the project in QGIS: qgis {project}")
-    sys.stdout.flush()
-    return 0

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .options import add_batch_size, add_device, add_tiling
+
 if TYPE_CHECKING:
     from geofuse.backend.metrics import SegmentationMetrics
 
@@ -56,15 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output", default="evaluation", help="folder for metrics.json, report.html and confusion.png"
     )
-    parser.add_argument(
-        "--tile",
-        type=int,
-        default=None,
-        help="sliding-window tile size (default: 512, or the training crop if larger)",
-    )
-    parser.add_argument("--overlap", type=int, default=64, help="sliding-window overlap")
-    parser.add_argument("--batch-size", type=int, default=1)
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    add_tiling(parser)
+    add_batch_size(parser, 1)
+    add_device(parser)
     parser.add_argument(
         "--eroded", type=int, default=0, metavar="RADIUS", help="also score with boundaries eroded (ISPRS: 3)"
     )
@@ -77,56 +73,53 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate and print the headline scores. Exit 2 on a model or data error, or a card that contradicts
-    the data (unless ``--force``)."""
-    from geofuse.backend.checkpoint import CheckpointError, load_checkpoint
+    """Evaluate and print the headline scores. A model or data error, or a card that contradicts the data
+    (unless ``--force``), is a user error (``geofuse.backend.cli.main``)."""
+    from geofuse.backend.checkpoint import load_checkpoint
     from geofuse.backend.data.facts import card_mismatches, isprs_defaults
     from geofuse.backend.data.kinds import dataset_tiles
+    from geofuse.backend.device import resolve_device
+    from geofuse.backend.errors import EXIT_OK, GeoFuseError
     from geofuse.backend.evaluation import evaluate_tiles, plot_confusion_matrix, write_report
     from geofuse.backend.report_html import report_html
-    from geofuse.backend.training import resolve_device
 
     output = Path(args.output)
-    try:
-        checkpoint = load_checkpoint(args.model)
-        device = resolve_device(args.device)
-        root = args.data or str(output / "data")
-        if args.kind != "synthetic" and not args.data:
-            raise ValueError("--data is required for this dataset kind")
-        defaults = isprs_defaults(checkpoint.card)
-        tiles, facts = dataset_tiles(
-            args.kind,
-            root,
-            split=args.split or defaults["split"],
-            part=args.part,
-            tiles=[tile for tile in args.tiles.split(",") if tile.strip()] if args.tiles else None,
-            potsdam_optical=args.potsdam_optical or defaults["optical"],
-            potsdam_elevation=args.potsdam_elevation or defaults["elevation"],
-            synthetic_seed=args.synthetic_seed,
-            synthetic_count=args.synthetic_count,
-            synthetic_size=args.synthetic_size,
+    checkpoint = load_checkpoint(args.model)
+    device = resolve_device(args.device)
+    root = args.data or str(output / "data")
+    if args.kind != "synthetic" and not args.data:
+        raise GeoFuseError("--data is required for this dataset kind")
+    defaults = isprs_defaults(checkpoint.card)
+    tiles, facts = dataset_tiles(
+        args.kind,
+        root,
+        split=args.split or defaults["split"],
+        part=args.part,
+        tiles=[tile for tile in args.tiles.split(",") if tile.strip()] if args.tiles else None,
+        potsdam_optical=args.potsdam_optical or defaults["optical"],
+        potsdam_elevation=args.potsdam_elevation or defaults["elevation"],
+        synthetic_seed=args.synthetic_seed,
+        synthetic_count=args.synthetic_count,
+        synthetic_size=args.synthetic_size,
+    )
+    mismatches = card_mismatches(checkpoint.card, facts)
+    if mismatches and not args.force:
+        raise GeoFuseError(
+            "the model does not fit this data: " + "; ".join(mismatches) + " (--force evaluates anyway)"
         )
-        mismatches = card_mismatches(checkpoint.card, facts)
-        if mismatches and not args.force:
-            raise ValueError(
-                "the model does not fit this data: " + "; ".join(mismatches) + " (--force evaluates anyway)"
-            )
-        model = checkpoint.build_model(device)
-        result = evaluate_tiles(
-            model,
-            checkpoint.card,
-            tiles,
-            tile=args.tile,
-            overlap=args.overlap,
-            batch_size=args.batch_size,
-            device=device,
-            eroded_radius=args.eroded,
-            zero_elevation=args.zero_elevation,
-            progress=lambda done, total: print(f"tile {done}/{total}", file=sys.stderr),
-        )
-    except (FileNotFoundError, ValueError, CheckpointError) as error:
-        print(f"geofuse evaluate: {error}", file=sys.stderr)
-        return 2
+    model = checkpoint.build_model(device)
+    result = evaluate_tiles(
+        model,
+        checkpoint.card,
+        tiles,
+        tile=args.tile,
+        overlap=args.overlap,
+        batch_size=args.batch_size,
+        device=device,
+        eroded_radius=args.eroded,
+        zero_elevation=args.zero_elevation,
+        progress=lambda done, total: print(f"tile {done}/{total}", file=sys.stderr),
+    )
     for mismatch in mismatches:
         print(f"geofuse evaluate: warning (forced): {mismatch}", file=sys.stderr)
     extra = {
@@ -148,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         print(f"{label}: {format_metrics(result.metrics(eroded))}")
     print(f"report: {report}")
-    return 0
+    return EXIT_OK
 
 
 def report_details(model: str, data: dict[str, Any], eroded: int, mismatches: list[str]) -> dict[str, str]:

@@ -8,20 +8,13 @@ from __future__ import annotations
 
 import argparse
 import signal
-import sys
 import threading
 
+from .options import add_batch_size, add_device, band_list
+
 HELP = "adapt a model to your imagery from training polygons with a class field (fine-tuning)"
-
-
-def _bands(text: str) -> tuple[int, ...]:
-    try:
-        bands = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of band numbers") from None
-    if not bands or min(bands) < 1:
-        raise argparse.ArgumentTypeError(f"band numbers start at 1, got {text!r}")
-    return bands
+CANCELLED = "nothing was written"
+"""What a stopped ``finetune`` leaves: nothing (the model is written only when the run finishes)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,22 +36,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--freeze-steps", type=int, default=0, help="first steps with both encoders frozen (default 0)"
     )
     parser.add_argument(
-        "--bands", type=_bands, default=(), help="optical bands in the model's order, e.g. 3,2,1"
+        "--bands", type=band_list, default=(), help="optical bands in the model's order, e.g. 3,2,1"
     )
-    parser.add_argument("--batch-size", type=int, default=4, help="crops per step (default 4)")
+    add_batch_size(parser, 4, "crops per step")
     parser.add_argument("--crop", type=int, default=256, help="crop size in pixels (default 256)")
     parser.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (default 5e-4)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
+    add_device(parser)
     parser.add_argument("--seed", type=int, default=0, help="seed of crops and augmentation")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Fine-tune; print the new model's path and card. Exit 2 on bad input, 130 when cancelled (Ctrl-C)."""
-    from geofuse.backend.checkpoint import CheckpointError, load_checkpoint
+    """Fine-tune; print the new model's path and card. Ctrl-C cancels (``geofuse.backend.cli.main``)."""
+    from geofuse.backend.checkpoint import load_checkpoint
+    from geofuse.backend.errors import EXIT_OK
     from geofuse.backend.finetune import FinetuneRequest, finetune
     from geofuse.backend.inference import DEMO_MODEL
-    from geofuse.backend.training import TrainingCancelled
 
     request = FinetuneRequest(
         optical=args.optical,
@@ -83,14 +76,8 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, lambda _signum, _frame: interrupted.set())
     try:
         model = finetune(request, cancel=interrupted.is_set)
-    except (FileNotFoundError, FileExistsError, ValueError, CheckpointError) as error:
-        print(f"geofuse finetune: {error}", file=sys.stderr)
-        return 2
-    except TrainingCancelled:
-        print("geofuse finetune: cancelled; nothing was written", file=sys.stderr)
-        return 130
     finally:
         signal.signal(signal.SIGINT, previous)
     print(model)
     print(load_checkpoint(model).card.describe())
-    return 0
+    return EXIT_OK

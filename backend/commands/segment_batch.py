@@ -12,8 +12,12 @@ import csv
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .segment import add_model_options, error
+from .segment import add_model_options
+
+if TYPE_CHECKING:
+    from geofuse.backend.inference import LoadedModel
 
 HELP = "segment the scenes listed in a CSV (optical,elevation,output), skipping finished ones"
 
@@ -53,68 +57,86 @@ def read_scene_list(path: Path) -> list[tuple[Path, Path, Path]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Segment this rank's share of the list; exit status 1 if any scene failed."""
-    from rasterio._err import CPLE_BaseError
-    from rasterio.errors import RasterioError
+    """Segment this rank's share of the list; a scene that fails is one line and the batch goes on.
 
-    from geofuse.backend.checkpoint import CheckpointError
+    Exit status: :data:`EXIT_OK` when every scene was segmented or skipped, else
+    :data:`EXIT_INTERNAL_ERROR` if a scene failed from a bug, else :data:`EXIT_USER_ERROR`.
+    """
     from geofuse.backend.cli import exit_status
-    from geofuse.backend.inference import LoadedModel, SegmentationError, SegmentOptions, segment_rasters
-    from geofuse.backend.worker import error_text, explain
+    from geofuse.backend.errors import EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR
+    from geofuse.backend.inference import LoadedModel
 
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
-    device = args.device
+    device = _rank_device(args.device, world)
+    prefix = f"[rank {rank}/{world}] " if world > 1 else ""
+    scenes = read_scene_list(args.list)[rank::world]
+    model = LoadedModel.load(args.model, device)
+    counts = {"done": 0, "skipped": 0, "failed": 0, "bugs": 0}
+    try:
+        for optical, elevation, output in scenes:
+            _segment_scene(args, model, device, (optical, elevation, output), prefix, counts)
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP: the scene in progress leaves nothing
+        print(
+            f"geofuse: {prefix}cancelled; {_tally(counts, len(scenes))} before the stop",
+            file=sys.stderr,
+        )
+        return exit_status(interrupt)
+    print(f"{prefix}{_tally(counts, len(scenes))}")
+    if counts["bugs"]:
+        return EXIT_INTERNAL_ERROR
+    return EXIT_USER_ERROR if counts["failed"] else EXIT_OK
+
+
+def _rank_device(device: str, world: int) -> str:
+    """Under torchrun with ``auto``, this rank's GPU (``cuda:LOCAL_RANK``) where there is CUDA."""
     if world > 1 and device == "auto":
         import torch
 
         if torch.cuda.is_available():
-            device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0')) % torch.cuda.device_count()}"
-    prefix = f"[rank {rank}/{world}] " if world > 1 else ""
-    try:
-        scenes = read_scene_list(args.list)[rank::world]
-        model = LoadedModel.load(args.model, device)
-    except (OSError, ValueError, SegmentationError, CheckpointError) as failure:
-        return error(f"{prefix}{failure}")
-    except KeyboardInterrupt as interrupt:
-        print(f"geofuse: {prefix}cancelled; nothing was written", file=sys.stderr)
-        return exit_status(interrupt)
+            return f"cuda:{int(os.environ.get('LOCAL_RANK', '0')) % torch.cuda.device_count()}"
+    return device
 
-    failed = skipped = done = 0
+
+def _tally(counts: dict[str, int], total: int) -> str:
+    return (
+        f"{counts['done']} segmented, {counts['skipped']} skipped, {counts['failed']} failed of {total} "
+        "scene(s)"
+    )
+
+
+def _segment_scene(
+    args: argparse.Namespace,
+    model: LoadedModel,
+    device: str,
+    scene: tuple[Path, Path, Path],
+    prefix: str,
+    counts: dict[str, int],
+) -> None:
+    """Segment one scene (or skip it when its output exists), counting the outcome in ``counts``."""
+    from geofuse.backend.cli import describe_failure
+    from geofuse.backend.inference import SegmentOptions, segment_rasters
+
+    optical, elevation, output = scene
+    if output.exists() and not args.overwrite:
+        print(f"{prefix}skip {output} (exists)")
+        counts["skipped"] += 1
+        return
+    options = SegmentOptions(
+        device=device,
+        tile=args.tile,
+        overlap=args.overlap,
+        batch_size=args.batch_size,
+        optical_bands=args.bands,
+        confidence_path=output.with_name(output.stem + "_confidence.tif") if args.confidence else None,
+        overwrite=args.overwrite,
+    )
     try:
-        for optical, elevation, output in scenes:
-            if output.exists() and not args.overwrite:
-                print(f"{prefix}skip {output} (exists)")
-                skipped += 1
-                continue
-            options = SegmentOptions(
-                device=device,
-                tile=args.tile,
-                overlap=args.overlap,
-                batch_size=args.batch,
-                optical_bands=args.bands,
-                confidence_path=(
-                    output.with_name(output.stem + "_confidence.tif") if args.confidence else None
-                ),
-                overwrite=args.overwrite,
-            )
-            try:
-                result = segment_rasters(optical, elevation, output, model, options)
-            except (SegmentationError, ValueError, OSError, RasterioError, CPLE_BaseError) as failure:
-                print(f"geofuse: error: {prefix}{optical}: {error_text(failure)}", file=sys.stderr)
-                failed += 1
-                continue
-            except Exception as failure:  # out of memory, or a bug: this scene fails, the batch goes on
-                print(f"geofuse: error: {prefix}{optical}: {explain(failure)[0]}", file=sys.stderr)
-                failed += 1
-                continue
-            print(f"{prefix}done {output} ({result.tiles} tiles, {result.elapsed_s:.1f} s)")
-            done += 1
-    except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP: the scene in progress leaves nothing
-        print(
-            f"geofuse: {prefix}cancelled; {done} segmented, {skipped} skipped, {failed} failed of "
-            f"{len(scenes)} scene(s) before the stop",
-            file=sys.stderr,
-        )
-        return exit_status(interrupt)
-    print(f"{prefix}{done} segmented, {skipped} skipped, {failed} failed of {len(scenes)} scene(s)")
-    return 1 if failed else 0
+        result = segment_rasters(optical, elevation, output, model, options)
+    except Exception as failure:  # this scene fails, the batch goes on
+        message, bug = describe_failure(failure)
+        print(f"geofuse: error: {prefix}{optical}: {message}", file=sys.stderr)
+        counts["failed"] += 1
+        counts["bugs"] += bug
+        return
+    print(f"{prefix}done {output} ({result.tiles} tiles, {result.elapsed_s:.1f} s)")
+    counts["done"] += 1

@@ -29,7 +29,7 @@ from qgis.core import (
     QgsRectangle,
 )
 
-from ...backend.claims import recover, segmentation_finals
+from ...backend.outputs import leftover_temporaries
 from ...backend.paths import DEMO_MODEL
 from ...backend.tiling import tiling_problem
 from ..dock.card import CardError, read_card
@@ -49,10 +49,10 @@ from .common import (
 
 def remove_partial_outputs(output: str, confidence: str | None) -> None:
     """Remove exactly what a worker that was killed (cancel) or crashed left at these outputs: the files its
-    journal in the lock files lists, and the lock files. Never a file found by a pattern, so a concurrent
-    run's temporaries beside the same output are safe; an output whose lock another run holds is left
-    alone: those files are its."""
-    recover(segmentation_finals(output, confidence))
+    journal in the lock files lists, and the lock files (the engine's own rule, ``backend/outputs.py``).
+    Never a file found by a pattern, so a concurrent run's temporaries beside the same output are safe; an
+    output whose lock another run holds is left alone: those files are its."""
+    leftover_temporaries(output, confidence)
 
 
 class SegmentAlgorithm(GeoFuseAlgorithm):

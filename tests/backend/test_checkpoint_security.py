@@ -29,6 +29,7 @@ from geofuse.backend.checkpoint import (
 )
 from geofuse.backend.cli import main
 from geofuse.backend.data.synthetic import generate_scene, write_scene
+from geofuse.backend.errors import EXIT_USER_ERROR
 from geofuse.backend.models import build_model
 from geofuse.backend.models.network import GeoFuseNet, ModelConfig
 
@@ -101,7 +102,7 @@ def test_hostile_checkpoint_through_the_cli_in_process(
     path = hostile_files(tmp_path, marker)["in_card"]
     argv = ["segment", *map(str, scene), "-o", str(output), "--model", str(path), "--quiet"]
 
-    assert main(argv) == 1
+    assert main(argv) == EXIT_USER_ERROR
 
     err = capsys.readouterr().err.strip()
     assert "would run code" in err and len(err.splitlines()) == 1 and "Traceback" not in err
@@ -131,7 +132,8 @@ def test_hostile_checkpoint_through_the_cli_and_the_worker_as_processes(
         timeout=120,
     )
 
-    assert cli.returncode == 1 and "would run code" in cli.stderr and "Traceback" not in cli.stderr
+    assert cli.returncode == EXIT_USER_ERROR, cli.stderr
+    assert "would run code" in cli.stderr and "Traceback" not in cli.stderr
     assert worker.returncode == 1, worker.stderr
     final = json.loads(worker.stdout.splitlines()[-1])
     assert final["type"] == "error" and final["kind"] == "user"
@@ -325,7 +327,8 @@ def test_broken_checkpoints_through_the_cli_are_one_line(
         rewrite(good, path, lambda p: p["card"].__setitem__("model", ModelConfig("a2").to_dict()))
     output = tmp_path / "out.tif"
 
-    assert main(["segment", *map(str, scene), "-o", str(output), "--model", str(path), "--quiet"]) == 1
+    argv = ["segment", *map(str, scene), "-o", str(output), "--model", str(path), "--quiet"]
+    assert main(argv) == EXIT_USER_ERROR
 
     err = capsys.readouterr().err.strip()
     assert words in err and len(err.splitlines()) == 1 and "Traceback" not in err

@@ -165,7 +165,7 @@ HOSTILE_TEXT = st.one_of(
         ]
     ),
 )
-OPTIONS = ["--extent", "--bands", "--tile", "--overlap", "--batch"]
+OPTIONS = ["--extent", "--bands", "--tile", "--overlap", "--batch-size"]
 
 
 @st.composite
@@ -173,7 +173,9 @@ def cli_arguments(draw: st.DrawFn) -> list[str]:
     """``geofuse segment`` arguments with one or more numeric options given hostile text."""
     chosen = draw(st.lists(st.sampled_from(OPTIONS), min_size=1, max_size=3, unique=True))
     values = {option: draw(HOSTILE_TEXT) for option in chosen}
-    accepted = {"--extent": "0,0,1,1", "--bands": "1,2,3", "--tile": "64", "--overlap": "8", "--batch": "2"}
+    accepted = {
+        "--extent": "0,0,1,1", "--bands": "1,2,3", "--tile": "64", "--overlap": "8", "--batch-size": "2"
+    }
     if all(value == accepted[option] for option, value in values.items()):  # pragma: no cover - unlikely
         values[chosen[0]] = "-1"
     return [part for option, value in values.items() for part in (f"{option}={value}",)]
@@ -181,14 +183,14 @@ def cli_arguments(draw: st.DrawFn) -> list[str]:
 
 def is_accepted(option: str, value: str) -> bool:
     """Whether the request layer accepts ``value`` for ``option`` (then the run would load torch)."""
-    from geofuse.backend.commands import segment
+    from geofuse.backend.commands import options
 
     parse = {
-        "--extent": segment.extent,
-        "--bands": segment.band_list,
-        "--tile": segment.positive,
-        "--overlap": segment.ranged(0, 16383),
-        "--batch": segment.ranged(1, 1024),
+        "--extent": options.extent,
+        "--bands": options.band_list,
+        "--tile": options.positive,
+        "--overlap": options.ranged(0, 16383),
+        "--batch-size": options.ranged(1, 1024),
     }[option]
     try:
         parse(value)

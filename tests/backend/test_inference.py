@@ -29,7 +29,6 @@ from geofuse.backend.inference import (
     SegmentationCancelled,
     SegmentationError,
     SegmentOptions,
-    resolve_device,
     segment_rasters,
 )
 from geofuse.backend.models.network import ModelConfig
@@ -316,16 +315,6 @@ def test_progress_reports_every_tile(fitted: LoadedModel, tmp_path: Path) -> Non
     )
     assert [p.tiles_done for p in seen] == [1, 2, 3, 4]
     assert seen[-1].fraction == 1.0 and seen[-1].tiles_total == 4 and seen[-1].eta_s == 0.0
-
-
-def test_devices() -> None:
-    assert resolve_device("cpu").type == "cpu"
-    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
-    with pytest.raises(SegmentationError, match="device must be"):
-        resolve_device("gpu")
-    if not torch.cuda.is_available():
-        with pytest.raises(SegmentationError, match="no CUDA"):
-            resolve_device("cuda:0")
 
 
 def test_missing_inputs_and_missing_model(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from torch import nn
 from geofuse.backend import claims, worker
 from geofuse.backend.checkpoint import ModelCard, save_checkpoint
 from geofuse.backend.data.synthetic import generate_scene, write_scene
+from geofuse.backend.errors import EXIT_USER_ERROR
 from geofuse.backend.inference import (
     LoadedModel,
     SegmentationCancelled,
@@ -300,7 +301,7 @@ def full_disk(
 def test_a_full_disk_is_a_clear_error_with_nothing_left(full_disk) -> None:
     done, output, before, after = full_disk
 
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == EXIT_USER_ERROR, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("geofuse: error: ") and "Write failed: " in last, done.stderr
     assert "Traceback" not in done.stderr and "See previous exception" not in done.stderr
@@ -485,7 +486,7 @@ def test_a_full_disk_fails_one_scene_of_a_batch_and_the_batch_goes_on(
     argv = ["segment-batch", str(tmp_path / "scenes.csv"), "--model", str(model_path), "--device", "cpu",
             "--tile", "48", "--overlap", "8"]  # fmt: skip
 
-    assert main(argv) == 1
+    assert main(argv) == EXIT_USER_ERROR
 
     captured = capsys.readouterr()
     assert "No space left on device" in captured.err and "Traceback" not in captured.err

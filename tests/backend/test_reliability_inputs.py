@@ -32,6 +32,7 @@ from geofuse.backend.checkpoint import ModelCard, save_checkpoint
 from geofuse.backend.classes import IGNORE_INDEX
 from geofuse.backend.cli import main
 from geofuse.backend.data.synthetic import generate_scene
+from geofuse.backend.errors import EXIT_USER_ERROR
 from geofuse.backend.inference import SegmentationCancelled, SegmentOptions, segment_rasters
 from geofuse.backend.models import build_model
 
@@ -510,7 +511,7 @@ def test_input_through_the_cli(
             assert code == 0, err
             case.check(read_labels(inputs.output), inputs)
         else:
-            assert code == 1, err
+            assert code == EXIT_USER_ERROR, err
             assert_one_error_line(err, case.error)
         assert_clean_outcome(tmp_path, before, inputs, succeeded=case.error is None)
     finally:
@@ -601,7 +602,7 @@ def unprivileged(model_path: Path) -> Iterator[dict[str, UnprivilegedRow]]:
 def test_permission_rows_as_an_unprivileged_user(name: str, unprivileged: dict[str, UnprivilegedRow]) -> None:
     case, result = CASES[name], unprivileged[name]
 
-    assert result.code == 1, result.stderr
+    assert result.code == EXIT_USER_ERROR, result.stderr
     assert_one_error_line(result.stderr, case.error)
     assert_clean_outcome(result.folder, result.before, result.inputs, succeeded=False)
 

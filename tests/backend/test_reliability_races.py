@@ -33,7 +33,9 @@ from test_reliability_faults import (
 )
 
 from geofuse.backend import claims
+from geofuse.backend.errors import EXIT_USER_ERROR
 from geofuse.backend.inference import LoadedModel, SegmentationError, SegmentOptions, segment_rasters
+from geofuse.backend.outputs import leftover_temporaries
 
 __all__ = ["model_path", "scene", "tiny"]
 
@@ -216,7 +218,7 @@ def test_ctrl_c_in_segment_batch_says_cancelled(
 
 KILL_HARNESS = """
 import os, signal, sys
-from geofuse.backend import claims, inference
+from geofuse.backend import claims, class_raster, raster_pair
 from geofuse.backend.inference import LoadedModel, SegmentOptions, segment_rasters
 from test_reliability_faults import CARD, TinyNet
 point, count = sys.argv[1], int(sys.argv[2])
@@ -231,9 +233,9 @@ def killing(function):
         return function(*args, **kwargs)
     return wrapped
 if point == "read":
-    inference.valid_pixels = killing(inference.valid_pixels)
+    raster_pair.valid_pixels = killing(raster_pair.valid_pixels)
 elif point == "write":
-    inference._BlockWriter.put = killing(inference._BlockWriter.put)
+    class_raster.BlockWriter.put = killing(class_raster.BlockWriter.put)
 elif point == "journal":
     claims.OutputClaim._record = killing(claims.OutputClaim._record)
 elif point == "rename":
@@ -273,9 +275,12 @@ def test_a_sigkill_leaves_only_what_the_next_run_removes(
     kill_at(point, count, scene, output, confidence)
     finished = point == "finish"
 
-    claims.recover(claims.segmentation_finals(output, confidence))  # as QGIS after a killed worker
+    left = set(files(tmp_path))
+    removed = leftover_temporaries(output, confidence)  # as QGIS after a killed worker
     complete = ["classes.qml", "classes.tif", "classes.tif.aux.xml", "confidence.tif"]
     assert files(tmp_path) == sorted([keep.name, *(complete if finished else [])])
+    locks = {name for name in left if name.endswith(".lock")}
+    assert sorted(path.name for path in removed) == sorted(left - locks - set(files(tmp_path)))
 
     options = SegmentOptions(**{**vars(TILING), "confidence_path": confidence, "overwrite": finished})
     segment_rasters(*scene, output, tiny, options)
@@ -353,7 +358,7 @@ def test_a_complex_valued_scene_fails_alone_in_segment_batch(
     status = main(["segment-batch", listing, "--model", str(model_path), *tiling])
 
     out, err = capsys.readouterr()
-    assert status == 1
+    assert status == EXIT_USER_ERROR
     assert "Traceback" not in err
     assert [line for line in err.splitlines() if "error" in line] == [
         f"geofuse: error: {tmp_path / 'complex.tif'}: {tmp_path / 'complex.tif'} holds complex numbers "

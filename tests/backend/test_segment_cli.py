@@ -14,6 +14,7 @@ import torch
 from geofuse.backend.checkpoint import ModelCard, save_checkpoint
 from geofuse.backend.cli import main
 from geofuse.backend.data.synthetic import generate_scene, write_scene
+from geofuse.backend.errors import EXIT_USER_ERROR
 from geofuse.backend.models import build_model
 
 VENV_BIN = Path(sys.executable).parent
@@ -56,16 +57,16 @@ def test_segment_writes_styled_outputs(
         (["--model", "missing.pt"], "model file not found"),
         (["--bands", "1,2"], "2 bands selected"),
         (["--device", "tpu"], "device must be"),
-        (["--tile", "32", "--overlap", "32"], "overlap (32) in 0..tile-1"),
+        (["--tile", "32", "--overlap", "32"], "the overlap (32) must be less than the tile size (32)"),
     ],
 )
-def test_user_errors_are_one_line_and_status_1(
+def test_user_errors_are_one_line_and_status_2(
     checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture, extra: list[str], message: str
 ) -> None:
     optical, elevation = scene(tmp_path, 2, size=32)
     argv = ["segment", str(optical), str(elevation), "-o", str(tmp_path / "o.tif"), "--quiet"]
     argv += ["--model", str(checkpoint), *extra] if "--model" not in extra else extra
-    assert main(argv) == 1
+    assert main(argv) == EXIT_USER_ERROR
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "o.tif").exists()
@@ -78,7 +79,7 @@ def test_existing_output_needs_overwrite(
     output = tmp_path / "o.tif"
     output.write_bytes(b"keep")
     argv = ["segment", str(optical), str(elevation), "-o", str(output), "--model", str(checkpoint), "--quiet"]
-    assert main(argv) == 1 and output.read_bytes() == b"keep"
+    assert main(argv) == EXIT_USER_ERROR and output.read_bytes() == b"keep"
     assert "--overwrite" in capsys.readouterr().err
     assert main([*argv, "--overwrite"]) == 0 and output.read_bytes() != b"keep"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -123,6 +124,14 @@ class BlockWriter:
         self.start = self.row
 
 
+@dataclass(frozen=True)
+class BandDescriptions:
+    """The band descriptions written into the outputs."""
+
+    classes: str = "land-cover class"
+    confidence: str = "confidence (max softmax probability)"
+
+
 class ClassRasterWriter:
     """The class raster (and confidence raster) of one run, open at their temporaries for the ``with`` block.
 
@@ -133,6 +142,8 @@ class ClassRasterWriter:
         region: The segmented window on that grid (inside ``window``): rows given to :meth:`put` count
             from its top and are placed at its columns.
         classes: The model's classes, for the colour table and class names.
+        descriptions: The band descriptions of the class and confidence rasters (what GIS software shows
+            as the band's name; a QGIS user gets them in their language).
     """
 
     def __init__(
@@ -142,8 +153,10 @@ class ClassRasterWriter:
         window: Window,
         region: Window,
         classes: Sequence[ClassInfo],
+        descriptions: BandDescriptions | None = None,
     ) -> None:
         self.outputs, self.reference, self.window, self.classes = outputs, reference, window, classes
+        self.descriptions = descriptions or BandDescriptions()
         self.row_shift = int(region.row_off - window.row_off)
         self.col_shift = int(region.col_off - window.col_off)
         self._files = ExitStack()
@@ -161,7 +174,7 @@ class ClassRasterWriter:
             )
             labels.write_colormap(1, colour_table(self.classes))
             labels.update_tags(1, **{f"CLASS_{info.index}": info.name for info in self.classes})
-            labels.set_band_description(1, "land-cover class")
+            labels.set_band_description(1, self.descriptions.classes)
             confidence = None
             if self.outputs.temporary_confidence is not None:
                 confidence = self._files.enter_context(
@@ -171,7 +184,7 @@ class ClassRasterWriter:
                         **raster_profile(self.reference, self.window, "float32", math.nan),
                     )
                 )
-                confidence.set_band_description(1, "confidence (max softmax probability)")
+                confidence.set_band_description(1, self.descriptions.confidence)
         self.outputs.created()
         self.blocks = BlockWriter(labels, confidence)
         return self

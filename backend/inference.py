@@ -32,7 +32,7 @@ import torch
 
 from . import validation
 from .checkpoint import Checkpoint, ModelCard, load_checkpoint
-from .class_raster import GDAL_CACHE_MB, ClassRasterWriter, writing
+from .class_raster import GDAL_CACHE_MB, BandDescriptions, ClassRasterWriter, writing
 from .classes import IGNORE_INDEX
 from .device import resolve_device
 from .errors import SegmentationError
@@ -56,7 +56,6 @@ __all__ = [
 ]
 
 
-
 @dataclass
 class SegmentOptions:
     """How to segment.
@@ -76,6 +75,7 @@ class SegmentOptions:
         mask: A GeoJSON file (FeatureCollection, Feature or geometry) of polygons in the optical raster's
             CRS: only pixels inside them are segmented, the rest is nodata, and the output covers the
             polygons' bounding box (within ``extent`` when both are given).
+        descriptions: The outputs' band descriptions (the dock and Processing pass them translated).
     """
 
     device: str = "auto"
@@ -87,6 +87,7 @@ class SegmentOptions:
     confidence_path: str | Path | None = None
     overwrite: bool = False
     mask: str | Path | None = None
+    descriptions: BandDescriptions = field(default_factory=BandDescriptions)
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,9 @@ def segment_rasters(
         _check_tiling(tile, options.overlap, options.batch_size)
         pair.prepare(loaded.card, options.optical_bands, options.extent, options.mask)
         classes = loaded.card.classes
-        with ClassRasterWriter(outputs, pair.optical, pair.window, pair.region, classes) as writer:
+        with ClassRasterWriter(
+            outputs, pair.optical, pair.window, pair.region, classes, options.descriptions
+        ) as writer:
             stats = stream_predict(
                 loaded.network,
                 loaded.card,
@@ -282,7 +285,7 @@ def segment_rasters(
             )
             counts = writer.finish()
         with writing(outputs.output):
-            outputs.place(classes)
+            outputs.place(classes, options.descriptions.classes)
     return SegmentResult(
         output_path=outputs.output,
         qml_path=outputs.qml,

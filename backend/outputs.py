@@ -134,14 +134,16 @@ class SegmentationOutputs:
         """Note that the temporary rasters now exist (so a clean-up removes exactly them)."""
         self._claim.created()
 
-    def place(self, classes: Sequence[ClassInfo]) -> None:
+    def place(self, classes: Sequence[ClassInfo], band_description: str = "land-cover class") -> None:
         """Write the sidecars for ``classes`` and move every temporary into place, the class raster last.
+
+        The PAM sidecar's band description wins over the GeoTIFF's in GDAL, so it is the caller's too.
 
         The claim removes what was placed if a later move fails, and never replaces a file that appeared
         at a final path meanwhile.
         """
         temporary_aux = sidecar_paths(self.temporary_output)[0]
-        temporary_aux.write_text(pam_xml(classes), encoding="utf-8")
+        temporary_aux.write_text(pam_xml(classes, band_description), encoding="utf-8")
         temporary_qml = self._claim.temporary(self.qml)
         temporary_qml.write_text(qml_text(classes), encoding="utf-8")
         self._claim.created()
@@ -150,4 +152,3 @@ class SegmentationOutputs:
             moves.append((self.temporary_confidence, self.confidence))
         moves.append((self.temporary_output, self.output))
         self._claim.place(moves)
-

@@ -73,8 +73,6 @@ class Progress:
     """Seconds left, from the pace so far (None before the first step)."""
 
 
-
-
 def _step_seed(seed: int, rank: int, step: int) -> int:
     """A torch seed for (seed, rank, step), so every step's randomness is fixed whatever was resumed."""
     return int(np.random.SeedSequence((seed, rank, step)).generate_state(1, np.uint64)[0]) >> 1

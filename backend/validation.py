@@ -174,6 +174,15 @@ def path(name: str, value: Any) -> str:
     return value
 
 
+def label(name: str, value: Any) -> str:
+    """``value`` as a short printable text (a band description): one line, at most 200 characters."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 200 or not value.isprintable():
+        raise RequestError(
+            f"'{name}' must be one printable line of at most 200 characters, got {echo(value)}"
+        )
+    return value
+
+
 def flag(name: str, value: Any) -> bool:
     """``value`` as true or false (JSON booleans only: "no" and 0 are not)."""
     if not isinstance(value, bool):
@@ -227,6 +236,8 @@ SEGMENT_FIELDS = {
     "model": Field(path),
     "confidence": Field(path),
     "mask": Field(path),
+    "class_band_description": Field(label),
+    "confidence_band_description": Field(label),
     "device": Field(device),
     "tile": Field(_ranged(1, MAX_TILE)),
     "overlap": Field(_ranged(0, MAX_TILE - 1)),

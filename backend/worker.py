@@ -194,6 +194,7 @@ def segment(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], b
     can style the output without reading the checkpoint.
     """
     fields, unknown = check_segment_request(request)  # before torch is imported: a bad request is quick
+    from .class_raster import BandDescriptions
     from .inference import LoadedModel, SegmentationCancelled, SegmentOptions, segment_rasters
 
     if unknown:
@@ -209,6 +210,10 @@ def segment(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], b
         confidence_path=fields["confidence"],
         overwrite=bool(fields["overwrite"]),
         mask=fields["mask"],
+        descriptions=BandDescriptions(
+            fields["class_band_description"] or BandDescriptions.classes,
+            fields["confidence_band_description"] or BandDescriptions.confidence,
+        ),
     )
     emit.progress(0.0, message="loading the model")
     model = LoadedModel.load(fields["model"], options.device)

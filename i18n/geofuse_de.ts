@@ -1312,7 +1312,7 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
         <translation>Kein Modell angegeben, und das mitgelieferte Demo-Modell fehlt ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="371"/>
+        <location filename="../plugin/algorithms/segment.py" line="373"/>
         <source>{}: {} pixels</source>
         <translation>{}: {} Pixel</translation>
     </message>
@@ -1327,7 +1327,7 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
         <translation>Klassenflächen und Klassentabelle (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="344"/>
+        <location filename="../plugin/algorithms/segment.py" line="346"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Die Maskenpolygone überschneiden sich nicht mit dem optischen Layer (oder der Ausdehnung).</translation>
     </message>
@@ -1372,9 +1372,19 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
         <translation>Die Überlappung ({}) muss kleiner als die Kachelgröße ({}) sein.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="367"/>
+        <location filename="../plugin/algorithms/segment.py" line="369"/>
         <source>{}: {} m²</source>
         <translation>{}: {} m²</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="315"/>
+        <source>land-cover class</source>
+        <translation>Landbedeckungsklasse</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="316"/>
+        <source>confidence (max softmax probability)</source>
+        <translation>Konfidenz (höchste Softmax-Wahrscheinlichkeit)</translation>
     </message>
 </context>
 <context>

@@ -1312,7 +1312,7 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
         <translation>Aucun modèle indiqué et le modèle de démonstration fourni est absent ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="371"/>
+        <location filename="../plugin/algorithms/segment.py" line="373"/>
         <source>{}: {} pixels</source>
         <translation>{} : {} pixels</translation>
     </message>
@@ -1327,7 +1327,7 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
         <translation>Surfaces des classes et table des classes (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="344"/>
+        <location filename="../plugin/algorithms/segment.py" line="346"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Les polygones du masque ne recoupent pas la couche optique (ni l'emprise).</translation>
     </message>
@@ -1372,9 +1372,19 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
         <translation>Le recouvrement ({}) doit être inférieur à la taille des tuiles ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="367"/>
+        <location filename="../plugin/algorithms/segment.py" line="369"/>
         <source>{}: {} m²</source>
         <translation>{}: {} m²</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="315"/>
+        <source>land-cover class</source>
+        <translation>classe d'occupation du sol</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/segment.py" line="316"/>
+        <source>confidence (max softmax probability)</source>
+        <translation>confiance (probabilité softmax maximale)</translation>
     </message>
 </context>
 <context>

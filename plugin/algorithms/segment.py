@@ -312,6 +312,8 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
             "extent": extent,
             "confidence": confidence,
             "overwrite": True,
+            "class_band_description": self.tr("land-cover class"),
+            "confidence_band_description": self.tr("confidence (max softmax probability)"),
         }
         if mask is not None:
             request["mask"] = mask

@@ -21,6 +21,7 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject
 from torch import nn
 
 from geofuse.backend.checkpoint import ModelCard
+from geofuse.backend.class_raster import BandDescriptions
 from geofuse.backend.classes import IGNORE_INDEX
 from geofuse.backend.data.normalize import normalize_elevation, normalize_optical
 from geofuse.backend.data.synthetic import generate_scene, write_scene
@@ -374,3 +375,15 @@ def test_polygon_mask_limits_the_output_to_the_polygons(fitted: LoadedModel, tmp
     with pytest.raises(SegmentationError, match="no polygons"):
         segment_rasters(optical, elevation, tmp_path / "none.tif", fitted, replace(options, mask=empty))
     assert not (tmp_path / "none.tif").exists()
+
+
+def test_band_descriptions_are_the_callers(fitted: LoadedModel, tmp_path: Path) -> None:
+    optical, elevation, _ = write_pair(tmp_path, 909, size=64)
+    default = segment_rasters(optical, elevation, tmp_path / "en.tif", fitted)
+    with rasterio.open(default.output_path) as output:
+        assert output.descriptions == ("land-cover class",)
+    german = BandDescriptions("Landbedeckungsklasse", "Konfidenz (höchste Softmax-Wahrscheinlichkeit)")
+    options = SegmentOptions(confidence_path=tmp_path / "de_conf.tif", descriptions=german)
+    result = segment_rasters(optical, elevation, tmp_path / "de.tif", fitted, options)
+    with rasterio.open(result.output_path) as labels, rasterio.open(tmp_path / "de_conf.tif") as confidence:
+        assert labels.descriptions == (german.classes,) and confidence.descriptions == (german.confidence,)

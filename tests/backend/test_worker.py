@@ -43,6 +43,16 @@ def test_diagnostics_reports_this_runtime() -> None:
     [
         ({"command": "fly"}, "unknown command 'fly'"),
         (["segment"], "must be a JSON object"),
+        (
+            {
+                "command": "segment",
+                "optical": "a.tif",
+                "elevation": "b.tif",
+                "output": "c.tif",
+                "class_band_description": "two\nlines",
+            },
+            "'class_band_description' must be one printable line",
+        ),
     ],
 )
 def test_bad_requests_are_errors_not_crashes(request_: object, expected: str) -> None:

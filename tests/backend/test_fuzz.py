@@ -13,7 +13,7 @@ with real files, masks, extents and raster pairs. The promises, asserted as prop
 The examples are derandomized (``derandomize=True``, no example database), so CI runs the same cases every
 time; ``make fuzz`` runs :data:`SCALE` = 10 times as many (``GEOFUSE_FUZZ_SCALE``). Worker and CLI lines run
 in subprocesses; requests with real rasters run through ``worker.serve`` and the engine in-process with the
-tiny network of test_reliability_faults (each subprocess with torch costs seconds).
+``tiny`` stand-in network of ``conftest.py`` (each subprocess with torch costs seconds).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from affine import Affine
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from rasterio.warp import transform as transform_points
-from test_reliability_faults import CARD, CHILD_ENV, TinyNet
+from segment_runs import CHILD_ENV
 
 from geofuse.backend import worker
 from geofuse.backend.classes import IGNORE_INDEX
@@ -339,11 +339,6 @@ def must_be_nodata(case: dict, optical_holes: np.ndarray, output: rasterio.Datas
     return outside | holes
 
 
-@pytest.fixture(scope="module")
-def tiny() -> LoadedModel:
-    return LoadedModel(TinyNet().eval(), CARD)
-
-
 @fuzz(40)
 @given(case=raster_pairs())
 def test_any_raster_pair_gives_nodata_where_an_input_is_missing_or_one_clear_error(
@@ -495,18 +490,6 @@ def test_any_mask_gives_nodata_outside_its_polygons_or_one_clear_error(
 # ------------------------------------------------------------------------------ requests with real files
 
 
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import torch
-
-    from geofuse.backend.checkpoint import ModelCard, save_checkpoint
-    from geofuse.backend.models import build_model
-
-    torch.manual_seed(0)
-    network = build_model("baseline", width="small")
-    return save_checkpoint(tmp_path_factory.mktemp("model") / "model.pt", network, ModelCard(network.config))
-
-
 @st.composite
 def segment_requests(draw: st.DrawFn) -> dict:
     """Segment requests over the real 32² scene whose fields are often right and sometimes anything."""
@@ -531,7 +514,7 @@ def segment_requests(draw: st.DrawFn) -> dict:
 @fuzz(15)
 @given(fields=segment_requests())
 def test_any_segment_request_through_the_worker_is_one_final_message_and_leaves_only_its_outputs(
-    fields: dict, model_file: Path, square_scene: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+    fields: dict, model_path: Path, square_scene: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     folder = tmp_path_factory.mktemp("request")
     (folder / "existing.tif").write_bytes(b"someone's")
@@ -543,7 +526,7 @@ def test_any_segment_request_through_the_worker_is_one_final_message_and_leaves_
         "command": "segment",
         "optical": str(square_scene[0]),
         "elevation": str(square_scene[1]),
-        "model": str(model_file),
+        "model": str(model_path),
         **resolved,
     }
     before = snapshot(folder)

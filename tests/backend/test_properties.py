@@ -13,7 +13,7 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scan_reference import make_inputs, reference_scan
-from test_sliding_window import CARD, pixelwise
+from stand_in_networks import PIXELWISE_CARD, pixelwise
 
 from geofuse.backend.models import selective_scan_fn
 from geofuse.backend.models.mmd import mmd2
@@ -64,10 +64,10 @@ def test_after_blending_every_pixel_counts_exactly_once(tiling: tuple, seed: int
     elevation = rng.normal(0.0, 20.0, (height, width)).astype(np.float32)
 
     whole, whole_confidence = predict_arrays(
-        PIXELWISE, CARD, optical, elevation, tile=max(height, width), overlap=0
+        PIXELWISE, PIXELWISE_CARD, optical, elevation, tile=max(height, width), overlap=0
     )
     labels, confidence = predict_arrays(
-        PIXELWISE, CARD, optical, elevation, tile=tile, overlap=overlap, batch_size=batch
+        PIXELWISE, PIXELWISE_CARD, optical, elevation, tile=tile, overlap=overlap, batch_size=batch
     )
 
     np.testing.assert_allclose(confidence, whole_confidence, atol=1e-5)

@@ -8,14 +8,12 @@ In-process runs use a tiny random convolution as the network (the engine takes a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,58 +21,19 @@ import numpy as np
 import pytest
 import rasterio
 import torch
+from segment_runs import CHILD_ENV, TILES, TILING, Paused, digest, files, run_in_thread
+from stand_in_networks import TINY_CARD
 from torch import nn
 
 from geofuse.backend import claims, worker
-from geofuse.backend.checkpoint import ModelCard, save_checkpoint
 from geofuse.backend.data.synthetic import generate_scene, write_scene
 from geofuse.backend.errors import EXIT_USER_ERROR
 from geofuse.backend.inference import (
     LoadedModel,
     SegmentationCancelled,
     SegmentationError,
-    SegmentOptions,
     segment_rasters,
 )
-from geofuse.backend.models import build_model
-from geofuse.backend.models.network import ModelConfig
-
-CARD = ModelCard(ModelConfig(variant="baseline"))
-TILING = SegmentOptions(device="cpu", tile=32, overlap=8, batch_size=1)
-TILES = 25  # a 128² raster in 32-pixel tiles overlapping by 8: 5 × 5
-CHILD_ENV = os.environ | {"OMP_NUM_THREADS": "1"}
-
-
-class TinyNet(nn.Module):
-    """Two random convolutions: any ``network(optical, elevation) -> logits`` serves the engine."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        torch.manual_seed(0)
-        self.layers = nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 6, 1))
-
-    def forward(self, optical: torch.Tensor, elevation: torch.Tensor) -> torch.Tensor:
-        return self.layers(torch.cat([optical, elevation], dim=1))
-
-
-@pytest.fixture(scope="module")
-def tiny() -> LoadedModel:
-    return LoadedModel(TinyNet().eval(), CARD)
-
-
-@pytest.fixture(scope="module")
-def scene(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("scene")
-    optical, elevation = folder / "optical.tif", folder / "elevation.tif"
-    write_scene(generate_scene(31, 128, 128), optical, elevation, folder / "labels.tif")
-    return optical, elevation
-
-
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    model = build_model("baseline", width="small")
-    return save_checkpoint(tmp_path_factory.mktemp("model") / "model.pt", model, ModelCard(model.config))
 
 
 @pytest.fixture(scope="module")
@@ -84,17 +43,9 @@ def reference(tiny: LoadedModel, scene: tuple[Path, Path], tmp_path_factory: pyt
     return segment_rasters(*scene, folder / "classes.tif", tiny, TILING).output_path
 
 
-def digest(paths: Iterator[Path] | list[Path]) -> dict[Path, str]:
-    return {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in paths}
-
-
 def read(path: Path) -> np.ndarray:
     with rasterio.open(path) as dataset:
         return dataset.read(1)
-
-
-def files(folder: Path) -> list[str]:
-    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
 
 
 # ------------------------------------------------------------------------------- cancel at random points
@@ -152,7 +103,7 @@ def test_stopping_at_a_random_point_leaves_nothing(
             segment_rasters(
                 *scene,
                 tmp_path / "out" / "classes.tif",
-                LoadedModel(network, CARD),
+                LoadedModel(network, TINY_CARD),
                 options,
                 progress=progress,
                 cancel=cancel,
@@ -369,7 +320,7 @@ def test_out_of_memory_mid_run_halves_the_batch_and_changes_nothing(
     options = replace(TILING, batch_size=4)
 
     result = segment_rasters(
-        *scene, tmp_path / "classes.tif", LoadedModel(flaky(tiny.network, {call}, sizes), CARD), options
+        *scene, tmp_path / "classes.tif", LoadedModel(flaky(tiny.network, {call}, sizes), TINY_CARD), options
     )
 
     assert sizes[call - 1] == 4 and sizes[call] == 2 and max(sizes[call:]) == 2
@@ -381,7 +332,7 @@ def test_out_of_memory_at_batch_one_is_a_resources_error_with_nothing_left(
     tiny: LoadedModel, scene: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sizes: list[int] = []
-    hopeless = LoadedModel(flaky(tiny.network, set(range(2, 100)), sizes), CARD)
+    hopeless = LoadedModel(flaky(tiny.network, set(range(2, 100)), sizes), TINY_CARD)
     monkeypatch.setattr(LoadedModel, "load", classmethod(lambda cls, model, device: hopeless))
 
     messages = serve({**segment_request(scene, tmp_path / "classes.tif", Path("unused.pt")), "batch_size": 2})
@@ -393,35 +344,6 @@ def test_out_of_memory_at_batch_one_is_a_resources_error_with_nothing_left(
 
 
 # ------------------------------------------------------------------------------ two segmentations at once
-
-
-class Paused:
-    """A cancel check that holds the run at its ``at``-th tile until released (never cancels)."""
-
-    def __init__(self, at: int) -> None:
-        self.at, self.calls = at, 0
-        self.reached, self.release = threading.Event(), threading.Event()
-
-    def __call__(self) -> bool:
-        self.calls += 1
-        if self.calls == self.at:
-            self.reached.set()
-            assert self.release.wait(timeout=60)
-        return False
-
-
-def run_in_thread(call: Callable[[], object]) -> tuple[threading.Thread, list]:
-    outcome: list = []
-
-    def target() -> None:
-        try:
-            outcome.append(call())
-        except BaseException as error:  # reported by the test thread
-            outcome.append(error)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    return thread, outcome
 
 
 def test_two_segmentations_at_once_on_different_outputs_are_both_correct(

@@ -20,24 +20,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
-from test_reliability_faults import (
-    CHILD_ENV,
-    TILING,
-    Paused,
-    digest,
-    files,
-    model_path,
-    run_in_thread,
-    scene,
-    tiny,
-)
+from segment_runs import CHILD_ENV, TILING, Paused, digest, files, run_in_thread
 
 from geofuse.backend import claims
 from geofuse.backend.errors import EXIT_USER_ERROR
 from geofuse.backend.inference import LoadedModel, SegmentationError, SegmentOptions, segment_rasters
 from geofuse.backend.outputs import leftover_temporaries
-
-__all__ = ["model_path", "scene", "tiny"]
 
 FINALS = ["classes.qml", "classes.tif", "classes.tif.aux.xml"]
 
@@ -220,10 +208,10 @@ KILL_HARNESS = """
 import os, signal, sys
 from geofuse.backend import claims, class_raster, raster_pair
 from geofuse.backend.inference import LoadedModel, SegmentOptions, segment_rasters
-from test_reliability_faults import CARD, TinyNet
+from stand_in_networks import TINY_CARD, TinyNet
 point, count = sys.argv[1], int(sys.argv[2])
 optical, elevation, output, confidence = sys.argv[3:7]
-model = LoadedModel(TinyNet().eval(), CARD)
+model = LoadedModel(TinyNet().eval(), TINY_CARD)
 calls = [0]
 def killing(function):
     def wrapped(*args, **kwargs):

@@ -9,11 +9,10 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stand_in_networks import PIXELWISE_CARD, pixelwise
 
-from geofuse.backend.checkpoint import ModelCard
 from geofuse.backend.classes import IGNORE_INDEX
-from geofuse.backend.data.normalize import NormalizationConfig, normalize_elevation, normalize_optical
-from geofuse.backend.models.network import ModelConfig
+from geofuse.backend.data.normalize import normalize_elevation, normalize_optical
 from geofuse.backend.sliding_window import (
     Box,
     SegmentationCancelled,
@@ -23,23 +22,6 @@ from geofuse.backend.sliding_window import (
     stream_predict,
 )
 from geofuse.backend.tiling import tile_starts
-
-# Absolute elevation: normalisation independent of the window, so tiling alone is what is compared.
-CARD = ModelCard(
-    ModelConfig(variant="baseline"), normalization=NormalizationConfig(elevation_mode="absolute")
-)
-
-
-def pixelwise() -> torch.nn.Module:
-    """A 1×1 convolution: each pixel's logits depend on that pixel only."""
-    torch.manual_seed(0)
-    conv = torch.nn.Conv2d(4, 6, 1)
-
-    class Pixelwise(torch.nn.Module):
-        def forward(self, optical: torch.Tensor, elevation: torch.Tensor) -> torch.Tensor:
-            return conv(torch.cat([optical, elevation], dim=1))
-
-    return Pixelwise().eval()
 
 
 def arrays(height: int, width: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -81,9 +63,9 @@ def test_blend_weights_fall_off_towards_the_border() -> None:
 def test_tiled_equals_one_pass_for_a_pixelwise_model(tile: int, overlap: int, batch: int) -> None:
     model = pixelwise()
     optical, elevation = arrays(150, 317)
-    whole, whole_confidence = predict_arrays(model, CARD, optical, elevation, tile=1024, overlap=0)
+    whole, whole_confidence = predict_arrays(model, PIXELWISE_CARD, optical, elevation, tile=1024, overlap=0)
     labels, confidence = predict_arrays(
-        model, CARD, optical, elevation, tile=tile, overlap=overlap, batch_size=batch
+        model, PIXELWISE_CARD, optical, elevation, tile=tile, overlap=overlap, batch_size=batch
     )
     assert np.array_equal(labels, whole)
     assert np.allclose(confidence, whole_confidence, atol=1e-5)
@@ -92,11 +74,11 @@ def test_tiled_equals_one_pass_for_a_pixelwise_model(tile: int, overlap: int, ba
 def test_confidence_is_the_max_softmax_probability() -> None:
     model = pixelwise()
     optical, elevation = arrays(40, 50)
-    labels, confidence = predict_arrays(model, CARD, optical, elevation, tile=32, overlap=8)
+    labels, confidence = predict_arrays(model, PIXELWISE_CARD, optical, elevation, tile=32, overlap=8)
     with torch.no_grad():
         inputs = (
-            torch.from_numpy(normalize_optical(optical, CARD.normalization))[None],
-            torch.from_numpy(normalize_elevation(elevation, CARD.normalization))[None, None],
+            torch.from_numpy(normalize_optical(optical, PIXELWISE_CARD.normalization))[None],
+            torch.from_numpy(normalize_elevation(elevation, PIXELWISE_CARD.normalization))[None, None],
         )
         probabilities = torch.softmax(model(*inputs), dim=1)[0]
     assert np.array_equal(labels, probabilities.argmax(0).numpy())
@@ -110,7 +92,7 @@ def test_nodata_and_nan_become_ignore_and_nan() -> None:
     valid = np.ones((60, 70), bool)
     valid[0, :] = False
     labels, confidence = predict_arrays(
-        pixelwise(), CARD, optical, elevation, tile=32, overlap=8, optical_nodata=0, valid=valid
+        pixelwise(), PIXELWISE_CARD, optical, elevation, tile=32, overlap=8, optical_nodata=0, valid=valid
     )
     expected = np.zeros((60, 70), bool)
     expected[5:10, 5:10] = expected[40:45, 50:60] = expected[0, :] = True
@@ -134,7 +116,16 @@ def test_rows_arrive_in_order_once_and_tiles_stay_inside() -> None:
         rows.append((row, len(labels)))
 
     stats = stream_predict(
-        pixelwise(), CARD, 130, 90, read, write, tile=48, overlap=12, batch_size=2, progress=progress.append
+        pixelwise(),
+        PIXELWISE_CARD,
+        130,
+        90,
+        read,
+        write,
+        tile=48,
+        overlap=12,
+        batch_size=2,
+        progress=progress.append,
     )
     assert stats.tiles == len(reads) == 4 * 3 and stats.batch_size == 2
     assert all(r + h <= 130 and c + w <= 90 for r, c, h, w in reads)
@@ -157,13 +148,15 @@ def test_cancel_stops_before_the_next_batch() -> None:
         return TileData(optical[(slice(None), *window)], elevation[window], valid, valid)
 
     with pytest.raises(SegmentationCancelled):
-        stream_predict(pixelwise(), CARD, 64, 64, read, lambda *_: None, tile=32, overlap=0, cancel=cancel)
+        stream_predict(
+            pixelwise(), PIXELWISE_CARD, 64, 64, read, lambda *_: None, tile=32, overlap=0, cancel=cancel
+        )
     assert len(calls) == 2
 
 
 def test_shapes_are_checked() -> None:
     optical, elevation = arrays(20, 20)
     with pytest.raises(ValueError, match="optical must be"):
-        predict_arrays(pixelwise(), CARD, optical[:2], elevation)
+        predict_arrays(pixelwise(), PIXELWISE_CARD, optical[:2], elevation)
     with pytest.raises(ValueError, match="elevation"):
-        predict_arrays(pixelwise(), CARD, optical, elevation[:10])
+        predict_arrays(pixelwise(), PIXELWISE_CARD, optical, elevation[:10])

@@ -194,8 +194,8 @@ def _torch_selective_scan(
     delta_softplus: bool,
     return_last_state: bool,
 ) -> Tensor | tuple[Tensor, Tensor]:
-    """Pure PyTorch path: Δ, D and z by autograd on B×D×L tensors, the recurrence by `_ChunkedScan`."""
-    compute = torch.float64 if torch.float64 in {t.dtype for t in (u, delta, A, B, C)} else torch.float32
+    """Pure PyTorch path: Δ, D, z and the step layout by autograd, the recurrence by `_StepScan`."""
+    compute = _compute_dtype(u, delta, A, B, C)
     dt = delta.to(compute)
     if delta_bias is not None:
         dt = dt + delta_bias.to(compute)[:, None]
@@ -203,13 +203,26 @@ def _torch_selective_scan(
         dt = F.softplus(dt)
     u_c = u.to(compute)
     B_g, C_g = _common_groups(B.to(compute), C.to(compute), u.shape)
-    y, last_state = _ChunkedScan.apply(u_c, dt, A.to(compute), B_g, C_g)
+    batch, dim, length = u.shape
+    groups, state = B_g.shape[1], A.shape[1]
+    lanes = (batch, groups, 1, dim // groups, length)
+    plan = _Plan.choose(length, batch * dim * state, on_cpu=u.device.type == "cpu")
+    dt_s = _to_steps(dt.reshape(lanes), plan)  # T K b G 1 Dg
+    dtu_s = dt_s * _to_steps(u_c.reshape(lanes), plan)
+    B_s, C_s = _to_steps(B_g, plan).unsqueeze(-1), _to_steps(C_g, plan).unsqueeze(-2)
+    y_s, last = _StepScan.apply(dt_s, dtu_s, A.to(compute), B_s, C_s, plan)
+    y = _from_steps(y_s.squeeze(-2), length).reshape(batch, dim, length)
     if D is not None:
         y = y + u_c * D.to(compute)[:, None]
     if z is not None:
         y = y * F.silu(z.to(compute))
     y = y.to(u.dtype)
-    return (y, last_state) if return_last_state else y
+    return (y, last.transpose(-1, -2).reshape(batch, dim, state)) if return_last_state else y
+
+
+def _compute_dtype(*tensors: Tensor) -> torch.dtype:
+    """float64 when any input is float64, else float32 (the scan never runs in half precision)."""
+    return torch.float64 if torch.float64 in {t.dtype for t in tensors} else torch.float32
 
 
 def _per_channel(m: Tensor, shape: torch.Size) -> Tensor:
@@ -284,34 +297,31 @@ def _from_steps(x: Tensor, length: int) -> Tensor:
     return x.reshape(*lead, chunks * steps)[..., :length]
 
 
-class _ChunkedScan(torch.autograd.Function):
-    """h_t = exp(Δ_t A) h_{t-1} + Δ_t B_t u_t, y_t = C_t·h_t, chunked; returns (y, h_L).
+class _StepScan(torch.autograd.Function):
+    """h_t = exp(Δ_t A) h_{t-1} + x_t, x_t = (Δ_t u_t) B_t, y_t = C_t·h_t, chunked; returns (y, h_L).
 
-    Shapes: u, Δ: batch×D×L; A: D×N; B, C: batch×G×N×L. Inside, channels split into G groups of Dg = D/G
-    and a step's state is K×batch×G×N×Dg: channels innermost, so the sums over N that read out y_t run
-    over whole rows. Only the recurrence itself is stepped one op at a time; decays, inputs, read-outs and
-    gradients are bulk ops over a block of S steps. exp(x) is computed as exp2(x·log2 e), which is faster
+    Everything is in the step layout of `_to_steps`, so that callers can build it however is cheapest
+    (a transpose of B×D×L sequences, or a gather from a token-major buffer in `selective_scan_orders`):
+    Δ and Δu: T×K×batch×G×1×Dg; A: D×N with D = G·Dg; B: T×K×batch×G×N×1; C: T×K×batch×G×1×N.
+    Returns y (T×K×batch×G×1×Dg) and h_L (batch×G×N×Dg, the end of the last chunk). A step's state is
+    K×batch×G×N×Dg: channels innermost, so the sums over N that read out y_t run over whole rows. Only
+    the recurrence itself is stepped one op at a time; decays, inputs, read-outs and gradients are bulk
+    ops over a block of S steps. exp(x) is computed as exp2(x·log2 e), which is faster
     and, unlike exp, has no slow path for arguments far below −87.
     """
 
     @staticmethod
     def forward(
-        ctx: FunctionCtx, u: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor
+        ctx: FunctionCtx, dt_s: Tensor, dtu_s: Tensor, A: Tensor, B_s: Tensor, C_s: Tensor, plan: _Plan
     ) -> tuple[Tensor, Tensor]:
-        batch, dim, length = u.shape
-        groups, state = B.shape[1], A.shape[1]
-        group_dim = dim // groups
-        plan = _Plan.choose(length, batch * dim * state, on_cpu=u.device.type == "cpu")
+        batch, groups, group_dim = dt_s.shape[2], dt_s.shape[3], dt_s.shape[-1]
+        state = A.shape[1]
         A_t = A.reshape(groups, group_dim, state).transpose(-1, -2)  # G N Dg
         A2 = (A_t * math.log2(math.e)).contiguous()
-        dt_s = _to_steps(dt.reshape(batch, groups, 1, group_dim, length), plan)  # T K b G 1 Dg
-        dtu_s = dt_s * _to_steps(u.reshape(batch, groups, 1, group_dim, length), plan)
-        B_s = _to_steps(B, plan).unsqueeze(-1)  # T K b G N 1
-        C_s = _to_steps(C, plan).unsqueeze(-2)  # T K b G 1 N
         block_shape = (plan.block, plan.chunks, batch, groups, state, group_dim)
-        decays = dt.new_empty(block_shape)
-        states = dt.new_empty(block_shape)
-        starts = dt.new_zeros(block_shape[1:])
+        decays = dt_s.new_empty(block_shape)
+        states = dt_s.new_empty(block_shape)
+        starts = dt_s.new_zeros(block_shape[1:])
         chunk_decay = starts
         if plan.chunks > 1:
             # Pass 1: the end state of every chunk but the last, from a zero start.
@@ -330,7 +340,7 @@ class _ChunkedScan(torch.autograd.Function):
             for k in range(1, plan.chunks):
                 torch.addcmul(ends[k - 1], chunk_decay[k - 1], starts[k - 1], out=starts[k])
         # Pass 3: rerun every chunk from its true start, reading out y_t = C_t·h_t.
-        y_s = dt.new_empty(plan.steps, plan.chunks, batch, groups, 1, group_dim)
+        y_s = dt_s.new_empty(plan.steps, plan.chunks, batch, groups, 1, group_dim)
         h_end = starts.clone()
         for steps in plan.blocks():
             n = steps.stop - steps.start
@@ -342,25 +352,21 @@ class _ChunkedScan(torch.autograd.Function):
                 h = x[i].addcmul_(a[i], h)
             h_end.copy_(h)
             torch.matmul(C_s[steps], x, out=y_s[steps])
-        ctx.save_for_backward(u, dt, dt_s, dtu_s, A_t, A2, B_s, C_s, starts, chunk_decay)
+        ctx.save_for_backward(dt_s, dtu_s, A_t, A2, B_s, C_s, starts, chunk_decay)
         ctx.plan = plan
-        last_state = h_end[-1].transpose(-1, -2).reshape(batch, dim, state)
-        return _from_steps(y_s.squeeze(-2), length).reshape(batch, dim, length), last_state
+        return y_s, h_end[-1].clone()
 
     @staticmethod
     @once_differentiable
-    def backward(ctx: FunctionCtx, dy: Tensor, d_last: Tensor) -> tuple[Tensor, ...]:
-        u, dt, dt_s, dtu_s, A_t, A2, B_s, C_s, starts, chunk_decay = ctx.saved_tensors
+    def backward(ctx: FunctionCtx, dy_s: Tensor, d_last: Tensor) -> tuple[Tensor | None, ...]:
+        dt_s, dtu_s, A_t, A2, B_s, C_s, starts, chunk_decay = ctx.saved_tensors
         plan: _Plan = ctx.plan
-        batch, dim, length = u.shape
-        groups, state, group_dim = A_t.shape
-        dy_s = _to_steps(dy.reshape(batch, groups, 1, group_dim, length), plan)  # T K b G 1 Dg
         C_col, B_row = C_s.transpose(-1, -2), B_s.transpose(-1, -2)
         block_shape = (plan.block, *starts.shape)
-        decays = dt.new_empty(block_shape)
-        states = dt.new_empty((plan.block + 1, *starts.shape))
-        grads = dt.new_empty(block_shape)
-        work = dt.new_empty(block_shape)
+        decays = dt_s.new_empty(block_shape)
+        states = dt_s.new_empty((plan.block + 1, *starts.shape))
+        grads = dt_s.new_empty(block_shape)
+        work = dt_s.new_empty(block_shape)
         # Sweep 1: the state entering every block, and for each chunk R_k = Σ_t P_t ⊙ C_t dy_t with P_t the
         # product of the chunk's decays up to t: the gradient chunk k sends back to chunk k-1's end state.
         block_starts = [starts]
@@ -381,13 +387,13 @@ class _ChunkedScan(torch.autograd.Function):
                 sent_back.add_(torch.mul(C_col[steps], dy_s[steps], out=work[:n]).mul_(p).sum(0))
         # ends[k]: the gradient w.r.t. the state leaving chunk k (d_last after the last chunk).
         ends = torch.empty_like(starts)
-        ends[-1] = d_last.reshape(batch, groups, group_dim, state).transpose(-1, -2)
+        ends[-1] = d_last
         for k in range(plan.chunks - 1, 0, -1):
             torch.addcmul(sent_back[k], chunk_decay[k], ends[k], out=ends[k - 1])
         # Sweep 2, blocks in reverse: recompute the block's states, then step by step
         # G_t = C_t dy_t + exp(Δ_{t+1}A) G_{t+1}, then the block's gradients from G_t, h_{t-1}, h_t in bulk.
         dB_s = torch.empty_like(B_s)
-        dC_s = torch.empty_like(B_s)
+        dC_s = torch.empty_like(B_s)  # written as T K b G N 1, returned transposed like C_s
         gB_s = torch.empty_like(dt_s)
         ddt_s = torch.empty_like(dt_s)
         dA = torch.zeros_like(A2)
@@ -411,9 +417,5 @@ class _ChunkedScan(torch.autograd.Function):
             weighted = torch.mul(g, a, out=g).mul_(hs[:-1])  # ∂L/∂(Δ_t A) = G_t ⊙ exp(Δ_t A) ⊙ h_{t-1}
             dA.add_(torch.mul(weighted, dt_s[steps], out=w).sum((0, 1, 2)))
             torch.sum(weighted.mul_(A_t), -2, keepdim=True, out=ddt_s[steps])
-        gB = _from_steps(gB_s.squeeze(-2), length).reshape(batch, dim, length)
-        du = gB * dt
-        ddt = _from_steps(ddt_s.squeeze(-2), length).reshape(batch, dim, length) + gB * u
-        dB = _from_steps(dB_s.squeeze(-1), length)
-        dC = _from_steps(dC_s.squeeze(-1), length)
-        return du, ddt, dA.transpose(-1, -2).reshape(dim, state), dB, dC
+        dA = dA.transpose(-1, -2).reshape(-1, A_t.shape[1])
+        return ddt_s, gB_s, dA, dB_s, dC_s.transpose(-1, -2), None

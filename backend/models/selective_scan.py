@@ -91,6 +91,144 @@ def selective_scan_fn(
     return _torch_selective_scan(*args)
 
 
+def selective_scan_orders(
+    u: Tensor,
+    delta: Tensor,
+    A: Tensor,
+    B: Tensor,
+    C: Tensor,
+    orders: Tensor,
+    D: Tensor | None = None,
+    delta_bias: Tensor | None = None,
+    delta_softplus: bool = False,
+) -> Tensor:
+    """Scan one set of L tokens in G visiting orders, order g with its own parameters; sum the G outputs.
+
+    The same as G calls of :func:`selective_scan_fn`, call g on the tokens taken in ``orders[g]`` with
+    channels g·E … (g+1)·E − 1 of A, D and delta_bias, each output put back in token order and summed; but
+    nothing is reordered token by token. On CPU (and on CUDA without mamba-ssm) each input is gathered
+    once, straight from its token-major buffer into the scan's step layout, and the outputs are gathered
+    back and summed in one pass. With mamba-ssm's kernel, the G sequences are built and scanned in one call.
+
+    Args:
+        u: Tokens, batch×L×E, channels last (shared by every order).
+        delta: Step sizes Δ before bias and softplus, batch×L×G×E (order g's Δ at each token).
+        A: State matrix, (G·E)×N, real.
+        B: Input projections B_t, batch×L×G×N.
+        C: Output projections C_t, batch×L×G×N.
+        orders: G×L int64; ``orders[g, l]`` is the token order g visits at step l (a permutation of 0…L−1).
+        D: Skip weight, G·E.
+        delta_bias: Added to delta before the softplus, G·E.
+        delta_softplus: Whether Δ = softplus(delta + delta_bias).
+
+    Returns:
+        batch×L×E in u's dtype: Σ_g (y_g + D_g u) at each token.
+    """
+    batch, length, channels = u.shape
+    groups = orders.shape[0]
+    if (
+        delta.shape != (batch, length, groups, channels)
+        or B.shape != (batch, length, groups, A.shape[1])
+        or C.shape != B.shape
+        or A.shape[0] != groups * channels
+        or orders.shape != (groups, length)
+    ):
+        raise ValueError(
+            f"selective_scan_orders: u {tuple(u.shape)}, delta {tuple(delta.shape)}, A {tuple(A.shape)}, "
+            f"B {tuple(B.shape)}, C {tuple(C.shape)} and orders {tuple(orders.shape)} do not fit together"
+        )
+    if _use_kernel(u) and _mamba_ssm_kernel() is not None:
+        return _orders_as_sequences(u, delta, A, B, C, orders, D, delta_bias, delta_softplus)
+    return _orders_in_steps(u, delta, A, B, C, orders, D, delta_bias, delta_softplus)
+
+
+def _orders_as_sequences(
+    u: Tensor,
+    delta: Tensor,
+    A: Tensor,
+    B: Tensor,
+    C: Tensor,
+    orders: Tensor,
+    D: Tensor | None,
+    delta_bias: Tensor | None,
+    delta_softplus: bool,
+) -> Tensor:
+    """`selective_scan_orders` through `selective_scan_fn`: the G sequences built, scanned, put back."""
+    batch, length, channels = u.shape
+    groups = orders.shape[0]
+    direction = torch.arange(groups, device=u.device)[:, None]
+    sequence = (batch, groups * channels, length)
+    u_seq = u[:, orders].permute(0, 1, 3, 2).reshape(sequence)
+    delta_seq = delta[:, orders, direction].permute(0, 1, 3, 2).reshape(sequence)
+    B_seq = B[:, orders, direction].transpose(-1, -2)  # batch G N L
+    C_seq = C[:, orders, direction].transpose(-1, -2)
+    y = selective_scan_fn(
+        u_seq, delta_seq, A, B_seq.contiguous(), C_seq.contiguous(), D, None, delta_bias, delta_softplus
+    )
+    y_tokens = y.view(batch, groups, channels, length).transpose(-1, -2).reshape(batch, groups * length, -1)
+    return y.new_zeros(batch, length, channels).index_add(1, orders.flatten(), y_tokens)
+
+
+def _orders_in_steps(
+    u: Tensor,
+    delta: Tensor,
+    A: Tensor,
+    B: Tensor,
+    C: Tensor,
+    orders: Tensor,
+    D: Tensor | None,
+    delta_bias: Tensor | None,
+    delta_softplus: bool,
+) -> Tensor:
+    """`selective_scan_orders` by gathers: token-major buffers → step layout → `_StepScan` → tokens.
+
+    Row r = ((b·L + token)·G + g) of the batch×L×G×E buffers holds token ``token``'s Δ (B, C) for order g;
+    step (t, k) of order g is position l = k·T + t of ``orders[g]``, so one index map of T×K×batch×G rows
+    gathers Δ, u, B and C into the step layout, and its inverse gathers y back, G rows per token, summed.
+    Positions past L (the padding to K·T steps) read token 0 with Δ set to 0, which keeps the state and
+    adds nothing, and are never read back.
+    """
+    batch, length, channels = u.shape
+    groups, state = orders.shape[0], A.shape[1]
+    if batch * length == 0:
+        return u.new_zeros(u.shape)
+    compute = _compute_dtype(u, delta, A, B, C)
+    dt = delta.to(compute)
+    if delta_bias is not None:
+        dt = dt + delta_bias.to(compute).view(groups, channels)
+    if delta_softplus:
+        dt = F.softplus(dt)
+    plan = _Plan.choose(length, batch * groups * channels * state, on_cpu=u.device.type == "cpu")
+    steps = (plan.steps, plan.chunks, batch, groups)
+    position = torch.arange(plan.chunks * plan.steps, device=u.device).view(plan.chunks, plan.steps).t()
+    valid = position < length
+    token = orders[:, position.clamp(max=length - 1)].permute(1, 2, 0)  # T K G
+    batch_rows = torch.arange(batch, device=u.device)[:, None] * length
+    token_rows = (token[:, :, None, :] + batch_rows).flatten()  # T K b G: rows of u (batch·L)
+    rows = token_rows * groups + torch.arange(groups, device=u.device).repeat(
+        plan.steps * plan.chunks * batch
+    )
+    dt_s = dt.reshape(-1, channels).index_select(0, rows).view(*steps, 1, channels)
+    if not bool(valid.all()):
+        dt_s = dt_s * valid[:, :, None, None, None, None]
+    u_s = u.to(compute).reshape(-1, channels).index_select(0, token_rows).view(*steps, 1, channels)
+    B_s = B.to(compute).reshape(-1, state).index_select(0, rows).view(*steps, state, 1)
+    C_s = C.to(compute).reshape(-1, state).index_select(0, rows).view(*steps, 1, state)
+    y_s, _ = _StepScan.apply(dt_s, dt_s * u_s, A.to(compute), B_s, C_s, plan)
+    # Inverse map: the step row at which order g visits each token, batch×L×G.
+    step_of = torch.empty_like(orders)
+    step_of.scatter_(1, orders, torch.arange(length, device=u.device).expand(groups, length))
+    chunk, step = step_of // plan.steps, step_of % plan.steps
+    back = (step * plan.chunks + chunk).t()[None] * batch + torch.arange(batch, device=u.device)[
+        :, None, None
+    ]
+    back = back * groups + torch.arange(groups, device=u.device)
+    y = y_s.reshape(-1, channels).index_select(0, back.flatten()).view(batch, length, groups, channels).sum(2)
+    if D is not None:
+        y = y + u.to(compute) * D.to(compute).view(groups, channels).sum(0)
+    return y.to(u.dtype)
+
+
 def _use_kernel(u: Tensor) -> bool:
     """Whether to try mamba-ssm's kernel: only for CUDA tensors."""
     return u.is_cuda

@@ -442,3 +442,11 @@ def test_orders_refuse_mismatched_shapes() -> None:
     inputs["orders"] = inputs["orders"][:3]
     with pytest.raises(ValueError, match="do not fit together"):
         scan_module.selective_scan_orders(**inputs)
+
+
+@pytest.mark.parametrize("dim", [63, 64])
+def test_both_read_outs_match_reference(dim: int) -> None:
+    """y_t = C_t·h_t is read out by multiply-and-sum below 64 channels per group and by matmul from 64."""
+    inputs = make_inputs(1, dim, 3, 50, options="Dzb")
+    want = outputs_and_grads(reference_scan, inputs, True)
+    assert_all_close(outputs_and_grads(selective_scan_fn, inputs, True), want, 1e-5)

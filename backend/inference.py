@@ -41,6 +41,7 @@ from .claims import OutputClaim, segmentation_finals
 from .classes import IGNORE_INDEX
 from .data.normalize import valid_pixels
 from .errors import GeoFuseError
+from .inference_setup import prepare_for_inference
 from .models.network import GeoFuseNet
 from .sliding_window import Box, SegmentationCancelled, TileData, TileProgress, stream_predict
 from .styling import colour_table, pam_xml, qml_text, sidecar_paths
@@ -219,7 +220,7 @@ class LoadedModel:
                 )
             model = DEMO_MODEL
         checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model)
-        return cls(checkpoint.build_model(torch_device), checkpoint.card, torch_device)
+        return cls(prepare_for_inference(checkpoint.build_model(torch_device)), checkpoint.card, torch_device)
 
 
 def _source(path: str | Path) -> str | Path:

@@ -34,24 +34,26 @@ THREADS = "GEOFUSE_THREADS"
 """Environment variable: torch's intra-op threads for inference (default: every usable core)."""
 
 
-def prepare_for_inference(network: nn.Module, device: torch.device | str = "cpu") -> nn.Module:
+def prepare_for_inference(network: nn.Module) -> nn.Module:
     """An eval-mode copy of ``network`` with BatchNorm folded and, on CPU, channels-last weights.
 
     The copy leaves ``network`` (and its state dict) untouched. Callers keep calling it as before, with
     inputs in any memory format. Anything that is not an ``nn.Module`` is returned as it is.
 
     Args:
-        network: A trained network.
-        device: Where it runs; decides the memory format and the thread settings.
+        network: A trained network, on the device it will run on (its parameters' device decides the
+            memory format and whether the CPU threads are set).
 
     Returns:
         The network to run inference with.
     """
-    device = torch.device(device)
+    if not isinstance(network, nn.Module):
+        return network
+    device = next(network.parameters(), torch.empty(0)).device
     if device.type == "cpu":
         use_every_core()
-    if not isinstance(network, nn.Module) or os.environ.get(SWITCH, "1") == "0":
-        return network.eval() if isinstance(network, nn.Module) else network
+    if os.environ.get(SWITCH, "1") == "0":
+        return network.eval()
     prepared = fold_batch_norms(copy.deepcopy(network).eval())
     if device.type == "cpu":
         prepared = prepared.to(memory_format=torch.channels_last)

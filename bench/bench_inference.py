@@ -17,6 +17,10 @@ reference is the synthetic scene's labels, the "classified" raster the same labe
     .venv/bin/python bench/bench_inference.py --engine-only     # the engine alone, network replaced
     .venv/bin/python bench/bench_inference.py --evaluate-only --sizes 2048 8192   # evaluate rows only
     .venv/bin/python bench/bench_inference.py --smoke           # one 256² run of each (make bench-smoke)
+    .venv/bin/python bench/bench_inference.py --sizes 4096 --runs 2 --before 8fa21de   # + before/after
+
+``--before REV`` adds paired rows: in one fresh process, the same raster segmented alternately with REV's
+network code and this revision's (same weights, this revision's engine), timed by CPU time.
 """
 
 from __future__ import annotations
@@ -144,6 +148,33 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps({"seconds": seconds, "peak_rss_mib": peak_kib / 1024, "tiles": result.tiles}))
 
 
+def child_paired(args: argparse.Namespace) -> None:
+    """``--before``: segment with this revision's prepared network and REV's network, alternately.
+
+    The engine is this revision's in both; only the network (and its preparation) differs, so the ratio
+    is what the network work changed end to end. Prints a JSON line of CPU seconds per run for each.
+    """
+    from bench_model import models_at
+
+    from geofuse.backend.checkpoint import load_checkpoint
+    from geofuse.backend.inference import LoadedModel, SegmentOptions, segment_rasters
+
+    os.environ["GEOFUSE_THREADS"] = str(args.threads or 1)
+    now = LoadedModel.load(args.model, "cpu")
+    before = models_at(args.before)
+    network = before.GeoFuseNet(before.ModelConfig.from_dict(now.card.model.to_dict())).eval()
+    network.load_state_dict(load_checkpoint(args.model).state_dict)
+    old = LoadedModel(network, now.card)
+    options = SegmentOptions(device="cpu", tile=args.tile, overlap=args.overlap, overwrite=True)
+    seconds: dict[str, list[float]] = {"now": [], "before": []}
+    for _ in range(args.runs):
+        for name, model in (("before", old), ("now", now)):
+            started = time.process_time()
+            segment_rasters(args.optical, args.elevation, Path(args.output), model, options)
+            seconds[name].append(time.process_time() - started)
+    print(json.dumps(seconds))
+
+
 def main() -> None:
     """Run the benchmark and print a Markdown table."""
     parser = argparse.ArgumentParser(description="GeoFuse streaming inference: MP/s and peak RSS vs size")
@@ -159,6 +190,11 @@ def main() -> None:
         help="replace the network by a 1×1 convolution: engine cost alone (I/O, blending, writing)",
     )
     parser.add_argument("--evaluate-only", action="store_true", help="only the evaluate rows")
+    parser.add_argument(
+        "--before",
+        help="also segment each size with git revision REV's network code (same weights), paired in one "
+        "process by CPU time, 1 thread unless --threads",
+    )
     parser.add_argument("--smoke", action="store_true", help="one 256² run of each, 128² tiles, 1 thread")
     parser.add_argument(CHILD, action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(EVALUATE_CHILD, action="store_true", help=argparse.SUPPRESS)
@@ -167,6 +203,9 @@ def main() -> None:
     parser.add_argument("--elevation", help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child and args.before:
+        child_paired(args)
+        return
     if args.child:
         child(args)
         return
@@ -186,7 +225,8 @@ def main() -> None:
     print("| run | size | tiles | seconds (median) | MP/s | peak RSS (MiB) | runs |")
     print("|---|---|---|---|---|---|---|")
     for kind, size, tiles, seconds, rate, rss, count in rows:
-        print(f"| {kind} | {size}² | {tiles or '–'} | {seconds:.1f} | {rate:.3f} | {rss:.0f} | {count} |")
+        memory = f"{rss:.0f}" if rss else "–"
+        print(f"| {kind} | {size}² | {tiles or '–'} | {seconds:.1f} | {rate:.3f} | {memory} | {count} |")
     for kind in ("segment", "evaluate"):
         rates, peaks = [row[4] for row in rows if row[0] == kind], [row[5] for row in rows if row[0] == kind]
         if len(rates) > 1:
@@ -231,6 +271,18 @@ def measure(args: argparse.Namespace) -> list[tuple]:
                 seconds, rss, tiles = run_children(command, args.runs)
                 rows.append(("segment", size, tiles, seconds, size * size / 1e6 / seconds, rss, args.runs))
                 print(f"segment {size}²: {seconds:.1f} s, {rows[-1][4]:.3f} MP/s, peak RSS {rss:.0f} MiB")
+                if args.before:
+                    paired = subprocess.run(
+                        [*command, "--before", args.before], capture_output=True, text=True, check=True
+                    )
+                    times = json.loads(paired.stdout.strip().splitlines()[-1])
+                    for name in ("before", "now"):
+                        cpu = statistics.median(times[name])
+                        kind = f"segment, CPU time, {args.threads or 1} thread, " + (
+                            f"network @{args.before}" if name == "before" else "network now"
+                        )
+                        rows.append((kind, size, tiles, cpu, size * size / 1e6 / cpu, 0.0, args.runs))
+                        print(f"{kind} {size}²: {cpu:.1f} CPU-s, {rows[-1][4]:.3f} MP per CPU-s", flush=True)
                 for path in (optical, elevation):
                     path.unlink()
             prediction, truth = write_labels(folder, size)

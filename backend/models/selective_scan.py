@@ -228,7 +228,7 @@ def _orders_in_steps(
     back = back * groups + torch.arange(groups, device=u.device)
     y = y_s.reshape(-1, channels).index_select(0, back.flatten()).view(batch, length, groups, channels).sum(2)
     if D is not None:
-        y = y + u.to(compute) * D.to(compute).view(groups, channels).sum(0)
+        y = torch.addcmul(y, u.to(compute), D.to(compute).view(groups, channels).sum(0))
     return y.to(u.dtype)
 
 

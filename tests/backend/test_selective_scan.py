@@ -444,9 +444,9 @@ def test_orders_refuse_mismatched_shapes() -> None:
         scan_module.selective_scan_orders(**inputs)
 
 
-@pytest.mark.parametrize("dim", [63, 64])
-def test_both_read_outs_match_reference(dim: int) -> None:
-    """y_t = C_t·h_t is read out by multiply-and-sum below 64 channels per group and by matmul from 64."""
-    inputs = make_inputs(1, dim, 3, 50, options="Dzb")
+@pytest.mark.parametrize(("dim", "state"), [(40, 3), (40, 6), (256, 4)])
+def test_every_read_out_matches_reference(dim: int, state: int) -> None:
+    """y_t = C_t·h_t is read out by N multiply-adds, by one multiply and a sum, or by matmul (N·Dg ≥ 1024)."""
+    inputs = make_inputs(1, dim, state, 50, options="Dzb")
     want = outputs_and_grads(reference_scan, inputs, True)
     assert_all_close(outputs_and_grads(selective_scan_fn, inputs, True), want, 1e-5)

@@ -22,8 +22,9 @@ from .classes import IGNORE_INDEX, ClassInfo, check_indices, colours_to_indices
 from .evaluation import erode_boundaries
 from .metrics import confusion_matrix
 
-WINDOW_PIXELS = 1 << 22
-"""Pixels per strip (4 Mi): a few tens of MiB of working memory, whatever the raster size."""
+WINDOW_PIXELS = 1 << 20
+"""Pixels per strip (1 Mi), whatever the raster size. The erosion and counting temporaries scale with it:
+strips of 4 Mi pixels peaked 150 MiB higher (633 against 496 MiB scoring 8192² with erosion, measured)."""
 
 Grid = tuple[int, int, rasterio.Affine]
 """(width, height, geotransform) of a raster."""

@@ -22,6 +22,10 @@ silently truncated to its real part); a fixed (D×N) B or C is accepted, as in m
 group per channel, which costs B·D·N·L memory; and h_L, when returned, carries a gradient back into the
 inputs here, whereas mamba's CUDA function treats it as a constant (its backward ignores dh_L). A loss that
 depends only on y gets the same gradients from both.
+
+:func:`selective_scan_orders` scans one token set in several visiting orders (SS2D's four directions) in one
+call: its inputs are gathered straight from a token-major buffer into the chunked scan's step layout, so no
+reordered copy of a sequence is ever built.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from .class_raster import GDAL_CACHE_MB, BandDescriptions, ClassRasterWriter, wr
 from .classes import IGNORE_INDEX
 from .device import resolve_device
 from .errors import SegmentationError
+from .inference_setup import prepare_for_inference
 from .models.network import GeoFuseNet
 from .outputs import SegmentationOutputs
 from .paths import DEMO_MODEL
@@ -186,7 +187,7 @@ class LoadedModel:
                 )
             model = DEMO_MODEL
         checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model)
-        return cls(checkpoint.build_model(torch_device), checkpoint.card, torch_device)
+        return cls(prepare_for_inference(checkpoint.build_model(torch_device)), checkpoint.card, torch_device)
 
 
 def _check_options(options: SegmentOptions) -> None:

@@ -232,60 +232,37 @@ def segment(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], b
     return {**_plain(result), "class_table": [info.to_dict() for info in model.card.classes]}
 
 
-def _read_classes(path: str, classes: Any, role: str) -> tuple[Any, tuple]:
-    """Band 1 of a class-index raster, or bands 1-3 of a colour-coded one, as class indices (255 = none)."""
-    import numpy as np
-    import rasterio
-
-    from .classes import IGNORE_INDEX, check_indices, colours_to_indices
-
-    with rasterio.open(path) as dataset:
-        colours = dataset.count >= 3 and dataset.colorinterp[0].name == "red"
-        raw = dataset.read((1, 2, 3) if colours else 1)
-        nodata = dataset.nodata
-        grid = (dataset.width, dataset.height, dataset.transform)
-    if colours:
-        return colours_to_indices(raw, classes, source=f"{role} {path}"), grid
-    if nodata is not None and not 0 <= nodata < len(classes):
-        raw = np.where(raw == nodata, IGNORE_INDEX, raw)
-    return check_indices(raw, len(classes), source=f"{role} {path}"), grid
-
-
 def evaluate(request: Mapping[str, Any], emit: Emitter, cancelled: Callable[[], bool]) -> dict[str, Any]:
     """Score a classified raster against a ground-truth raster on the same grid.
 
     Both may hold class indices (255 or their nodata value = not scored) or class colours. Scores follow
     ``backend.evaluation`` (ISPRS means without clutter for the ISPRS table; optional eroded boundaries).
+    The rasters are read strip by strip (``backend.raster_scores``), so memory does not grow with them.
     """
-    import torch
-
-    from .classes import IGNORE_INDEX, ISPRS_CLASSES, read_class_table
-    from .evaluation import erode_boundaries, mean_classes_for
-    from .metrics import compute_metrics, confusion_matrix
+    from .classes import ISPRS_CLASSES, read_class_table
+    from .evaluation import mean_classes_for
+    from .metrics import compute_metrics
+    from .raster_scores import raster_grid, score_rasters
 
     table = _field(request, "classes", str, None)
     classes = read_class_table(table) if table else ISPRS_CLASSES
-    prediction, grid = _read_classes(_field(request, "prediction", str), classes, "classified raster")
-    truth, truth_grid = _read_classes(_field(request, "truth", str), classes, "ground truth")
+    prediction, truth = _field(request, "prediction", str), _field(request, "truth", str)
+    grid, truth_grid = raster_grid(prediction), raster_grid(truth)
     if grid != truth_grid:
         raise RequestError(
             "the classified raster and the ground truth must share one pixel grid (size and geotransform); "
             f"got {grid[0]}×{grid[1]} and {truth_grid[0]}×{truth_grid[1]}"
         )
     radius = _field(request, "eroded_radius", int, 0)
-    truth = erode_boundaries(truth, radius)
-    scored = (truth != IGNORE_INDEX) & (prediction != IGNORE_INDEX)
-    matrix = confusion_matrix(
-        torch.from_numpy(prediction[scored].astype("int64")),
-        torch.from_numpy(truth[scored].astype("int64")),
-        len(classes),
-    )
-    metrics = compute_metrics(matrix, [info.name for info in classes], mean_classes_for(classes))
+    scores = score_rasters(prediction, truth, classes, radius, cancelled=cancelled)
+    if scores is None:
+        raise CancelledError("evaluation cancelled")
+    metrics = compute_metrics(scores.matrix, [info.name for info in classes], mean_classes_for(classes))
     return {
         "metrics": metrics.to_dict(),
-        "confusion_matrix": matrix.tolist(),
+        "confusion_matrix": scores.matrix.tolist(),
         "class_table": [info.to_dict() for info in classes],
-        "unpredicted_pixels": int(((truth != IGNORE_INDEX) & (prediction == IGNORE_INDEX)).sum()),
+        "unpredicted_pixels": scores.unpredicted,
         "eroded_radius": radius,
     }
 

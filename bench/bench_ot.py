@@ -10,19 +10,24 @@ mIoU of the sample with the model's own settings and with its OT switched to one
 and the time the two plans took.
 
 Usage:
-    python bench/bench_ot.py [--model resources/models/geofuse_demo_small.pt] [--tile 512]
+    python bench/bench_ot.py [--model resources/models/geofuse_demo_small.pt] [--tile 512] [--smoke]
+
+``--smoke`` runs on the sample's top-left 128² with 128² tiles (``make bench-smoke``).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
+import rasterio
 import torch
 import torch.nn.functional as F
+from rasterio.windows import Window
 
 from geofuse.backend.checkpoint import load_checkpoint
 from geofuse.backend.data.folder import TileFiles
@@ -34,6 +39,22 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "resources" / "sample"
 
 
+def crop_sample(folder: Path, side: int) -> TileFiles:
+    """The bundled sample's top-left side × side pixels, written to ``folder``."""
+    paths = {}
+    for name in ("optical", "elevation", "labels"):
+        with rasterio.open(SAMPLE / f"{name}.tif") as source:
+            window = Window(0, 0, side, side)
+            profile = {**source.profile, "width": side, "height": side}
+            profile["transform"] = source.window_transform(window)
+            for key in ("blockxsize", "blockysize", "tiled"):  # a 128² crop is one strip
+                profile.pop(key, None)
+            paths[name] = folder / f"{name}.tif"
+            with rasterio.open(paths[name], "w", **profile) as target:
+                target.write(source.read(window=window))
+    return TileFiles("sample", paths["optical"], paths["elevation"], paths["labels"])
+
+
 def main() -> None:
     """Run the comparison and print the Markdown table."""
     parser = argparse.ArgumentParser(
@@ -41,11 +62,17 @@ def main() -> None:
     )
     parser.add_argument("--model", default=str(ROOT / "resources" / "models" / "geofuse_demo_small.pt"))
     parser.add_argument("--tile", type=int, default=512)
+    parser.add_argument("--smoke", action="store_true", help="the sample's top-left 128², 128² tiles")
     args = parser.parse_args()
+    scratch = tempfile.TemporaryDirectory(prefix="geofuse-bench-ot-")
+    if args.smoke:
+        args.tile = 128
 
     checkpoint = load_checkpoint(args.model)
     model = checkpoint.build_model()
     sample = TileFiles("sample", SAMPLE / "optical.tif", SAMPLE / "elevation.tif", SAMPLE / "labels.tif")
+    if args.smoke:
+        sample = crop_sample(Path(scratch.name), 128)
     stages = {id(block): stage for stage, block in enumerate(model.fusions)}
     sums: dict[tuple[int, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     seconds: dict[str, float] = defaultdict(float)

@@ -7,13 +7,18 @@
 2. Training: ``geofuse train``'s own loop (AMP on CUDA) for 50 steps on synthetic scenes, for a2 at the
    small and the base width and for the paper preset (small): steps/s, first and last loss, and whether
    every loss was finite.
-3. Throughput: baseline and a2, small and base, single images of 512² and 1024² under bf16 autocast,
+   Also SS2D's merged four-direction scan (``selective_scan_orders``) by both of its routes on CUDA: the
+   kernel's built sequences against the PyTorch gathers into the step layout, outputs and gradients.
+3. Throughput: baseline and a2, small and base, single images of 1024² and 2048² under bf16 autocast,
    median of 10 timed passes after 3 warm-ups, with the a2/baseline ratio.
+4. Segmentation: ``segment_rasters`` (the ``geofuse segment`` engine) with a2 small, random weights, on a
+   synthetic 4096² raster pair with 1024² and 2048² tiles: megapixels per second end to end (reading,
+   normalisation, blending and writing included).
 
 On a machine without CUDA it prints one line saying so and exits with status 0.
 
 Usage:
-    python bench/gpu_check.py [--steps 50] [--output /tmp/geofuse-gpu-check]
+    python bench/gpu_check.py [--steps 50] [--output /tmp/geofuse-gpu-check] [--raster 4096]
 """
 
 from __future__ import annotations
@@ -82,7 +87,41 @@ def check_scan() -> list[tuple[str, str, str]]:
         worst_grad = max(_relative(a, b) for a, b in zip(torch_path[1:], other[1:], strict=True))
         result = f"y {worst_forward:.1e}, grads {worst_grad:.1e} (max rel.)"
         rows.append((label, f"groups={groups}, L={length}", result))
+    rows.append(check_orders())
     return rows
+
+
+def check_orders() -> tuple[str, str, str]:
+    """SS2D's four-direction scan: mamba-ssm's route (built sequences) vs the PyTorch gathers, on CUDA."""
+    from geofuse.backend.models import selective_scan as scan_module
+    from geofuse.backend.models.vss import scan_orders
+
+    generator = torch.Generator().manual_seed(1)
+    batch, side, channels, state = 2, 64, 96, 16
+    length, groups = side * side, 4
+    inputs = {
+        "u": torch.randn(batch, length, channels, generator=generator),
+        "delta": torch.randn(batch, length, groups, channels, generator=generator) * 0.5 - 1.0,
+        "A": -torch.exp(torch.randn(groups * channels, state, generator=generator) * 0.5),
+        "B": torch.randn(batch, length, groups, state, generator=generator),
+        "C": torch.randn(batch, length, groups, state, generator=generator),
+        "D": torch.randn(groups * channels, generator=generator),
+        "delta_bias": torch.randn(groups * channels, generator=generator) * 0.5,
+    }
+    orders = scan_orders(side, side, "cuda")
+    weight = torch.randn(batch, length, channels, generator=generator).to("cuda")
+    results = []
+    for route in (scan_module._orders_as_sequences, scan_module._orders_in_steps):
+        leaves = {k: v.to("cuda").requires_grad_() for k, v in inputs.items()}
+        y = route(*list(leaves.values())[:5], orders, leaves["D"], leaves["delta_bias"], True)
+        results.append([y, *torch.autograd.grad((y * weight).sum(), list(leaves.values()))])
+    route = "mamba-ssm kernel" if scan_module._mamba_ssm_kernel() is not None else "PyTorch B×D×L scan"
+    worst_grad = max(_relative(a, b) for a, b in zip(results[0][1:], results[1][1:], strict=True))
+    return (
+        f"SS2D four orders: {route} vs step-layout gathers (CUDA, fp32)",
+        f"{side}×{side} map, E={channels}, N={state}",
+        f"y {_relative(results[1][0], results[0][0]):.1e}, grads {worst_grad:.1e} (max rel.)",
+    )
 
 
 def check_training(steps: int, output: Path) -> list[tuple[str, str, str]]:
@@ -141,7 +180,7 @@ def check_throughput() -> list[tuple[str, str, str]]:
 
     rows = []
     for width in ("small", "base"):
-        for size in (512, 1024):
+        for size in (1024, 2048):
             speed = {}
             for variant in ("baseline", "a2"):
                 model = build_model(variant, width=width).to("cuda").eval()
@@ -168,6 +207,41 @@ def check_throughput() -> list[tuple[str, str, str]]:
     return rows
 
 
+def check_segmentation(raster: int, output: Path) -> list[tuple[str, str, str]]:
+    """Rows of end-to-end ``segment_rasters`` throughput on CUDA at two tile sizes."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_inference import write_inputs
+
+    from geofuse.backend.checkpoint import ModelCard, save_checkpoint
+    from geofuse.backend.inference import LoadedModel, SegmentOptions, segment_rasters
+    from geofuse.backend.models import build_model
+
+    folder = output / "segment"
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    network = build_model("a2", width="small")
+    path = save_checkpoint(folder / "model.pt", network, ModelCard(network.config))
+    optical, elevation = write_inputs(folder, raster)
+    model = LoadedModel.load(path, "cuda")
+    rows = []
+    for tile in (1024, 2048):
+        options = SegmentOptions(device="cuda", tile=tile, overlap=64, overwrite=True)
+        segment_rasters(optical, elevation, folder / "warm-up.tif", model, options)
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        result = segment_rasters(optical, elevation, folder / "classes.tif", model, options)
+        torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+        rows.append(
+            (
+                f"segment {raster}² raster, a2 small",
+                f"tile {tile}², overlap 64",
+                f"{raster * raster / 1e6 / seconds:.1f} MPix/s ({result.tiles} tiles, {seconds:.1f} s)",
+            )
+        )
+    return rows
+
+
 def main() -> int:
     """Run the checks and print the table; status 0 without CUDA (nothing to check)."""
     parser = argparse.ArgumentParser(
@@ -175,6 +249,7 @@ def main() -> int:
     )
     parser.add_argument("--steps", type=int, default=50, help="training steps per run")
     parser.add_argument("--output", help="folder for the training runs (default: a temporary folder)")
+    parser.add_argument("--raster", type=int, default=4096, help="side of the segmented raster (pixels)")
     args = parser.parse_args()
     if not torch.cuda.is_available():
         print("gpu_check: no CUDA device is available (torch.cuda.is_available() is False); nothing checked.")
@@ -187,6 +262,7 @@ def main() -> int:
             "scan": check_scan,
             "training": lambda: check_training(args.steps, output),
             "throughput": check_throughput,
+            "segmentation": lambda: check_segmentation(args.raster, output),
         }
         for name, check in checks.items():
             try:

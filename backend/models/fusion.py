@@ -229,6 +229,8 @@ class SynergisticFusionBlock(nn.Module):
         merged = torch.matmul(
             merge.weight.flatten(1), torch.cat((x_p_aligned, x_g_aligned), -1).transpose(1, 2)
         )
+        if merge.bias is not None:  # the BatchNorm folded into it for inference (inference_setup)
+            merged = merged + merge.bias[:, None]
         return activation(norm(merged.view(batch, channels, height, width))), loss
 
 

@@ -1,9 +1,9 @@
 """Visual state-space encoder branch (branch 2): VMamba-like SS2D blocks, linear in the number of tokens.
 
-SS2D flattens a 2-D map into four 1-D token sequences (row-major, column-major and their reverses), runs
-one selective scan over all of them (the K directions stacked into the channel dimension, with the
-per-direction B_t, C_t passed as groups), maps each result back to 2-D and sums them. Every output pixel
-thereby sees every input pixel, at a cost linear in H·W.
+SS2D scans a 2-D map as four 1-D token sequences (row-major, column-major and their reverses) and sums
+the four results per pixel, so every output pixel sees every input pixel, at a cost linear in H·W. The
+sequences are never built: the four orders are index maps over one channels-last buffer, and one
+selective scan (`selective_scan_orders`) gathers its inputs through them and returns the sum.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .selective_scan import selective_scan_fn
+from .selective_scan import selective_scan_orders
 
 
 class LayerNorm2d(nn.LayerNorm):
@@ -80,7 +80,9 @@ class SS2D(nn.Module):
         self.out_proj = nn.Linear(d_inner, dim, bias=False)
 
     def scan_directions(self, x: Tensor) -> Tensor:
-        """Scan a B×d_inner×H×W map in each direction and return the results in 2-D layout.
+        """Scan a B×d_inner×H×W map in each direction and return the four results separately.
+
+        For inspection and tests (``forward`` sums the directions inside one scan call instead).
 
         Args:
             x: Map after the depthwise convolution, B×d_inner×H×W.
@@ -90,36 +92,80 @@ class SS2D(nn.Module):
             column-major. Output k at a pixel depends only on the pixels before it in order k.
         """
         batch, channels, height, width = x.shape
-        k, length = self.num_directions, height * width
-        rows = x.flatten(2)
-        cols = x.transpose(2, 3).flatten(2)
-        forward = torch.stack([rows, cols], dim=1)
-        xs = torch.cat([forward, forward.flip(-1)], dim=1)  # B K D L
-        x_dbl = torch.einsum("bkdl,kcd->bkcl", xs, self.x_proj_weight)
-        dts, b_t, c_t = x_dbl.split([self.dt_rank, self.d_state, self.d_state], dim=2)
-        dts = torch.einsum("bkrl,kdr->bkdl", dts, self.dt_proj_weight)
-        y = selective_scan_fn(
-            xs.reshape(batch, k * channels, length),
-            dts.reshape(batch, k * channels, length),
-            -torch.exp(self.A_log.float()),
-            b_t.contiguous(),
-            c_t.contiguous(),
-            D=self.D.float(),
-            delta_bias=self.dt_proj_bias.flatten().float(),
-            delta_softplus=True,
+        tokens = x.permute(0, 2, 3, 1).reshape(batch, height * width, channels)
+        delta, B, C = self.projections(tokens)
+        A, orders = -torch.exp(self.A_log), scan_orders(height, width, x.device)
+        outputs = []
+        for k in range(self.num_directions):
+            part, one = slice(k * channels, (k + 1) * channels), slice(k, k + 1)
+            y = selective_scan_orders(
+                tokens, delta[:, :, one], A[part], B[:, :, one], C[:, :, one], orders[one],
+                D=self.D[part], delta_softplus=True,
+            )  # fmt: skip
+            outputs.append(y.transpose(1, 2).reshape(batch, channels, height, width))
+        return torch.stack(outputs, dim=1)
+
+    def projections(self, tokens: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Δ (before softplus, bias included), B_t and C_t of every direction at every token.
+
+        The projections are pointwise, so they are computed once per token for all K directions, on the
+        token-major buffer, rather than once per direction on reordered copies of it. Δ's low-rank
+        product runs as one matrix product with the K dt_proj weights on a block diagonal, its bias added
+        by the same call.
+
+        Args:
+            tokens: B×L×d_inner, channels last.
+
+        Returns:
+            Δ B×L×K×d_inner; B_t and C_t B×L×K×N.
+        """
+        batch, length, channels = tokens.shape
+        k, rank, state = self.num_directions, self.dt_rank, self.d_state
+        weight = self.x_proj_weight
+        low_rank = F.linear(tokens, weight[:, :rank].reshape(k * rank, channels))
+        delta = F.linear(low_rank, torch.block_diag(*self.dt_proj_weight), self.dt_proj_bias.flatten())
+        b_t = F.linear(tokens, weight[:, rank : rank + state].reshape(k * state, channels))
+        c_t = F.linear(tokens, weight[:, rank + state :].reshape(k * state, channels))
+        return (
+            delta.view(batch, length, k, channels),
+            b_t.view(batch, length, k, state),
+            c_t.view(batch, length, k, state),
         )
-        y = y.view(batch, k, channels, length)
-        y = torch.cat([y[:, :2], y[:, 2:].flip(-1)], dim=1)
-        row_major = y[:, 0::2].view(batch, 2, channels, height, width)
-        col_major = y[:, 1::2].view(batch, 2, channels, width, height).transpose(3, 4)
-        return torch.stack([row_major[:, 0], col_major[:, 0], row_major[:, 1], col_major[:, 1]], dim=1)
 
     def forward(self, x: Tensor) -> Tensor:
-        """Mix the tokens of a channels-last map B×H×W×dim globally; returns the same shape."""
-        x, z = self.in_proj(x).chunk(2, dim=-1)
-        x = F.silu(self.conv(x.permute(0, 3, 1, 2)))
-        y = self.scan_directions(x).sum(dim=1).permute(0, 2, 3, 1)
-        return self.out_proj(self.out_norm(y) * F.silu(z))
+        """Mix the tokens of a channels-last map B×H×W×dim globally; returns the same shape.
+
+        The map stays channels-last throughout: the depthwise convolution reads and writes it in that
+        memory format, the four scan orders are index maps over it (`scan_orders`), and one scan call
+        returns the sum of the four directions, D skip included, in token order.
+        """
+        batch, height, width, _ = x.shape
+        w_x, w_z = self.in_proj.weight.chunk(2)
+        u = F.silu(self.conv(F.linear(x, w_x).permute(0, 3, 1, 2)))
+        tokens = u.permute(0, 2, 3, 1).reshape(batch, height * width, self.d_inner)
+        delta, b_t, c_t = self.projections(tokens)
+        y = selective_scan_orders(
+            tokens,
+            delta,
+            -torch.exp(self.A_log),
+            b_t,
+            c_t,
+            scan_orders(height, width, x.device),
+            D=self.D,
+            delta_softplus=True,
+        )
+        gate = F.silu(F.linear(x, w_z))
+        return self.out_proj(self.out_norm(y.view(batch, height, width, -1)) * gate)
+
+
+def scan_orders(height: int, width: int, device: torch.device | str = "cpu") -> Tensor:
+    """SS2D's four token orders over an H×W map: row-major, column-major and their reverses, 4×(H·W).
+
+    Row ``k`` lists the row-major token indices in the order direction k visits them.
+    """
+    row_major = torch.arange(height * width, device=device)
+    col_major = row_major.view(height, width).t().flatten()
+    return torch.stack([row_major, col_major, row_major.flip(0), col_major.flip(0)])
 
 
 class VSSBlock(nn.Module):

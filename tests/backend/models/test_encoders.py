@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from geofuse.backend.models.cnn import CNNEncoder
+from geofuse.backend.models.selective_scan import selective_scan_fn
 from geofuse.backend.models.vss import SS2D, VSSEncoder
 
 CHANNELS = (8, 16, 24, 32)
@@ -142,6 +144,54 @@ def test_merged_scan_symmetry() -> None:
     torch.testing.assert_close(merged(ss2d, rotate(x)), rotate(merged(ss2d, x)), atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(merged(ss2d, transpose(x)), transpose(merged(ss2d, x)), atol=1e-5, rtol=1e-5)
     assert not torch.allclose(merged(ss2d, hflip(x)), hflip(merged(ss2d, x)), atol=1e-4)
+
+
+def sequences_ss2d(ss2d: SS2D, x: torch.Tensor) -> torch.Tensor:
+    """SS2D the way it was first written (and as VMamba writes it): the four direction sequences built as
+    copies (transpose, stack, flip), one B×(K·d_inner)×L scan through ``selective_scan_fn``, each result
+    flipped and transposed back to 2-D, summed. The reference for the index-map path of ``SS2D.forward``."""
+    x, z = ss2d.in_proj(x).chunk(2, dim=-1)
+    x = F.silu(ss2d.conv(x.permute(0, 3, 1, 2)))
+    batch, channels, height, width = x.shape
+    k, length = ss2d.num_directions, height * width
+    forward = torch.stack([x.flatten(2), x.transpose(2, 3).flatten(2)], dim=1)
+    xs = torch.cat([forward, forward.flip(-1)], dim=1)  # B K D L
+    x_dbl = torch.einsum("bkdl,kcd->bkcl", xs, ss2d.x_proj_weight)
+    dts, b_t, c_t = x_dbl.split([ss2d.dt_rank, ss2d.d_state, ss2d.d_state], dim=2)
+    dts = torch.einsum("bkrl,kdr->bkdl", dts, ss2d.dt_proj_weight)
+    y = selective_scan_fn(
+        xs.reshape(batch, k * channels, length),
+        dts.reshape(batch, k * channels, length),
+        -torch.exp(ss2d.A_log),
+        b_t.contiguous(),
+        c_t.contiguous(),
+        D=ss2d.D,
+        delta_bias=ss2d.dt_proj_bias.flatten(),
+        delta_softplus=True,
+    ).view(batch, k, channels, length)
+    y = torch.cat([y[:, :2], y[:, 2:].flip(-1)], dim=1)
+    row_major = y[:, 0::2].view(batch, 2, channels, height, width)
+    col_major = y[:, 1::2].view(batch, 2, channels, width, height).transpose(3, 4)
+    merged = row_major.sum(1) + col_major.sum(1)
+    return ss2d.out_proj(ss2d.out_norm(merged.permute(0, 2, 3, 1)) * F.silu(z))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize(("height", "width"), [(6, 5), (1, 7), (16, 16)])
+def test_ss2d_matches_the_four_sequence_reference(dtype: torch.dtype, height: int, width: int) -> None:
+    """The index-map scan gives the copying implementation's output and gradients (input and every
+    parameter) to the dtype's rounding."""
+    torch.manual_seed(0)
+    ss2d = SS2D(12, d_state=3).to(dtype)
+    x = torch.randn(2, height, width, 12, dtype=dtype, requires_grad=True)
+    weight = torch.randn(2, height, width, 12, dtype=dtype)
+    leaves = [x, *ss2d.parameters()]
+    got = [ss2d(x), *torch.autograd.grad((ss2d(x) * weight).sum(), leaves)]
+    want = [sequences_ss2d(ss2d, x), *torch.autograd.grad((sequences_ss2d(ss2d, x) * weight).sum(), leaves)]
+    tolerance = 1e-10 if dtype == torch.float64 else 2e-5
+    for index, (a, b) in enumerate(zip(got, want, strict=True)):
+        scale = float(b.detach().abs().max()) + 1e-30
+        torch.testing.assert_close(a, b, rtol=tolerance, atol=tolerance * scale, msg=f"output {index}")
 
 
 def test_vss_encoder_trains() -> None:

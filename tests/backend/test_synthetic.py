@@ -194,7 +194,7 @@ def test_cast_shadows_fall_away_from_the_sun_as_long_as_the_sun_is_low() -> None
 def _interior_runs(mask: np.ndarray) -> np.ndarray:
     """Lengths of the horizontal runs of ``mask`` that touch neither side of the scene."""
     edges = np.diff(np.pad(mask.astype(np.int8), ((0, 0), (1, 1))), axis=1)
-    rows, starts = np.nonzero(edges == 1)
+    _, starts = np.nonzero(edges == 1)
     _, stops = np.nonzero(edges == -1)
     inside = (starts > 0) & (stops < mask.shape[1])
     return (stops - starts)[inside]

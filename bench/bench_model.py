@@ -7,6 +7,10 @@ not FLOPs to it), the elements written by all ops (a proxy for that elementwise 
 throughput and the throughput ratio to the baseline measured in the same run. Timings are interleaved
 (each repeat runs every variant once), so load from other processes affects all variants alike.
 
+With the ``bench`` extra installed (segmentation_models_pytorch and a matching torchvision) a last row
+measures the early-fusion U-Net (ResNet-18, optical + elevation stacked) that a user would pick instead;
+without it the row is left out with a note.
+
 ``--breakdown`` adds a table of where one forward pass spends its time (stems, each stage of each
 branch, each fusion block, decoder), median over the repeats.
 
@@ -31,6 +35,7 @@ from torch import Tensor, nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
+from geofuse.backend.early_fusion import EarlyFusionUNet, MissingExtraError
 from geofuse.backend.models import GeoFuseNet, build_model
 from geofuse.backend.models.network import VARIANTS
 
@@ -111,6 +116,11 @@ def main() -> None:
     for name in variants:
         fusion = args.fusion if VARIANTS[name].sfb else {}
         models[name] = build_model(name, width=args.width, fusion=fusion).eval()
+    unet_note = ""
+    try:
+        models["early-fusion U-Net (ResNet-18)"] = EarlyFusionUNet().eval()
+    except MissingExtraError as error:
+        unet_note = f"No U-Net row: {error}"
     optical = torch.randn(args.batch, 3, args.size, args.size)
     elevation = torch.randn(args.batch, 1, args.size, args.size)
 
@@ -127,7 +137,8 @@ def main() -> None:
         for _ in range(args.repeats):
             for name, model in models.items():
                 totals: dict[str, float] = defaultdict(float)
-                with part_timer(model, totals) if args.breakdown else nullcontext():
+                timed = args.breakdown and isinstance(model, GeoFuseNet)
+                with part_timer(model, totals) if timed else nullcontext():
                     start = time.perf_counter()
                     model(optical, elevation)
                     times[name].append(time.perf_counter() - start)
@@ -151,13 +162,18 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, model in models.items():
         latency = statistics.median(times[name])
+        fusions = getattr(model, "fusions", None)  # the U-Net has no fusion blocks
+        fusion_delta = "–" if fusions is None else f"{(parameter_count(fusions) - base_params) / 1e6:+.3f}"
         print(
             f"| {name} | {parameter_count(model) / 1e6:.3f} "
-            f"| {(parameter_count(model.fusions) - base_params) / 1e6:+.3f} "
+            f"| {fusion_delta} "
             f"| {flops[name] / 1e9:.2f} | {flops[name] / flops[base] - 1:+.1%} "
             f"| {elements[name] / 1e9:.2f} | {latency * 1e3:.0f} | {args.batch / latency:.2f} "
             f"| {base_latency / latency:.2f}× |"
         )
+    if unet_note:
+        print()
+        print(unet_note)
     if args.breakdown:
         names = list(dict.fromkeys(part for name in models for part in parts[name]))
         print()

@@ -106,8 +106,9 @@ def _mean_std(values: Sequence[float | None]) -> tuple[float | None, float | Non
 
 
 def domain_config(base: TrainConfig, domain: str, output: Path) -> TrainConfig:
-    """``base`` for one synthetic domain: the home domain as configured, another one as folders of its
-    scenes (same counts, seeds, size and gsd) written under ``output/data-<domain>``.
+    """``base`` for one domain: ``"home"`` is the data as configured (the home synthetic scenes by default,
+    or any dataset the config names), another synthetic domain becomes folders of its scenes (same
+    counts, seeds, size and gsd) written under ``output/data-<domain>``.
 
     Raises:
         ValueError: For an unknown domain, or a domain other than home with non-synthetic data.

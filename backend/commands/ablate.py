@@ -28,8 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--domains",
         default="home",
-        help="comma-separated synthetic domains, each trained and scored on its own scenes: home, hard "
-        "(small objects, shadows, a noisy DSM, trees over roofs), shifted",
+        help="comma-separated domains, each trained and scored on its own scenes: home (the configured "
+        "data; synthetic home scenes by default), and for synthetic data hard (small objects, shadows, a "
+        "noisy DSM, trees over roofs) and shifted (another city)",
     )
     parser.add_argument("--seeds", type=int, default=3, help="runs per variant (seeds 0..N-1)")
     parser.add_argument("--steps", type=int, help="training steps per run (train.steps)")

@@ -51,6 +51,7 @@ from torch import Tensor, nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
+from geofuse.backend.early_fusion import EarlyFusionUNet, MissingExtraError
 from geofuse.backend.inference_setup import prepare_for_inference
 from geofuse.backend.models import build_model
 from geofuse.backend.models.network import VARIANTS
@@ -185,6 +186,13 @@ def build_rows(args: argparse.Namespace, inputs: tuple[Tensor, Tensor]) -> list[
                 print(f"{label}: largest output difference @{args.before} vs now {float(difference):.1e}")
                 at = f" @{args.before}"
                 rows.append(Row(label + at, reference + at, old, parameter_count(old), torch.no_grad))
+    try:
+        unet = EarlyFusionUNet().eval()
+    except MissingExtraError as error:
+        print(f"No U-Net row: {error}")
+    else:
+        label = "early-fusion U-Net (ResNet-18)"
+        rows.append(Row(label, label, unet.to(memory_format=torch.channels_last), parameter_count(unet)))
     return rows
 
 

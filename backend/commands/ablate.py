@@ -25,7 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--variants",
         default="baseline,a0,a1,a2,a3",
         help="comma-separated arms: a variant, optionally with options joined by + "
-        "(a2+one-to-one, a2+full-scan, a2+paper)",
+        "(a2+one-to-one, a2+full-scan, a2+paper), or unet (early-fusion U-Net; needs the bench extra)",
+    )
+    parser.add_argument(
+        "--domains",
+        default="home",
+        help="comma-separated domains, each trained and scored on its own scenes: home (the configured "
+        "data; synthetic home scenes by default), and for synthetic data hard (small objects, shadows, a "
+        "noisy DSM, trees over roofs) and shifted (another city)",
     )
     parser.add_argument("--seeds", type=int, default=3, help="runs per variant (seeds 0..N-1)")
     parser.add_argument("--steps", type=int, help="training steps per run (train.steps)")
@@ -60,11 +67,13 @@ def run(args: argparse.Namespace) -> int:
     overrides += args.overrides
     config = load_config(args.config, overrides)
     variants = [name.strip() for name in args.variants.split(",") if name.strip()]
+    domains = [name.strip() for name in args.domains.split(",") if name.strip()]
     results = run_ablation(
         config,
         variants,
         args.seeds,
         Path(args.output),
+        domains=domains,
         tile=args.tile,
         overlap=args.overlap,
         cost_size=args.cost_size,

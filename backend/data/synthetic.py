@@ -16,6 +16,15 @@ choice, see :data:`SHIFTED_GSD`) coarser pixels. The bundled model never saw it;
 fine-tuning from polygons (``bench/bench_adapt.py``). The ``"home"`` domain is the original generator,
 byte for byte.
 
+A third domain, ``"hard"``, keeps the home city's materials but adds what separates segmentation methods on
+real imagery and is absent from the home scenes, where four of the five classes are easy for any model
+with an elevation input: small objects (garden sheds of 2-4 m, bins and heaps of 0.4-1.5 m, twice as much
+clutter, lots packed with cars, more of them grey like the pavement), cast shadows (a random sun 40-60°
+high darkens what the raised objects shade, labels unchanged), a photogrammetric-looking DSM (object edges
+smoothed over ±0.2 m, noise σ 0.3 m, 0.3 % spikes of several metres) and tree crowns overhanging roofs
+(labelled tree, as the ISPRS references label the top surface). :func:`generate_scene` returns the shadow
+and the tree-over-roof masks with it, so tests and analyses can score those pixels alone.
+
 These scenes are the data of the tests, of the demo and of the bundled demo model. Generation is pure
 numpy and deterministic: the same seed gives the same bytes on every run. Scenes are written as real
 GeoTIFFs (UTM 32N, 0.1 m by default) in the folder-dataset layout of :mod:`geofuse.backend.data.folder`.
@@ -41,9 +50,13 @@ IMPERVIOUS, BUILDING, LOW_VEGETATION, TREE, CAR, CLUTTER = range(6)
 
 Seed = int | Sequence[int]
 
-DOMAINS = ("home", "shifted")
+DOMAINS = ("home", "shifted", "hard")
 SHIFTED_GSD = 0.15
 """Ground sampling distance of the shifted domain's scenes in the adaptation benchmark."""
+HARD_DSM_NOISE_M = 0.3
+"""Standard deviation of the hard domain's DSM noise (home: 0.05 m)."""
+HARD_SUN_ELEVATION_DEG = (40.0, 60.0)
+"""Range of the hard domain's sun elevation: shadows 0.6-1.2× as long as the object is high."""
 
 _CAR_COLOURS = np.array(
     [(185, 30, 30), (30, 55, 150), (235, 235, 235), (25, 25, 28), (205, 200, 45), (95, 95, 105)], np.float32
@@ -64,6 +77,8 @@ class SyntheticScene:
         terrain: (H, W) float32 ground heights in metres (the true DSM - nDSM).
         transform: Pixel → map coordinates (north-up, ``gsd`` metres per pixel).
         crs: The projected CRS, e.g. ``"EPSG:32632"``.
+        shadow: ``"hard"`` domain only: (H, W) bool, pixels in a cast shadow.
+        tree_over_roof: ``"hard"`` domain only: (H, W) bool, roof pixels covered by an overhanging crown.
     """
 
     optical: np.ndarray
@@ -72,6 +87,8 @@ class SyntheticScene:
     terrain: np.ndarray
     transform: Affine
     crs: str
+    shadow: np.ndarray | None = None
+    tree_over_roof: np.ndarray | None = None
 
 
 def _grey(rng: np.random.Generator) -> np.ndarray:
@@ -198,9 +215,14 @@ def _blocks(canvas: _Canvas) -> list[tuple[slice, slice]]:
     return lots
 
 
-def _disk(canvas: _Canvas, radius: int) -> tuple[tuple[slice, slice], np.ndarray] | None:
+def _disk(
+    canvas: _Canvas, radius: int, centre: tuple[int, int] | None = None
+) -> tuple[tuple[slice, slice], np.ndarray] | None:
+    """A disc's bounding box in the scene and r²/radius² over it; the centre is drawn unless given."""
     rng = canvas.rng
-    centre_row, centre_col = int(rng.integers(0, canvas.height)), int(rng.integers(0, canvas.width))
+    if centre is None:
+        centre = int(rng.integers(0, canvas.height)), int(rng.integers(0, canvas.width))
+    centre_row, centre_col = centre
     where = canvas.box(centre_row - radius, centre_col - radius, 2 * radius + 1, 2 * radius + 1)
     if where is None:
         return None
@@ -230,50 +252,61 @@ def _vegetation(canvas: _Canvas) -> None:
             canvas.paint(where, mask, LOW_VEGETATION, _green(rng), shrub)
 
 
-def _car_colour(rng: np.random.Generator) -> np.ndarray:
-    if rng.random() < 0.3:
+def _car_colour(rng: np.random.Generator, grey_share: float = 0.3) -> np.ndarray:
+    if rng.random() < grey_share:
         return _grey(rng)
     return _CAR_COLOURS[rng.integers(len(_CAR_COLOURS))] + rng.normal(0.0, 8.0, 3)
 
 
-def _place_car(canvas: _Canvas, row: int, col: int, along_rows: bool) -> None:
+def _place_car(canvas: _Canvas, row: int, col: int, along_rows: bool, grey_share: float = 0.3) -> None:
     rng = canvas.rng
     length, width = canvas.px(rng.uniform(4.0, 5.0)), canvas.px(rng.uniform(1.7, 2.0))
     rows, cols = (length, width) if along_rows else (width, length)
     where = canvas.box(row - rows // 2, col - cols // 2, rows, cols)
     if where is None or not (canvas.labels[where] == IMPERVIOUS).all():
         return
-    canvas.paint(where, True, CAR, _car_colour(rng), rng.uniform(1.4, 1.6))
+    canvas.paint(where, True, CAR, _car_colour(rng, grey_share), rng.uniform(1.4, 1.6))
 
 
-def _cars(canvas: _Canvas, roads: list[tuple[str, int, int]], lots: list[tuple[slice, slice]]) -> None:
-    """Cars along road lanes and parked on lots, only where the whole footprint is pavement."""
+def _cars(
+    canvas: _Canvas,
+    roads: list[tuple[str, int, int]],
+    lots: list[tuple[slice, slice]],
+    per_lot: int = 4,
+    grey_share: float = 0.3,
+    spacing_m: float = 12.0,
+) -> None:
+    """Cars along road lanes (a try per ``spacing_m`` at most) and parked on lots (fewer than ``per_lot``
+    tries each), only where the whole footprint is pavement; ``grey_share`` of them in the pavement's
+    grey."""
     rng = canvas.rng
     for axis, start, width in roads:
         extent = canvas.width if axis == "row" else canvas.height
-        for _ in range(int(extent * canvas.gsd / 12.0 * rng.uniform(0.3, 1.0))):
+        for _ in range(int(extent * canvas.gsd / spacing_m * rng.uniform(0.3, 1.0))):
             lane = start + width // 4 if rng.random() < 0.5 else start + 3 * width // 4
             position = int(rng.integers(0, extent))
             if axis == "row":
-                _place_car(canvas, lane, position, along_rows=False)
+                _place_car(canvas, lane, position, along_rows=False, grey_share=grey_share)
             else:
-                _place_car(canvas, position, lane, along_rows=True)
+                _place_car(canvas, position, lane, along_rows=True, grey_share=grey_share)
     for rows, cols in lots:
         along_rows = bool(rng.random() < 0.5)
-        for _ in range(int(rng.integers(0, 4))):
+        for _ in range(int(rng.integers(0, per_lot))):
             _place_car(
                 canvas,
                 int(rng.integers(rows.start, rows.stop)),
                 int(rng.integers(cols.start, cols.stop)),
                 along_rows,
+                grey_share,
             )
 
 
-def _clutter(canvas: _Canvas) -> None:
-    """Small odd-coloured low objects (bins, sheds, containers, heaps) on pavement or grass."""
+def _clutter(canvas: _Canvas, sizes: tuple[float, float] = (0.6, 3.0), area_per_item: float = 250.0) -> None:
+    """Small odd-coloured low objects (bins, sheds, containers, heaps) on pavement or grass: one try per
+    ``area_per_item`` m², sides drawn from ``sizes`` metres."""
     rng = canvas.rng
-    for _ in range(int(canvas.height * canvas.width * canvas.gsd**2 / 250.0)):
-        rows, cols = canvas.px(rng.uniform(0.6, 3.0)), canvas.px(rng.uniform(0.6, 3.0))
+    for _ in range(int(canvas.height * canvas.width * canvas.gsd**2 / area_per_item)):
+        rows, cols = canvas.px(rng.uniform(*sizes)), canvas.px(rng.uniform(*sizes))
         where = canvas.box(
             int(rng.integers(0, canvas.height)), int(rng.integers(0, canvas.width)), rows, cols
         )
@@ -281,6 +314,104 @@ def _clutter(canvas: _Canvas) -> None:
             continue
         colour = _CLUTTER_COLOURS[rng.integers(len(_CLUTTER_COLOURS))] + rng.normal(0.0, 10.0, 3)
         canvas.paint(where, True, CLUTTER, colour, rng.uniform(0.2, 1.0))
+
+
+def _sheds(canvas: _Canvas) -> None:
+    """Hard domain: garden sheds and garages, flat roofs of 2-4 m sides and 2-3.5 m high, on grass."""
+    rng = canvas.rng
+    margin = canvas.px(0.5)
+    for _ in range(int(canvas.height * canvas.width * canvas.gsd**2 / 150.0)):
+        rows, cols = canvas.px(rng.uniform(2.0, 4.0)), canvas.px(rng.uniform(2.0, 4.0))
+        row, col = int(rng.integers(0, canvas.height)), int(rng.integers(0, canvas.width))
+        where = canvas.box(row, col, rows, cols)
+        around = canvas.box(row - margin, col - margin, rows + 2 * margin, cols + 2 * margin)
+        if where is None or not (canvas.labels[around] == LOW_VEGETATION).all():
+            continue
+        canvas.paint(where, True, BUILDING, _grey(rng), rng.uniform(2.0, 3.5))
+
+
+def _overhanging_trees(canvas: _Canvas) -> np.ndarray:
+    """Hard domain: crowns centred on roof pixels, 2-8 m above the roof, covering part of it and of what is
+    around; returns the roof pixels they cover."""
+    rng = canvas.rng
+    over_roof = np.zeros(canvas.labels.shape, bool)
+    roofs = np.flatnonzero(canvas.labels == BUILDING)
+    for _ in range(int(canvas.height * canvas.width * canvas.gsd**2 / 600.0) if roofs.size else 0):
+        row, col = divmod(int(roofs[rng.integers(roofs.size)]), canvas.width)
+        disk = _disk(canvas, canvas.px(rng.uniform(1.5, 4.0)), (row, col))
+        if disk is None:
+            continue
+        where, r2 = disk
+        top = float(canvas.heights[row, col]) + rng.uniform(2.0, 8.0)
+        dome = np.sqrt(np.clip(1.0 - r2, 0.0, None))
+        crown = top * (0.7 + 0.3 * dome) + rng.normal(0.0, 0.3, r2.shape).astype(np.float32)
+        mask = (r2 <= 1.0) & (crown > canvas.heights[where])
+        over_roof[where] |= mask & (canvas.labels[where] == BUILDING)
+        canvas.paint(where, mask, TREE, _green(rng), crown)
+    return over_roof & (canvas.labels == TREE)
+
+
+def _shifted(array: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """``out[i, j] = array[i + rows, j + cols]``, zero where that is outside."""
+    out = np.zeros_like(array)
+    height, width = array.shape
+    if abs(rows) >= height or abs(cols) >= width:
+        return out
+    target = np.s_[max(-rows, 0) : height - max(rows, 0), max(-cols, 0) : width - max(cols, 0)]
+    source = np.s_[max(rows, 0) : height + min(rows, 0), max(cols, 0) : width + min(cols, 0)]
+    out[target] = array[source]
+    return out
+
+
+def cast_shadows(heights: np.ndarray, gsd: float, azimuth_deg: float, elevation_deg: float) -> np.ndarray:
+    """Pixels in the shadow of raised objects under a sun at this azimuth (clockwise from north) and
+    elevation: a pixel is shaded when, walking from it toward the sun, some object rises above the sun ray.
+
+    Args:
+        heights: (H, W) heights above ground in metres, north up.
+        gsd: Metres per pixel.
+        azimuth_deg: Direction of the sun, degrees clockwise from north.
+        elevation_deg: Height of the sun above the horizon, degrees.
+
+    Returns:
+        (H, W) bool, true in shadow.
+    """
+    rise = float(np.tan(np.radians(elevation_deg))) * gsd  # metres the ray climbs per pixel walked
+    step_rows, step_cols = -np.cos(np.radians(azimuth_deg)), np.sin(np.radians(azimuth_deg))
+    shadow = np.zeros(heights.shape, bool)
+    seen = set()
+    for k in range(1, int(np.ceil(float(heights.max(initial=0.0)) / rise)) + 1):
+        offset = round(k * step_rows), round(k * step_cols)
+        if offset in seen:
+            continue
+        seen.add(offset)
+        distance = float(np.hypot(*offset))
+        shadow |= _shifted(heights, *offset) - np.float32(distance * rise) > heights + np.float32(0.1)
+    return shadow
+
+
+def _box_blur(array: np.ndarray, radius: int) -> np.ndarray:
+    """Mean over a (2·radius+1)² box, edges replicated: a photogrammetric DSM's smoothed object edges."""
+    size = 2 * radius + 1
+    padded = np.pad(array.astype(np.float64), radius, mode="edge")
+    sums = np.cumsum(np.cumsum(np.pad(padded, ((1, 0), (1, 0))), axis=0), axis=1)
+    box = sums[size:, size:] - sums[:-size, size:] - sums[size:, :-size] + sums[:-size, :-size]
+    return (box / size**2).astype(np.float32)
+
+
+def _hard_dsm(terrain: np.ndarray, heights: np.ndarray, rng: np.random.Generator, gsd: float) -> np.ndarray:
+    """Terrain + object heights smoothed over ±0.2 m + noise σ :data:`HARD_DSM_NOISE_M` + 0.3 % spikes."""
+    height, width = heights.shape
+    dsm = terrain + _box_blur(heights, max(1, round(0.2 / gsd)))
+    dsm += rng.standard_normal((height, width), dtype=np.float32) * np.float32(HARD_DSM_NOISE_M)
+    spikes = rng.random((height, width)) < 0.003
+    dsm[spikes] += rng.normal(0.0, 4.0, int(spikes.sum())).astype(np.float32)
+    return dsm
+
+
+def _shade(colour: np.ndarray, shadow: np.ndarray) -> None:
+    """Darken shaded pixels as skylight alone would light them: dimmer and slightly blue (in place)."""
+    colour[:, shadow] *= np.array([0.38, 0.42, 0.52], np.float32)[:, None]
 
 
 def _shift_palette(colour: np.ndarray, labels: np.ndarray) -> None:
@@ -321,26 +452,44 @@ def generate_scene(
         width: Columns in pixels.
         gsd: Ground sampling distance in metres; object sizes are in metres, so they scale with it.
         crs: A projected CRS in metres; the origin is placed at a seed-dependent UTM-like position.
-        domain: ``"home"`` (the bundled model's training domain) or ``"shifted"`` (another city, camera
-            and DSM producer; see the module docstring).
+        domain: ``"home"`` (the bundled model's training domain), ``"shifted"`` (another city, camera
+            and DSM producer) or ``"hard"`` (small objects, cast shadows, a noisy DSM, trees over roofs;
+            see the module docstring).
 
     Returns:
         The scene's arrays, geotransform and CRS.
     """
     if domain not in DOMAINS:
         raise ValueError(f"domain must be one of {DOMAINS}, got {domain!r}")
+    hard = domain == "hard"
     rng = np.random.default_rng(seed)
     canvas = _Canvas(rng, height, width, gsd)
     roads = _roads(canvas)
     lots = _blocks(canvas)
+    if hard:
+        _sheds(canvas)
     _vegetation(canvas)
-    _cars(canvas, roads, lots)
-    _clutter(canvas)
+    tree_over_roof = _overhanging_trees(canvas) if hard else None
+    if hard:
+        _cars(canvas, roads, lots, per_lot=12, grey_share=0.5, spacing_m=5.0)
+        _clutter(canvas, sizes=(0.4, 1.5), area_per_item=125.0)
+    else:
+        _cars(canvas, roads, lots)
+        _clutter(canvas)
 
     terrain = _terrain(rng, height, width, gsd)
-    dsm = terrain + canvas.heights + rng.standard_normal((height, width), dtype=np.float32) * np.float32(0.05)
+    if hard:
+        dsm = _hard_dsm(terrain, canvas.heights, rng, gsd)
+    else:
+        noise = rng.standard_normal((height, width), dtype=np.float32) * np.float32(0.05)
+        dsm = terrain + canvas.heights + noise
 
     colour = canvas.colour
+    shadow = None
+    if hard:
+        azimuth, elevation = rng.uniform(0.0, 360.0), rng.uniform(*HARD_SUN_ELEVATION_DEG)
+        shadow = cast_shadows(canvas.heights, gsd, azimuth, elevation)
+        _shade(colour, shadow)
     if domain == "shifted":
         _shift_palette(colour, canvas.labels)
     colour += 8.0 * _smooth_field(rng, height, width, cells=max(2, round(max(height, width) * gsd / 20.0)))
@@ -362,6 +511,8 @@ def generate_scene(
         terrain=terrain,
         transform=Affine(gsd, 0.0, float(origin_x), 0.0, -gsd, float(origin_y)),
         crs=crs,
+        shadow=shadow,
+        tree_over_roof=tree_over_roof,
     )
 
 

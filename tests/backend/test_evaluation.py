@@ -164,7 +164,7 @@ def test_ablation_table() -> None:
         VariantResult("a2", _runs([[1, 3, 1, 1, 1, 1], [1, 5, 1, 1, 1, 1]]), cost),
     ]
     header, rows = ablation_rows(results)
-    assert header[:4] == ["variant", "seeds", "miou_mean", "miou_std"]
+    assert header[:5] == ["variant", "domain", "seeds", "miou_mean", "miou_std"]
     assert rows[0][header.index("iou_delta_building")] == "+0.00"
     baseline_building = results[0].runs[0].classes[1].iou
     a2_building = np.mean([run.classes[1].iou for run in results[1].runs])
@@ -183,6 +183,7 @@ def test_ablation_table() -> None:
     assert ablation_rows([results[0], wide])[1][1][header.index("miou_delta")].endswith("(inside spread)")
     markdown = ablation_markdown(results)
     assert markdown.count("\n|") == 3 and "± " in markdown and "| 2.500 | 3.25 | 4.00 |" in markdown
+    assert "| a2 | home | 2 |" in markdown
 
 
 def test_ablation_arms() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -15,10 +16,12 @@ from geofuse.backend.data.folder import folder_tiles
 from geofuse.backend.data.normalize import NormalizationConfig, normalize_elevation
 from geofuse.backend.data.synthetic import (
     BUILDING,
+    CAR,
     IMPERVIOUS,
     LOW_VEGETATION,
     TREE,
     SyntheticScene,
+    cast_shadows,
     generate_scene,
     scene_seed,
     write_scene,
@@ -151,3 +154,82 @@ def test_a_1024_scene_takes_under_two_seconds() -> None:
         generate_scene(0, 1024, 1024)
         best = min(best, time.perf_counter() - start)
     assert best < 2.0
+
+
+def _digest(scene: SyntheticScene) -> str:
+    digest = hashlib.sha256()
+    for array in (scene.labels, scene.optical, np.round(scene.dsm * 100), np.round(scene.terrain * 100)):
+        digest.update(np.ascontiguousarray(array).astype(np.int64).tobytes())
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("domain", "expected"),
+    [
+        ("home", "21cb6a4ff5c5fdda1686acd51416d8717341e0dfc4a889f419758595f3e22220"),
+        ("shifted", "9d159c906fd9ba2e2a1102d859cce5345097a03fbc74eb89678c7e1ffbdde61d"),
+    ],
+)
+def test_old_domains_are_unchanged(domain: str, expected: str) -> None:
+    """Seeds recorded in cards and benchmarks keep meaning the same scene (digest taken before the hard
+    domain was added; labels and optical exact, heights to the centimetre)."""
+    scene = generate_scene(3, 160, 192, domain=domain)
+    assert _digest(scene) == expected
+    assert scene.shadow is None and scene.tree_over_roof is None
+
+
+def test_cast_shadows_fall_away_from_the_sun_as_long_as_the_sun_is_low() -> None:
+    heights = np.zeros((301, 301), np.float32)
+    heights[150, 150] = 10.0  # a 10 m pole, sun from the south (azimuth 180°) 45° high, 0.1 m pixels
+    shadow = cast_shadows(heights, 0.1, 180.0, 45.0)
+    column = shadow[:, 150]
+    assert column[60:150].all() and not column[:45].any() and not column[151:].any()
+    assert shadow.sum() == column.sum()  # a pole's shadow is a line
+    assert not cast_shadows(heights, 0.1, 180.0, 89.0)[:149].any()  # sun overhead: no shadow
+    heights[140:145, 140:161] = 6.0  # a 6 m wall 0.5-1 m north of the pole is partly in its shadow
+    assert cast_shadows(heights, 0.1, 180.0, 45.0)[140:145, 150].all()
+    assert not cast_shadows(heights, 0.1, 180.0, 45.0)[140:145, 145].any()
+
+
+def _interior_runs(mask: np.ndarray) -> np.ndarray:
+    """Lengths of the horizontal runs of ``mask`` that touch neither side of the scene."""
+    edges = np.diff(np.pad(mask.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+    _, starts = np.nonzero(edges == 1)
+    _, stops = np.nonzero(edges == -1)
+    inside = (starts > 0) & (stops < mask.shape[1])
+    return (stops - starts)[inside]
+
+
+def test_hard_domain_is_deterministic_and_keeps_every_class() -> None:
+    first, second = generate_scene(4, 256, 256, domain="hard"), generate_scene(4, 256, 256, domain="hard")
+    assert _digest(first) == _digest(second)
+    np.testing.assert_array_equal(first.shadow, second.shadow)
+    assert _digest(first) != _digest(generate_scene(4, 256, 256))
+    counts = np.bincount(generate_scene(0, 512, 512, domain="hard").labels.ravel(), minlength=6)
+    assert (counts > 0).all(), counts
+
+
+def test_hard_domain_has_shadows_small_objects_a_noisy_dsm_and_trees_over_roofs() -> None:
+    hard = [generate_scene(seed, 384, 384, domain="hard") for seed in range(3)]
+    home = [generate_scene(seed, 384, 384) for seed in range(3)]
+    for scene in hard:
+        assert scene.shadow is not None and scene.tree_over_roof is not None
+        # Shadows: 10-60 % of the scene, and grass in shadow is darker than grass in the sun.
+        assert 0.1 < scene.shadow.mean() < 0.6
+        grass = scene.labels == LOW_VEGETATION
+        brightness = scene.optical.astype(np.float32).mean(axis=0)
+        assert brightness[grass & scene.shadow].mean() < 0.6 * brightness[grass & ~scene.shadow].mean()
+        # Crowns over roofs: labelled tree, and higher than any roof can be below them.
+        assert scene.tree_over_roof.any() and (scene.labels[scene.tree_over_roof] == TREE).all()
+    # The DSM: noise on flat pavement ~0.3 m (home: 0.05 m), by a robust spread.
+    for scenes, low, high in ((home, 0.03, 0.08), (hard, 0.25, 0.4)):
+        above = np.concatenate([(s.dsm - s.terrain)[s.labels == IMPERVIOUS] for s in scenes])
+        spread = 1.4826 * np.median(np.abs(above - np.median(above)))
+        assert low < spread < high
+    # Small objects: building pieces narrower than 4 m (sheds, roofs cut by crowns) only in the hard
+    # domain (home roofs are at least 5 m wide), and more cars.
+    for domain, scenes in (("home", home), ("hard", hard)):
+        narrow = sum(int((_interior_runs(s.labels == BUILDING) < 40).sum()) for s in scenes)
+        assert (narrow > 100) if domain == "hard" else (narrow == 0), (domain, narrow)
+    car_share = [np.mean([(s.labels == CAR).mean() for s in scenes]) for scenes in (home, hard)]
+    assert car_share[1] > 1.5 * car_share[0]

@@ -23,7 +23,7 @@ from geofuse.backend.data.folder import folder_tiles
 from geofuse.backend.early_fusion import MISSING_EXTRA, MissingExtraError
 from geofuse.backend.evaluation import ModelCost
 from geofuse.backend.metrics import compute_metrics
-from geofuse.backend.training import ModelSettings, TrainConfig, load_config
+from geofuse.backend.train_config import ModelSettings, TrainConfig, load_config
 
 HAS_SMP = importlib.util.find_spec("segmentation_models_pytorch") is not None
 needs_smp = pytest.mark.skipif(not HAS_SMP, reason="segmentation_models_pytorch (bench extra) not installed")
@@ -92,7 +92,7 @@ def test_without_the_bench_extra_the_unet_arm_fails_in_one_line_before_any_train
     code = main(["ablate", "--variants", "baseline,unet", "--output", str(tmp_path / "cli"), *TINY])
     error = capsys.readouterr().err.strip()
     assert code == 2 and len(error.splitlines()) == 1
-    assert error.startswith(f"geofuse ablate: {MISSING_EXTRA}")
+    assert error.startswith(f"geofuse: error: {MISSING_EXTRA}")
     assert not (tmp_path / "cli").exists()
 
 

@@ -39,12 +39,9 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import Cancelled
+from .errors import EXIT_CANCELLED, EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, Cancelled
 from .validation import MAX_REQUEST_BYTES, RequestError, check_segment_request, echo, parse_request
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CANCELLED = 2
 STOP_WORDS = ("stop", "cancel")
 DEFERRING = "See previous exception for details."
 FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
@@ -477,7 +474,7 @@ def serve(request: Any, emit: Emitter, cancelled: Callable[[], bool]) -> int:
         message, kind = explain(error)
         detail = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         emit.send({"type": "error", "message": message, "kind": kind, "detail": detail[-20000:]})
-        return EXIT_ERROR
+        return EXIT_INTERNAL_ERROR if kind == "internal" else EXIT_USER_ERROR
     try:
         emit.send({"type": "result", "command": command, **result})
     except (TypeError, ValueError) as error:  # a result JSON cannot carry (a NaN area): still one final line
@@ -490,7 +487,7 @@ def serve(request: Any, emit: Emitter, cancelled: Callable[[], bool]) -> int:
                 "Please report this as a bug.",
             }
         )
-        return EXIT_ERROR
+        return EXIT_INTERNAL_ERROR
     return EXIT_OK
 
 
@@ -563,7 +560,7 @@ def main() -> int:
                 f"{error}",
             }
         )
-        return EXIT_ERROR
+        return EXIT_USER_ERROR
     stop_on_close = bool(request.get("stop_on_stdin_close"))
     threading.Thread(target=_watch_stdin, args=(stdin, stop, stop_on_close), daemon=True).start()
     return serve(request, emit, stop.is_set)

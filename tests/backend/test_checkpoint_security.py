@@ -134,7 +134,7 @@ def test_hostile_checkpoint_through_the_cli_and_the_worker_as_processes(
 
     assert cli.returncode == EXIT_USER_ERROR, cli.stderr
     assert "would run code" in cli.stderr and "Traceback" not in cli.stderr
-    assert worker.returncode == 1, worker.stderr
+    assert worker.returncode == EXIT_USER_ERROR, worker.stderr
     final = json.loads(worker.stdout.splitlines()[-1])
     assert final["type"] == "error" and final["kind"] == "user"
     assert "would run code" in final["message"] and str(path) in final["message"]

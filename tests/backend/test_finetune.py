@@ -18,11 +18,12 @@ from geofuse.backend.checkpoint import load_checkpoint
 from geofuse.backend.classes import ClassInfo
 from geofuse.backend.cli import main as cli_main
 from geofuse.backend.data.synthetic import generate_scene, write_scene
+from geofuse.backend.errors import EXIT_CANCELLED, EXIT_OK
 from geofuse.backend.finetune import FinetuneRequest, finetune, start_from, weights_sha256
 from geofuse.backend.inference import DEMO_MODEL
 from geofuse.backend.train_config import load_config
 from geofuse.backend.training import TrainingCancelled
-from geofuse.backend.worker import EXIT_CANCELLED, EXIT_OK, Emitter, serve
+from geofuse.backend.worker import Emitter, serve
 
 CLASS_NAMES = ("Impervious Surfaces", "building", "low vegetation", "TREE", "car", "clutter")
 

@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from rasterio.warp import transform as transform_points
 from segment_runs import CHILD_ENV
 
-from geofuse.backend import worker
+from geofuse.backend import errors, worker
 from geofuse.backend.classes import IGNORE_INDEX
 from geofuse.backend.inference import LoadedModel, SegmentationError, SegmentOptions, segment_rasters
 
@@ -136,7 +136,7 @@ def test_worker_answers_any_request_line_with_exactly_one_final_message(line: by
     assert len(finals) == 1 and finals[0] is messages[-1], messages
     assert finals[0]["type"] == "error" and finals[0]["kind"] == "user", finals[0]
     assert len(finals[0]["message"]) < 600 and len(done.stdout) < 30_000
-    assert done.returncode == worker.EXIT_ERROR
+    assert done.returncode == errors.EXIT_USER_ERROR
     assert b"Traceback" not in done.stderr
     assert snapshot(folder) == {}
 
@@ -540,7 +540,7 @@ def test_any_segment_request_through_the_worker_is_one_final_message_and_leaves_
     assert {name: digest for name, digest in after.items() if name in before} == before
     event(finals[0]["type"])
     if finals[0]["type"] == "error":
-        assert status == worker.EXIT_ERROR and finals[0]["kind"] == "user", finals[0]
+        assert status == errors.EXIT_USER_ERROR and finals[0]["kind"] == "user", finals[0]
         assert after == before
         return
     declared = {Path(finals[0]["output_path"]), Path(finals[0]["qml_path"])}
@@ -557,7 +557,7 @@ def test_unknown_request_keys_are_ignored_with_a_warning(
     request = {"command": "segment", "optical": str(square_scene[0]), "elevation": missing,
                "output": str(tmp_path / "out.tif"), "colour_ramp": "viridis"}  # fmt: skip
     stream = io.StringIO()
-    assert worker.serve(request, worker.Emitter(stream), lambda: False) == worker.EXIT_ERROR
+    assert worker.serve(request, worker.Emitter(stream), lambda: False) == errors.EXIT_USER_ERROR
     messages = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert messages[0] == {
         "type": "log",

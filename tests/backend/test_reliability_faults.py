@@ -25,7 +25,7 @@ from segment_runs import CHILD_ENV, TILES, TILING, Paused, digest, files, run_in
 from stand_in_networks import TINY_CARD
 from torch import nn
 
-from geofuse.backend import claims, worker
+from geofuse.backend import claims, errors, worker
 from geofuse.backend.data.synthetic import generate_scene, write_scene
 from geofuse.backend.errors import EXIT_USER_ERROR
 from geofuse.backend.inference import (
@@ -190,7 +190,7 @@ def test_worker_stopped_at_a_random_tile_exits_cleanly(
 
     messages = run_until_progress(process, WORKER_STOP_AT, stop)
 
-    assert process.wait(timeout=30) == worker.EXIT_CANCELLED
+    assert process.wait(timeout=30) == errors.EXIT_CANCELLED
     assert messages[-1]["type"] == "cancelled"
     assert not Path(f"/proc/{process.pid}").exists(), "the worker was not reaped"
     assert files(tmp_path) == []

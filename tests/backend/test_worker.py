@@ -15,7 +15,8 @@ import rasterio
 import torch
 
 from geofuse.backend import worker
-from geofuse.backend.worker import EXIT_CANCELLED, EXIT_ERROR, EXIT_OK, Emitter, explain, serve
+from geofuse.backend.errors import EXIT_CANCELLED, EXIT_OK, EXIT_USER_ERROR
+from geofuse.backend.worker import Emitter, explain, serve
 
 
 def run_serve(request: object, cancelled: bool = False) -> tuple[int, list[dict]]:
@@ -58,7 +59,7 @@ def test_diagnostics_reports_this_runtime() -> None:
 def test_bad_requests_are_errors_not_crashes(request_: object, expected: str) -> None:
     code, messages = run_serve(request_)
 
-    assert code == EXIT_ERROR
+    assert code == EXIT_USER_ERROR
     assert messages[-1]["type"] == "error" and expected in messages[-1]["message"]
     assert messages[-1]["kind"] == "user"
 
@@ -145,7 +146,7 @@ def test_unreadable_request_is_reported_on_stdout() -> None:
         timeout=120,
     )
 
-    assert done.returncode == EXIT_ERROR
+    assert done.returncode == EXIT_USER_ERROR
     (message,) = [json.loads(line) for line in done.stdout.splitlines()]
     assert message["type"] == "error" and "no readable request" in message["message"]
 
@@ -207,7 +208,7 @@ def test_evaluate_refuses_rasters_on_different_grids(scene: dict[str, Path], tmp
         {"command": "evaluate", "prediction": str(path), "truth": str(scene["labels"])}
     )
 
-    assert code == EXIT_ERROR
+    assert code == EXIT_USER_ERROR
     assert "share one pixel grid" in messages[-1]["message"] and messages[-1]["kind"] == "user"
 
 

@@ -280,15 +280,17 @@ def _orders_in_steps(
     rows = token_rows * groups + torch.arange(groups, device=u.device).repeat(
         plan.steps * plan.chunks * batch
     )
-    if each_order:  # (batch, token, order) indices: every input read as it lies, whatever its strides
+    if each_order:  # every input read as it lies, through its own strides
         at = (
-            (token_rows // length).view(steps),
-            (token_rows % length).view(steps),
-            torch.arange(groups, device=u.device),
+            token_rows // length,
+            token_rows % length,
+            torch.arange(groups, device=u.device).repeat(plan.steps * plan.chunks * batch),
         )
 
         def gather(m: Tensor) -> Tensor:
-            return m.to(compute)[at]
+            table, strides = _row_table(m.to(compute))
+            index = at[0] * strides[0] + at[1] * strides[1] + at[2] * strides[2]
+            return table.index_select(0, index).view(*steps, m.shape[-1])
 
     else:
 
@@ -321,6 +323,18 @@ def _orders_in_steps(
     if D is not None:
         y = torch.addcmul(y, u.to(compute), D.to(compute).view(groups, channels).sum(0))
     return y.to(u.dtype)
+
+
+def _row_table(m: Tensor) -> tuple[Tensor, list[int]]:
+    """A batch×L×G×W tensor as a table of W-element rows over its memory, and the row strides of its first
+    three dimensions: element (b, l, g, :) is row b·s₀ + l·s₁ + g·s₂. A strided view (such as a shifted
+    one) is read in place when its strides allow; otherwise it is copied first."""
+    width = m.shape[-1]
+    if m.stride(-1) != 1 or any(stride % width for stride in m.stride()[:-1]):
+        m = m.contiguous()
+    strides = [stride // width for stride in m.stride()[:-1]]
+    span = 1 + sum((size - 1) * stride for size, stride in zip(m.shape[:-1], strides, strict=True))
+    return m.as_strided((span, width), (width, 1), m.storage_offset()), strides
 
 
 def _inverse(orders: Tensor) -> Tensor:

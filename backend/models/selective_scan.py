@@ -25,7 +25,9 @@ depends only on y gets the same gradients from both.
 
 :func:`selective_scan_orders` scans one token set in several visiting orders (SS2D's four directions) in one
 call: its inputs are gathered straight from a token-major buffer into the chunked scan's step layout, so no
-reordered copy of a sequence is ever built.
+reordered copy of a sequence is ever built. :func:`selective_scan_each_order` does the same for G token
+sets, set g scanned in order g (the SFB's bidirectional layer: its two directions, each in its own order),
+and returns the G outputs separately.
 """
 
 from __future__ import annotations
@@ -168,8 +170,9 @@ def selective_scan_each_order(
     The same as G calls of :func:`selective_scan_fn`, call g on ``u[:, :, g]`` taken in ``orders[g]``
     with channels g·E … (g+1)·E − 1 of A, D and delta_bias, each output put back in token order; but, as
     in :func:`selective_scan_orders`, nothing is reordered token by token: the inputs are gathered
-    straight into the scan's step layout and the outputs gathered back. ``u`` may be any strided view
-    (a bidirectional layer passes one whose two halves are shifted against each other).
+    straight into the scan's step layout and the outputs gathered back. u, delta, B and C may be strided
+    views (a bidirectional layer passes ones whose two halves are shifted against each other): they are
+    read in place when their strides are multiples of their rows' width.
 
     Args:
         u: Tokens of every order, batch×L×G×E.

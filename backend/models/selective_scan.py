@@ -25,7 +25,9 @@ depends only on y gets the same gradients from both.
 
 :func:`selective_scan_orders` scans one token set in several visiting orders (SS2D's four directions) in one
 call: its inputs are gathered straight from a token-major buffer into the chunked scan's step layout, so no
-reordered copy of a sequence is ever built.
+reordered copy of a sequence is ever built. :func:`selective_scan_each_order` does the same for G token
+sets, set g scanned in order g (the SFB's bidirectional layer: its two directions, each in its own order),
+and returns the G outputs separately.
 """
 
 from __future__ import annotations
@@ -151,6 +153,63 @@ def selective_scan_orders(
     return _orders_in_steps(u, delta, A, B, C, orders, D, delta_bias, delta_softplus)
 
 
+def selective_scan_each_order(
+    u: Tensor,
+    delta: Tensor,
+    A: Tensor,
+    B: Tensor,
+    C: Tensor,
+    orders: Tensor,
+    D: Tensor | None = None,
+    z: Tensor | None = None,
+    delta_bias: Tensor | None = None,
+    delta_softplus: bool = False,
+) -> Tensor:
+    """Scan G token sets of length L, set g in its own visiting order with its own parameters.
+
+    The same as G calls of :func:`selective_scan_fn`, call g on ``u[:, :, g]`` taken in ``orders[g]``
+    with channels g·E … (g+1)·E − 1 of A, D and delta_bias, each output put back in token order; but, as
+    in :func:`selective_scan_orders`, nothing is reordered token by token: the inputs are gathered
+    straight into the scan's step layout and the outputs gathered back. u, delta, B and C may be strided
+    views (a bidirectional layer passes ones whose two halves are shifted against each other): they are
+    read in place when their strides are multiples of their rows' width.
+
+    Args:
+        u: Tokens of every order, batch×L×G×E.
+        delta: Step sizes Δ before bias and softplus, batch×L×G×E.
+        A: State matrix, (G·E)×N, real.
+        B: Input projections B_t, batch×L×G×N.
+        C: Output projections C_t, batch×L×G×N.
+        orders: G×L int64; ``orders[g, l]`` is the token order g visits at step l (a permutation of 0…L−1).
+        D: Skip weight, G·E.
+        z: Gate, batch×L×G×E; the output is multiplied by silu(z).
+        delta_bias: Added to delta before the softplus, G·E.
+        delta_softplus: Whether Δ = softplus(delta + delta_bias).
+
+    Returns:
+        batch×L×G×E in u's dtype: order g's (y_g + D_g u_g) · silu(z_g) at each token.
+    """
+    batch, length, groups, channels = u.shape
+    if (
+        delta.shape != u.shape
+        or (z is not None and z.shape != u.shape)
+        or B.shape != (batch, length, groups, A.shape[1])
+        or C.shape != B.shape
+        or A.shape[0] != groups * channels
+        or orders.shape != (groups, length)
+    ):
+        raise ValueError(
+            f"selective_scan_each_order: u {tuple(u.shape)}, delta {tuple(delta.shape)}, A {tuple(A.shape)}, "
+            f"B {tuple(B.shape)}, C {tuple(C.shape)}, z {None if z is None else tuple(z.shape)} and orders "
+            f"{tuple(orders.shape)} do not fit together"
+        )
+    if _use_kernel(u) and _mamba_ssm_kernel() is not None:
+        y = _orders_as_sequences(u, delta, A, B, C, orders, D, delta_bias, delta_softplus)
+    else:
+        y = _orders_in_steps(u, delta, A, B, C, orders, D, delta_bias, delta_softplus)
+    return y if z is None else y * F.silu(z.to(y.dtype))
+
+
 def _orders_as_sequences(
     u: Tensor,
     delta: Tensor,
@@ -162,18 +221,22 @@ def _orders_as_sequences(
     delta_bias: Tensor | None,
     delta_softplus: bool,
 ) -> Tensor:
-    """`selective_scan_orders` through `selective_scan_fn`: the G sequences built, scanned, put back."""
-    batch, length, channels = u.shape
-    groups = orders.shape[0]
+    """`selective_scan_orders` (u batch×L×E: outputs summed) or `selective_scan_each_order` (u batch×L×G×E:
+    output per order) through `selective_scan_fn`: the G sequences built, scanned, put back."""
+    batch, length = u.shape[:2]
+    groups, channels = orders.shape[0], u.shape[-1]
     direction = torch.arange(groups, device=u.device)[:, None]
     sequence = (batch, groups * channels, length)
-    u_seq = u[:, orders].permute(0, 1, 3, 2).reshape(sequence)
+    u_seq = (u[:, orders, direction] if u.dim() == 4 else u[:, orders]).permute(0, 1, 3, 2).reshape(sequence)
     delta_seq = delta[:, orders, direction].permute(0, 1, 3, 2).reshape(sequence)
     B_seq = B[:, orders, direction].transpose(-1, -2)  # batch G N L
     C_seq = C[:, orders, direction].transpose(-1, -2)
     y = selective_scan_fn(
         u_seq, delta_seq, A, B_seq.contiguous(), C_seq.contiguous(), D, None, delta_bias, delta_softplus
     )
+    if u.dim() == 4:  # y of order g at the token it visits at step l: gathered through the inverse map
+        y_steps = y.view(batch, groups, channels, length).transpose(-1, -2)
+        return y_steps[:, direction, _inverse(orders)].transpose(1, 2)
     y_tokens = y.view(batch, groups, channels, length).transpose(-1, -2).reshape(batch, groups * length, -1)
     return y.new_zeros(batch, length, channels).index_add(1, orders.flatten(), y_tokens)
 
@@ -189,16 +252,19 @@ def _orders_in_steps(
     delta_bias: Tensor | None,
     delta_softplus: bool,
 ) -> Tensor:
-    """`selective_scan_orders` by gathers: token-major buffers → step layout → `_StepScan` → tokens.
+    """`selective_scan_orders` (u batch×L×E, outputs summed per token) or `selective_scan_each_order` (u
+    batch×L×G×E, outputs per order) by gathers: token-major buffers → step layout → `_StepScan` → tokens.
 
     Row r = ((b·L + token)·G + g) of the batch×L×G×E buffers holds token ``token``'s Δ (B, C) for order g;
     step (t, k) of order g is position l = k·T + t of ``orders[g]``, so one index map of T×K×batch×G rows
     gathers Δ, u, B and C into the step layout, and its inverse gathers y back, G rows per token, summed.
     Positions past L (the padding to K·T steps) read token 0 with Δ set to 0, which keeps the state and
-    adds nothing, and are never read back.
+    adds nothing, and are never read back. A per-order u is gathered by (batch, token, order) indices, which
+    read any strided view as it lies.
     """
-    batch, length, channels = u.shape
-    groups, state = orders.shape[0], A.shape[1]
+    batch, length = u.shape[:2]
+    groups, channels, state = orders.shape[0], u.shape[-1], A.shape[1]
+    each_order = u.dim() == 4
     if batch * length == 0:
         return u.new_zeros(u.shape)
     compute = _compute_dtype(u, delta, A, B, C)
@@ -217,25 +283,68 @@ def _orders_in_steps(
     rows = token_rows * groups + torch.arange(groups, device=u.device).repeat(
         plan.steps * plan.chunks * batch
     )
-    dt_s = dt.reshape(-1, channels).index_select(0, rows).view(*steps, 1, channels)
+    if each_order:  # every input read as it lies, through its own strides
+        at = (
+            token_rows // length,
+            token_rows % length,
+            torch.arange(groups, device=u.device).repeat(plan.steps * plan.chunks * batch),
+        )
+
+        def gather(m: Tensor) -> Tensor:
+            table, strides = _row_table(m.to(compute))
+            index = at[0] * strides[0] + at[1] * strides[1] + at[2] * strides[2]
+            return table.index_select(0, index).view(*steps, m.shape[-1])
+
+    else:
+
+        def gather(m: Tensor) -> Tensor:
+            return m.to(compute).reshape(-1, m.shape[-1]).index_select(0, rows).view(*steps, m.shape[-1])
+
+    dt_s = gather(dt).unsqueeze(-2)
     if not bool(valid.all()):
         dt_s = dt_s * valid[:, :, None, None, None, None]
-    u_s = u.to(compute).reshape(-1, channels).index_select(0, token_rows).view(*steps, 1, channels)
-    B_s = B.to(compute).reshape(-1, state).index_select(0, rows).view(*steps, state, 1)
-    C_s = C.to(compute).reshape(-1, state).index_select(0, rows).view(*steps, 1, state)
+    if each_order:
+        u_s = gather(u).unsqueeze(-2)
+    else:
+        u_s = u.to(compute).reshape(-1, channels).index_select(0, token_rows).view(*steps, 1, channels)
+    B_s = gather(B).unsqueeze(-1)
+    C_s = gather(C).unsqueeze(-2)
     y_s, _ = _StepScan.apply(dt_s, dt_s * u_s, A.to(compute), B_s, C_s, plan)
     # Inverse map: the step row at which order g visits each token, batch×L×G.
-    step_of = torch.empty_like(orders)
-    step_of.scatter_(1, orders, torch.arange(length, device=u.device).expand(groups, length))
+    step_of = _inverse(orders)
     chunk, step = step_of // plan.steps, step_of % plan.steps
     back = (step * plan.chunks + chunk).t()[None] * batch + torch.arange(batch, device=u.device)[
         :, None, None
     ]
     back = back * groups + torch.arange(groups, device=u.device)
-    y = y_s.reshape(-1, channels).index_select(0, back.flatten()).view(batch, length, groups, channels).sum(2)
+    y = y_s.reshape(-1, channels).index_select(0, back.flatten()).view(batch, length, groups, channels)
+    if each_order:
+        if D is not None:
+            y = y.addcmul_(u.to(compute), D.to(compute).view(groups, channels))
+        return y.to(u.dtype)
+    y = y.sum(2)
     if D is not None:
         y = torch.addcmul(y, u.to(compute), D.to(compute).view(groups, channels).sum(0))
     return y.to(u.dtype)
+
+
+def _row_table(m: Tensor) -> tuple[Tensor, list[int]]:
+    """A batch×L×G×W tensor as a table of W-element rows over its memory, and the row strides of its first
+    three dimensions: element (b, l, g, :) is row b·s₀ + l·s₁ + g·s₂. A strided view (such as a shifted
+    one) is read in place when its strides allow; otherwise it is copied first."""
+    width = m.shape[-1]
+    if m.stride(-1) != 1 or any(stride % width for stride in m.stride()[:-1]):
+        m = m.contiguous()
+    strides = [stride // width for stride in m.stride()[:-1]]
+    span = 1 + sum((size - 1) * stride for size, stride in zip(m.shape[:-1], strides, strict=True))
+    return m.as_strided((span, width), (width, 1), m.storage_offset()), strides
+
+
+def _inverse(orders: Tensor) -> Tensor:
+    """The inverse permutations of G orders: ``_inverse(orders)[g, orders[g, l]] == l``."""
+    groups, length = orders.shape
+    step_of = torch.empty_like(orders)
+    return step_of.scatter_(1, orders, torch.arange(length, device=orders.device).expand(groups, length))
 
 
 def _use_kernel(u: Tensor) -> bool:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .selective_scan import selective_scan_fn
+from .selective_scan import selective_scan_each_order, selective_scan_fn
 
 
 class SelectiveSSM(nn.Module):
@@ -139,9 +139,15 @@ class BidirectionalSSM(nn.Module):
     """One bidirectional selective-scan layer: a forward and a backward scan, summed, with a residual.
 
     out = u + fwd(LN(u)) + flip(bwd(flip(LN(u)))), pre-norm as in Mamba/Vim blocks. The two directions have
-    their own parameters; every output token sees the whole sequence, at cost linear in L. Both directions
-    run together through :func:`scan_directions` (one grouped scan); only LN(u) and the backward output
-    are flipped, the narrowest tensors of the layer.
+    their own parameters; every output token sees the whole sequence, at cost linear in L.
+
+    Nothing is flipped: both directions work on token-major buffers in token order, their channels side
+    by side (B×L×2×E). The backward direction's causal convolution along the reversed sequence is an
+    anti-causal one along the tokens (its kernel reversed), both run as one depthwise convolution; its
+    output is read through a view whose backward half is shifted by d_conv − 1 tokens. One
+    :func:`~.selective_scan.selective_scan_each_order` call scans the forward half in token order and the
+    backward half in reverse, with the D skip and the silu(z) gate applied in token order, and one matrix
+    product applies both out_proj and adds them and the residual.
 
     Args:
         dim: token width d.
@@ -164,8 +170,56 @@ class BidirectionalSSM(nn.Module):
         Returns:
             B×L×d.
         """
+        batch, length, dim = u.shape
+        layers = (self.forward_scan, self.backward_scan)
+        inner, rank, state = layers[0].D.shape[0], layers[0].dt_rank, layers[0].d_state
         normed = self.norm(u)
-        mixed = scan_directions(
-            (self.forward_scan, self.backward_scan), torch.stack((normed, normed.flip(1)), 1)
+        w_in = [layer.in_proj.weight for layer in layers]
+        x = F.linear(normed, torch.cat([w[:inner] for w in w_in]))  # B×L×2E, forward then backward
+        z = F.linear(normed, torch.cat([w[inner:] for w in w_in])).view(batch, length, 2, inner)
+        # One depthwise convolution over the tokens, padded d_conv − 1 on both sides: output t + d_conv − 1
+        # of the forward channels sees tokens t − d_conv + 1 … t (causal), output t + d_conv − 1 of the
+        # backward channels, whose kernel is reversed, sees tokens t … t + d_conv − 1 (causal along the
+        # reversed sequence). A 1×L map in channels-last memory: input and output stay token-major.
+        taps = layers[0].conv1d.weight.shape[-1]
+        conv = F.conv2d(
+            x.transpose(1, 2).unsqueeze(2),
+            torch.cat((layers[0].conv1d.weight, layers[1].conv1d.weight.flip(-1))).unsqueeze(2),
+            torch.cat([layer.conv1d.bias for layer in layers]),
+            padding=(0, taps - 1),
+            groups=2 * inner,
         )
-        return (u + mixed[:, 0]).add_(mixed[:, 1].flip(1))
+        conv = F.silu(conv.squeeze(2).transpose(1, 2))  # B×(L + d_conv − 1)×2E
+        # Δ, B_t, C_t are pointwise: computed on all L + d_conv − 1 rows for both directions at once (block
+        # diagonal weights), then read through the same shifted view as the convolution's output.
+        x_proj = [layer.x_proj.weight for layer in layers]
+        low_rank = F.linear(conv, torch.block_diag(*(w[:rank] for w in x_proj)))
+        delta = F.linear(low_rank, torch.block_diag(*(layer.dt_proj.weight for layer in layers)))
+        b_t = F.linear(conv, torch.block_diag(*(w[rank : rank + state] for w in x_proj)))
+        c_t = F.linear(conv, torch.block_diag(*(w[rank + state :] for w in x_proj)))
+        forward_order = torch.arange(length, device=u.device)
+        y = selective_scan_each_order(
+            _shifted(conv, length, taps - 1),
+            _shifted(delta, length, taps - 1),
+            -torch.exp(torch.cat([layer.A_log for layer in layers]).float()),
+            _shifted(b_t, length, taps - 1),
+            _shifted(c_t, length, taps - 1),
+            torch.stack((forward_order, forward_order.flip(0))),
+            D=torch.cat([layer.D for layer in layers]).float(),
+            z=z,
+            delta_bias=torch.cat([layer.dt_proj.bias for layer in layers]).float(),
+            delta_softplus=True,
+        )
+        w_out = torch.cat([layer.out_proj.weight for layer in layers], 1)  # d×2E: the two out_proj, summed
+        return torch.addmm(u.reshape(-1, dim), y.view(-1, 2 * inner), w_out.t()).view(batch, length, dim)
+
+
+def _shifted(m: Tensor, length: int, shift: int) -> Tensor:
+    """B×(L + shift)×2W, forward half then backward half, as the view B×L×2×W of rows t and t + shift."""
+    s_batch, s_token, s_channel = m.stride()
+    width = m.shape[-1] // 2
+    return m.as_strided(
+        (m.shape[0], length, 2, width),
+        (s_batch, s_token, shift * s_token + width * s_channel, s_channel),
+        m.storage_offset(),
+    )

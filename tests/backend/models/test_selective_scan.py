@@ -372,3 +372,57 @@ def test_every_read_out_matches_reference(dim: int, state: int) -> None:
     inputs = make_inputs(1, dim, state, 50, options="Dzb")
     want = outputs_and_grads(reference_scan, inputs, True)
     assert_all_close(outputs_and_grads(selective_scan_fn, inputs, True), want, 1e-5)
+
+
+@pytest.mark.parametrize("route", ["steps", "sequences"])
+@pytest.mark.parametrize(("batch", "length", "channels"), [(2, 1, 3), (2, 37, 5), (1, 300, 2)])
+def test_each_order_matches_separate_scans(
+    plan_sizes: str, monkeypatch: pytest.MonkeyPatch, route: str, batch: int, length: int, channels: int
+) -> None:
+    """`selective_scan_each_order` gives, for each order g, the reference scan of set g in order g (gate
+    included), put back in token order: outputs and gradients, with inputs that are strided views (the
+    "sequences" route is the one taken with mamba-ssm; here its scan falls back to PyTorch)."""
+    if route == "sequences":
+        monkeypatch.setattr(scan_module, "_use_kernel", lambda u: True)
+        monkeypatch.setattr(scan_module, "_mamba_ssm_kernel", lambda: lambda *args: None)
+    groups, state = 2, 3
+    inputs = orders_inputs(batch, length, channels, groups, state)
+    g = torch.Generator().manual_seed(5)
+    # u and z per order, stored order-major and read through batch×L×G×E views.
+    u, z = (
+        torch.randn(batch, groups, length, channels, generator=g, dtype=torch.float64).requires_grad_()
+        for _ in range(2)
+    )
+    inputs |= {"u": u.transpose(1, 2), "z": z.transpose(1, 2)}
+    inputs["orders"] = torch.stack([torch.arange(length), torch.arange(length).flip(0)])
+    leaves = [u, z, *(t for name, t in inputs.items() if name not in ("u", "z", "orders"))]
+    weight = torch.randn(batch, length, groups, channels, generator=g, dtype=torch.float64)
+
+    def by_reference() -> Tensor:
+        outputs = []
+        for k, order in enumerate(inputs["orders"]):
+            part = slice(k * channels, (k + 1) * channels)
+            y = reference_scan(
+                *(inputs[name][:, order, k].transpose(1, 2) for name in ("u", "delta")),
+                inputs["A"][part],
+                *(inputs[name][:, order, k].transpose(1, 2) for name in ("B", "C")),
+                D=inputs["D"][part],
+                z=inputs["z"][:, order, k].transpose(1, 2),
+                delta_bias=inputs["delta_bias"][part],
+                delta_softplus=True,
+            )
+            outputs.append(torch.zeros_like(y).index_copy(2, order, y).transpose(1, 2))
+        return torch.stack(outputs, 2)
+
+    results = []
+    for y in (scan_module.selective_scan_each_order(**inputs, delta_softplus=True), by_reference()):
+        results.append([y, *torch.autograd.grad((y * weight).sum(), leaves)])
+    assert_all_close(*results, rtol=1e-10)
+
+
+def test_each_order_refuses_mismatched_shapes() -> None:
+    inputs = orders_inputs(1, 8, 2, 2, state=2)
+    inputs["u"] = inputs["delta"]
+    inputs["z"] = inputs["delta"][:, :4]
+    with pytest.raises(ValueError, match="do not fit together"):
+        scan_module.selective_scan_each_order(**inputs)

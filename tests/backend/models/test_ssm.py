@@ -137,3 +137,50 @@ def test_gradients_reach_input_and_every_parameter(layer_type: type) -> None:
     assert u.grad is not None and u.grad.abs().sum() > 0
     for name, parameter in layer.named_parameters():
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
+
+
+def _flipped_copies(layer: BidirectionalSSM, u: torch.Tensor) -> torch.Tensor:
+    """The previous forward pass: LN(u) and its flipped copy scanned by `scan_directions`, flipped back."""
+    normed = layer.norm(u)
+    both = torch.stack((normed, normed.flip(1)), 1)
+    mixed = scan_directions((layer.forward_scan, layer.backward_scan), both)
+    return u + mixed[:, 0] + mixed[:, 1].flip(1)
+
+
+@pytest.mark.parametrize(("dtype", "rtol"), [(torch.float64, 1e-12), (torch.float32, 1e-5)])
+@pytest.mark.parametrize("length", [1, 2, 5, 300])
+def test_bidirectional_matches_the_flipped_copies_path(dtype: torch.dtype, rtol: float, length: int) -> None:
+    """Both directions in token order (shifted views, one scan) give the flipped copies' outputs and
+    gradients: exactly in float64, to rounding in float32; also for sequences shorter than the convolution."""
+    torch.manual_seed(7)
+    layer = BidirectionalSSM(8, d_state=4, expand=2).to(dtype)
+    with torch.no_grad():  # away from the initialisation, so that every parameter matters
+        for parameter in layer.parameters():
+            parameter.add_(0.3 * torch.randn_like(parameter))
+    u = torch.randn(2, length, 8, dtype=dtype, requires_grad=True)
+    weight = torch.randn(2, length, 8, dtype=dtype)
+    got, want = layer(u), _flipped_copies(layer, u)
+    leaves = [u, *layer.parameters()]
+    got_grads = torch.autograd.grad((got * weight).sum(), leaves)
+    want_grads = torch.autograd.grad((want * weight).sum(), leaves)
+    for a, b in zip((got, *got_grads), (want, *want_grads), strict=True):
+        torch.testing.assert_close(a, b, rtol=rtol, atol=rtol * float(b.detach().abs().max()))
+
+
+@pytest.mark.parametrize("direction", ["forward_scan", "backward_scan"])
+def test_each_direction_of_the_layer_is_causal_in_its_order(direction: str) -> None:
+    """With the other direction's output projection zeroed, token t of the layer's output depends only on
+    tokens ≤ t (forward) or ≥ t (backward: its convolution is anti-causal along the tokens)."""
+    torch.manual_seed(8)
+    layer = BidirectionalSSM(8, d_state=4)
+    _long_memory(getattr(layer, direction))
+    other = layer.backward_scan if direction == "forward_scan" else layer.forward_scan
+    with torch.no_grad():
+        other.out_proj.weight.zero_()
+    u = torch.randn(1, 16, 8)
+    changed = u.clone()
+    changed[:, 7] = torch.randn(8)
+    moved = (layer(changed) - layer(u)).abs().amax(-1)[0]
+    unaffected, affected = (moved[:7], moved[8:]) if direction == "forward_scan" else (moved[8:], moved[:7])
+    assert unaffected.max() == 0
+    assert affected.min() > 0

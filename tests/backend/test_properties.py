@@ -150,7 +150,9 @@ def test_mmd2_is_non_negative_symmetric_and_zero_on_identical_sets(
     torch.testing.assert_close(forward, backward, atol=1e-5, rtol=1e-5)
     assert same.abs().max() <= 1e-6
     shuffled = x[:, torch.randperm(tokens_x, generator=generator)]
-    torch.testing.assert_close(mmd2(shuffled, y, sigma), forward, atol=1e-5, rtol=1e-5)
+    # Reordering the tokens reorders float32 sums of up to 900 kernel values (and their split across
+    # threads): 3e-5 was seen after other tests had changed torch's thread count.
+    torch.testing.assert_close(mmd2(shuffled, y, sigma), forward, atol=1e-4, rtol=1e-5)
 
 
 @st.composite

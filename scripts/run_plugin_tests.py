@@ -1,5 +1,6 @@
 """Run the plugin tests in a real QgsApplication (pytest-qgis), or say loudly why they cannot run here."""
 
+import gc
 import importlib.util
 import os
 import sys
@@ -13,10 +14,12 @@ if importlib.util.find_spec("qgis") is None:
     print(f"SKIPPED: plugin tests ({reason} GEOFUSE_WITHOUT_QGIS=1)", file=sys.stderr)
     sys.exit(0)
 
-# The test process (not the plugin, whose PyTorch runs in a worker) loads QGIS's GDAL beside rasterio's and
-# torch, to write inputs and read results. A double free inside the garbage collector was seen once at the
-# end of a passing session, as hypothesis's plugin imported itself for the summary: the plugin tests use no
-# hypothesis, and the process ends without the interpreter's final collection once the result is known.
+# Known defect, not fixed yet (also on 0.2.0): around the dock's cancel test (a run on QGIS's task manager)
+# the process can crash, in the garbage collector at the end of the session (seen in two CI runs) or, more
+# rarely, while the main thread processes events. Until it is found, the plugin session runs without
+# automatic collections and ends without the interpreter's final one; the plugin tests use no hypothesis,
+# whose summary hook imported itself at the crash.
+gc.disable()
 status = pytest.main(["-p", "no:cacheprovider", "-p", "no:hypothesispytest", "tests/plugin", *sys.argv[1:]])
 sys.stdout.flush()
 sys.stderr.flush()

@@ -18,6 +18,7 @@ from qgis.core import (
     QgsRectangle,
     QgsVectorLayer,
 )
+from qgis.PyQt.QtCore import QObject, Qt
 from segment_inputs import SegmentInputs, build_inputs
 
 from geofuse.plugin.dock.widget import AREA_CANVAS, AREA_POLYGONS, AREA_WHOLE, GeoFuseDock
@@ -123,6 +124,17 @@ def test_a_rerun_replaces_its_layer_above_the_mask_polygons(
     assert order.index(results[0]) < order.index(mask)
 
 
+class LogListener(QObject):
+    """Keeps what QGIS's message log receives, on the main thread."""
+
+    def __init__(self, logged: list) -> None:
+        super().__init__()
+        self.logged = logged
+
+    def receive(self, text: str, tag: str, level: Qgis.MessageLevel) -> None:
+        self.logged.append((text, tag, level))
+
+
 def test_cancel_is_information_and_not_repeated_as_an_error(
     dock: GeoFuseDock, segment_inputs: SegmentInputs, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
@@ -136,20 +148,24 @@ def test_cancel_is_information_and_not_repeated_as_an_error(
     dock.output_widget.setFilePath(str(tmp_path / "out.tif"))
     dock.area_combo.setCurrentIndex(dock.area_combo.findData(AREA_WHOLE))
     logged: list[tuple[str, str, Qgis.MessageLevel]] = []
-    QgsApplication.messageLog().messageReceived.connect(lambda *message: logged.append(message))
-
-    assert dock.start(), dock.problem()
-    deadline = time.monotonic() + TIMEOUT_S
-    while dock.progress.value() == 0 and dock.run is not None:
-        assert time.monotonic() < deadline
+    listener = LogListener(logged)
+    # Queued: QGIS logs from the task's thread too, and the list is only touched on the main thread.
+    QgsApplication.messageLog().messageReceived.connect(listener.receive, Qt.ConnectionType.QueuedConnection)
+    try:
+        assert dock.start(), dock.problem()
+        deadline = time.monotonic() + TIMEOUT_S
+        while dock.progress.value() == 0 and dock.run is not None:
+            assert time.monotonic() < deadline
+            QgsApplication.processEvents()
+            time.sleep(0.01)
+        dock.run.cancel()
+        while dock.run is not None:
+            assert time.monotonic() < deadline
+            QgsApplication.processEvents()
+            time.sleep(0.01)
         QgsApplication.processEvents()
-        time.sleep(0.01)
-    dock.run.cancel()
-    while dock.run is not None:
-        assert time.monotonic() < deadline
-        QgsApplication.processEvents()
-        time.sleep(0.01)
-    QgsApplication.processEvents()
+    finally:
+        QgsApplication.messageLog().messageReceived.disconnect(listener.receive)
 
     about_cancel = [(tag, level) for text, tag, level in logged if "ancel" in text]
     assert ("GeoFuse", Qgis.MessageLevel.Info) in about_cancel

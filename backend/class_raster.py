@@ -24,7 +24,7 @@ from rasterio.windows import Window
 from .classes import IGNORE_INDEX, ClassInfo
 from .errors import SegmentationError
 from .outputs import SegmentationOutputs
-from .styling import colour_table
+from .styling import CLASS_BAND_DESCRIPTION, colour_table
 
 BLOCK = 256
 """Tile size of the output GeoTIFFs; rows are written in whole blocks of this height."""
@@ -128,7 +128,7 @@ class BlockWriter:
 class BandDescriptions:
     """The band descriptions written into the outputs."""
 
-    classes: str = "land-cover class"
+    classes: str = CLASS_BAND_DESCRIPTION
     confidence: str = "confidence (max softmax probability)"
 
 

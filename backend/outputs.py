@@ -18,7 +18,7 @@ from types import TracebackType
 from .claims import OutputClaim, recover
 from .classes import ClassInfo
 from .errors import SegmentationError
-from .styling import pam_xml, qml_text, sidecar_paths
+from .styling import CLASS_BAND_DESCRIPTION, pam_xml, qml_text, sidecar_paths
 
 RASTER_SUFFIXES = (".tif", ".tiff")
 """The output names written: GeoTIFF, which carries the colour table, category names (PAM) and NaN nodata
@@ -134,7 +134,7 @@ class SegmentationOutputs:
         """Note that the temporary rasters now exist (so a clean-up removes exactly them)."""
         self._claim.created()
 
-    def place(self, classes: Sequence[ClassInfo], band_description: str = "land-cover class") -> None:
+    def place(self, classes: Sequence[ClassInfo], band_description: str = CLASS_BAND_DESCRIPTION) -> None:
         """Write the sidecars for ``classes`` and move every temporary into place, the class raster last.
 
         The PAM sidecar's band description wins over the GeoTIFF's in GDAL, so it is the caller's too.

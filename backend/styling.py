@@ -36,7 +36,11 @@ def hex_colour(colour: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*colour)
 
 
-def pam_xml(classes: Sequence[ClassInfo], band_description: str = "land-cover class") -> str:
+CLASS_BAND_DESCRIPTION = "land-cover class"
+"""The class raster's band description unless the caller gives its own (a translation)."""
+
+
+def pam_xml(classes: Sequence[ClassInfo], band_description: str = CLASS_BAND_DESCRIPTION) -> str:
     """The GDAL PAM sidecar (``.aux.xml``) naming each class value of band 1.
 
     GDAL lists category names by value from 0; values without a class (up to the nodata 255) get no name.

@@ -90,67 +90,67 @@
 <context>
     <name>EvaluateAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="49"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="50"/>
         <source>Evaluate land cover against ground truth</source>
         <translation>Landbedeckung mit Referenzdaten vergleichen</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="53"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="54"/>
         <source>Compares a classified raster (e.g. the output of &apos;Segment land cover&apos;) with a ground-truth raster of the same classes, pixel by pixel, and reports the overall accuracy, precision, recall, F1 and IoU of each class, their means (mF1, mIoU) and the confusion matrix. Ground truth may be class indices or the class colours; nodata pixels are not counted.</source>
         <translation>Vergleicht ein klassifiziertes Raster (z. B. das Ergebnis von „Landbedeckung segmentieren“) Pixel für Pixel mit einem Referenzraster derselben Klassen und berichtet die Gesamtgenauigkeit, Precision, Recall, F1 und IoU jeder Klasse, deren Mittelwerte (mF1, mIoU) und die Konfusionsmatrix. Die Referenz darf Klassenindizes oder Klassenfarben enthalten; NoData-Pixel werden nicht gezählt.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="62"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="63"/>
         <source>Classified raster</source>
         <translation>Klassifiziertes Raster</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="63"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="64"/>
         <source>Ground-truth raster</source>
         <translation>Referenzraster (Ground Truth)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="64"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="65"/>
         <source>Class table (CSV index,name,r,g,b; empty: ISPRS classes)</source>
         <translation>Klassentabelle (CSV index,name,r,g,b; leer: ISPRS-Klassen)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="75"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="76"/>
         <source>Leave out pixels this close to a class boundary (ISPRS: 3; 0 = none)</source>
         <translation>Pixel so nah an einer Klassengrenze auslassen (ISPRS: 3; 0 = keine)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="87"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="88"/>
         <source>Evaluation report</source>
         <translation>Auswertungsbericht</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="87"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="88"/>
         <source>HTML files (*.html)</source>
         <translation>HTML-Dateien (*.html)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="92"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="93"/>
         <source>Scores per class</source>
         <translation>Kennzahlen je Klasse</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="97"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="98"/>
         <source>Overall accuracy</source>
         <translation>Gesamtgenauigkeit</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="98"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="99"/>
         <source>Mean F1</source>
         <translation>Mittlerer F1</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="99"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="100"/>
         <source>Mean IoU</source>
         <translation>Mittlere IoU</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="155"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="163"/>
         <source>Overall accuracy {}, mean F1 {}, mean IoU {}</source>
         <translation>Gesamtgenauigkeit {}, mittlerer F1 {}, mittlere IoU {}</translation>
     </message>
@@ -265,82 +265,82 @@ Das Training läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit 
         <translation>Optischer Layer und Höhenlayer sind derselbe Layer; wählen Sie zwei verschiedene Layer.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="257"/>
+        <location filename="../plugin/algorithms/finetune.py" line="292"/>
         <source>The improved model would replace the model it starts from; choose another file.</source>
         <translation>Das verbesserte Modell würde das Ausgangsmodell ersetzen; wählen Sie eine andere Datei.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="306"/>
+        <location filename="../plugin/algorithms/finetune.py" line="320"/>
         <source>The model cannot be used: {}</source>
         <translation>Das Modell kann nicht verwendet werden: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="310"/>
+        <location filename="../plugin/algorithms/finetune.py" line="324"/>
         <source>{} optical bands are chosen, but the model {} needs {} ({}).</source>
         <translation>{} optische Kanäle sind gewählt, aber das Modell {} braucht {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="316"/>
+        <location filename="../plugin/algorithms/finetune.py" line="330"/>
         <source>The optical layer {} has {} band(s), but the model {} needs {} ({}).</source>
         <translation>Der optische Layer {} hat {} Kanal/Kanäle, aber das Modell {} braucht {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="336"/>
+        <location filename="../plugin/algorithms/finetune.py" line="350"/>
         <source>The training polygons must be polygons; {} holds {} geometries.</source>
         <translation>Die Trainingspolygone müssen Polygone sein; {} enthält {}-Geometrien.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="344"/>
+        <location filename="../plugin/algorithms/finetune.py" line="358"/>
         <source>The training polygons have no field {}; their fields are: {}.</source>
         <translation>Die Trainingspolygone haben kein Feld {}; ihre Felder sind: {}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="360"/>
+        <location filename="../plugin/algorithms/finetune.py" line="374"/>
         <source>The training polygons ({}) have no features; digitise some first.</source>
         <translation>Die Trainingspolygone ({}) enthalten keine Objekte; digitalisieren Sie zuerst einige.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="366"/>
+        <location filename="../plugin/algorithms/finetune.py" line="380"/>
         <source>The class field {} is empty in every training polygon; fill in a class for each.</source>
         <translation>Das Klassenfeld {} ist in allen Trainingspolygonen leer; tragen Sie für jedes eine Klasse ein.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="372"/>
+        <location filename="../plugin/algorithms/finetune.py" line="386"/>
         <source>None of the {} training polygons overlaps the optical layer {}.</source>
         <translation>Keines der {} Trainingspolygone überschneidet sich mit dem optischen Layer {}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="393"/>
+        <location filename="../plugin/algorithms/finetune.py" line="407"/>
         <source>{} is being written by another run; choose another file.</source>
         <translation>{} wird gerade von einem anderen Lauf geschrieben; wählen Sie eine andere Datei.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="420"/>
+        <location filename="../plugin/algorithms/finetune.py" line="434"/>
         <source>Labelled pixels per class: {}</source>
         <translation>Beschriftete Pixel je Klasse: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="433"/>
+        <location filename="../plugin/algorithms/finetune.py" line="447"/>
         <source>New classes: {}</source>
         <translation>Neue Klassen: {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="435"/>
+        <location filename="../plugin/algorithms/finetune.py" line="449"/>
         <source>All classes are known to the base model.</source>
         <translation>Alle Klassen sind dem Ausgangsmodell bekannt.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="436"/>
+        <location filename="../plugin/algorithms/finetune.py" line="450"/>
         <source>Improved model written to {} ({} steps).</source>
         <translation>Verbessertes Modell geschrieben nach {} ({} Schritte).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="263"/>
+        <location filename="../plugin/algorithms/finetune.py" line="256"/>
         <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
         <translation>Optische Kanäle müssen durch Kommas getrennte Kanalnummern sein, etwa 3,2,1.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="426"/>
+        <location filename="../plugin/algorithms/finetune.py" line="440"/>
         <source>{} pixels where polygons of different classes overlap were ignored.</source>
         <translation>{} Pixel, in denen sich Polygone verschiedener Klassen überlappen, wurden ignoriert.</translation>
     </message>
@@ -348,22 +348,22 @@ Das Training läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit 
 <context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="164"/>
+        <location filename="../plugin/algorithms/common.py" line="193"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="212"/>
+        <location filename="../plugin/algorithms/inputs.py" line="101"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>{} wird in ein temporäres GeoTIFF exportiert</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="280"/>
+        <location filename="../plugin/algorithms/inputs.py" line="115"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>{} konnte nicht als GeoTIFF exportiert werden (Fehler {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="267"/>
+        <location filename="../plugin/algorithms/inputs.py" line="148"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} hat keine eigene Auflösung; exportieren Sie den Layer zuerst als GeoTIFF in der gewünschten Auflösung.</translation>
     </message>
@@ -1307,12 +1307,12 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
         <translation>Benötigte Sekunden</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="283"/>
+        <location filename="../plugin/algorithms/segment.py" line="307"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Kein Modell angegeben, und das mitgelieferte Demo-Modell fehlt ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="373"/>
+        <location filename="../plugin/algorithms/segment.py" line="382"/>
         <source>{}: {} pixels</source>
         <translation>{}: {} Pixel</translation>
     </message>
@@ -1327,7 +1327,7 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
         <translation>Klassenflächen und Klassentabelle (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="346"/>
+        <location filename="../plugin/algorithms/segment.py" line="355"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Die Maskenpolygone überschneiden sich nicht mit dem optischen Layer (oder der Ausdehnung).</translation>
     </message>
@@ -1372,17 +1372,17 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
         <translation>Die Überlappung ({}) muss kleiner als die Kachelgröße ({}) sein.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="369"/>
+        <location filename="../plugin/algorithms/segment.py" line="378"/>
         <source>{}: {} m²</source>
         <translation>{}: {} m²</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="315"/>
+        <location filename="../plugin/algorithms/segment.py" line="324"/>
         <source>land-cover class</source>
         <translation>Landbedeckungsklasse</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="316"/>
+        <location filename="../plugin/algorithms/segment.py" line="325"/>
         <source>confidence (max softmax probability)</source>
         <translation>Konfidenz (höchste Softmax-Wahrscheinlichkeit)</translation>
     </message>
@@ -1390,7 +1390,7 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
 <context>
     <name>SetupAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="188"/>
+        <location filename="../plugin/algorithms/common.py" line="217"/>
         <source>Set-up</source>
         <translation>Einrichtung</translation>
     </message>
@@ -1478,17 +1478,17 @@ Das Modell läuft in der GeoFuse-Laufzeitumgebung, einem separaten Python mit Py
         <translation>Trainiertes Modell</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="294"/>
+        <location filename="../plugin/algorithms/train.py" line="302"/>
         <source>Give either the layer lists or a training folder, not both.</source>
         <translation>Geben Sie entweder die Layerlisten oder einen Trainingsordner an, nicht beides.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="298"/>
+        <location filename="../plugin/algorithms/train.py" line="306"/>
         <source>Give a training folder, or as many optical as elevation and label layers (at least one).</source>
         <translation>Geben Sie einen Trainingsordner an oder gleich viele optische, Höhen- und Label-Layer (mindestens je einen).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="285"/>
+        <location filename="../plugin/algorithms/train.py" line="293"/>
         <source>Model written to {}</source>
         <translation>Modell geschrieben nach {}</translation>
     </message>
@@ -1546,12 +1546,12 @@ ISPRS Vaihingen oder Potsdam: Wählen Sie den Datensatz und geben Sie den Ordner
         <translation>Archive und jedes Label vor dem Training prüfen</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="316"/>
+        <location filename="../plugin/algorithms/train.py" line="324"/>
         <source>Give the folder holding the ISPRS download.</source>
         <translation>Geben Sie den Ordner mit dem ISPRS-Download an.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="318"/>
+        <location filename="../plugin/algorithms/train.py" line="326"/>
         <source>Give either an ISPRS download or your own rasters (layer lists or folder), not both.</source>
         <translation>Geben Sie entweder einen ISPRS-Download oder eigene Raster (Layerlisten oder Ordner) an, nicht beides.</translation>
     </message>

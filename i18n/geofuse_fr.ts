@@ -90,67 +90,67 @@
 <context>
     <name>EvaluateAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="49"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="50"/>
         <source>Evaluate land cover against ground truth</source>
         <translation>Évaluer l’occupation du sol par rapport à la vérité terrain</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="53"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="54"/>
         <source>Compares a classified raster (e.g. the output of &apos;Segment land cover&apos;) with a ground-truth raster of the same classes, pixel by pixel, and reports the overall accuracy, precision, recall, F1 and IoU of each class, their means (mF1, mIoU) and the confusion matrix. Ground truth may be class indices or the class colours; nodata pixels are not counted.</source>
         <translation>Compare pixel par pixel un raster classifié (par exemple le résultat de « Segmenter l’occupation du sol ») avec un raster de vérité terrain des mêmes classes, et indique la précision globale, la précision, le rappel, le F1 et l’IoU de chaque classe, leurs moyennes (mF1, mIoU) et la matrice de confusion. La vérité terrain peut contenir des indices de classe ou les couleurs des classes ; les pixels sans donnée (nodata) ne sont pas comptés.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="62"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="63"/>
         <source>Classified raster</source>
         <translation>Raster classifié</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="63"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="64"/>
         <source>Ground-truth raster</source>
         <translation>Raster de vérité terrain</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="64"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="65"/>
         <source>Class table (CSV index,name,r,g,b; empty: ISPRS classes)</source>
         <translation>Table des classes (CSV index,name,r,g,b ; vide : classes ISPRS)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="75"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="76"/>
         <source>Leave out pixels this close to a class boundary (ISPRS: 3; 0 = none)</source>
         <translation>Exclure les pixels à cette distance d’une limite de classe (ISPRS : 3 ; 0 = aucun)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="87"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="88"/>
         <source>Evaluation report</source>
         <translation>Rapport d'évaluation</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="87"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="88"/>
         <source>HTML files (*.html)</source>
         <translation>Fichiers HTML (*.html)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="92"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="93"/>
         <source>Scores per class</source>
         <translation>Scores par classe</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="97"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="98"/>
         <source>Overall accuracy</source>
         <translation>Précision globale</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="98"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="99"/>
         <source>Mean F1</source>
         <translation>F1 moyen</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="99"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="100"/>
         <source>Mean IoU</source>
         <translation>IoU moyenne</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/evaluate.py" line="155"/>
+        <location filename="../plugin/algorithms/evaluate.py" line="163"/>
         <source>Overall accuracy {}, mean F1 {}, mean IoU {}</source>
         <translation>Précision globale {}, F1 moyen {}, IoU moyenne {}</translation>
     </message>
@@ -265,82 +265,82 @@ L'entraînement s'exécute dans l'environnement d'exécution GeoFuse, un Python 
         <translation>La couche optique et la couche d'altitude sont la même couche ; choisissez deux couches différentes.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="257"/>
+        <location filename="../plugin/algorithms/finetune.py" line="292"/>
         <source>The improved model would replace the model it starts from; choose another file.</source>
         <translation>Le modèle amélioré remplacerait le modèle de départ ; choisissez un autre fichier.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="306"/>
+        <location filename="../plugin/algorithms/finetune.py" line="320"/>
         <source>The model cannot be used: {}</source>
         <translation>Le modèle ne peut pas être utilisé : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="310"/>
+        <location filename="../plugin/algorithms/finetune.py" line="324"/>
         <source>{} optical bands are chosen, but the model {} needs {} ({}).</source>
         <translation>{} bandes optiques sont choisies, mais le modèle {} en demande {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="316"/>
+        <location filename="../plugin/algorithms/finetune.py" line="330"/>
         <source>The optical layer {} has {} band(s), but the model {} needs {} ({}).</source>
         <translation>La couche optique {} a {} bande(s), mais le modèle {} en demande {} ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="336"/>
+        <location filename="../plugin/algorithms/finetune.py" line="350"/>
         <source>The training polygons must be polygons; {} holds {} geometries.</source>
         <translation>Les polygones d’entraînement doivent être des polygones ; {} contient des géométries {}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="344"/>
+        <location filename="../plugin/algorithms/finetune.py" line="358"/>
         <source>The training polygons have no field {}; their fields are: {}.</source>
         <translation>Les polygones d’entraînement n’ont pas de champ {} ; leurs champs sont : {}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="360"/>
+        <location filename="../plugin/algorithms/finetune.py" line="374"/>
         <source>The training polygons ({}) have no features; digitise some first.</source>
         <translation>Les polygones d’entraînement ({}) ne contiennent aucune entité ; numérisez-en d’abord quelques-uns.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="366"/>
+        <location filename="../plugin/algorithms/finetune.py" line="380"/>
         <source>The class field {} is empty in every training polygon; fill in a class for each.</source>
         <translation>Le champ de classe {} est vide dans tous les polygones d’entraînement ; renseignez une classe pour chacun.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="372"/>
+        <location filename="../plugin/algorithms/finetune.py" line="386"/>
         <source>None of the {} training polygons overlaps the optical layer {}.</source>
         <translation>Aucun des {} polygones d’entraînement ne recoupe la couche optique {}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="393"/>
+        <location filename="../plugin/algorithms/finetune.py" line="407"/>
         <source>{} is being written by another run; choose another file.</source>
         <translation>{} est en cours d’écriture par une autre exécution ; choisissez un autre fichier.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="420"/>
+        <location filename="../plugin/algorithms/finetune.py" line="434"/>
         <source>Labelled pixels per class: {}</source>
         <translation>Pixels étiquetés par classe : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="433"/>
+        <location filename="../plugin/algorithms/finetune.py" line="447"/>
         <source>New classes: {}</source>
         <translation>Nouvelles classes : {}</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="435"/>
+        <location filename="../plugin/algorithms/finetune.py" line="449"/>
         <source>All classes are known to the base model.</source>
         <translation>Toutes les classes sont connues du modèle de départ.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="436"/>
+        <location filename="../plugin/algorithms/finetune.py" line="450"/>
         <source>Improved model written to {} ({} steps).</source>
         <translation>Modèle amélioré écrit dans {} ({} pas).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="263"/>
+        <location filename="../plugin/algorithms/finetune.py" line="256"/>
         <source>Optical bands must be band numbers separated by commas, such as 3,2,1.</source>
         <translation>Les bandes optiques doivent être des numéros de bande séparés par des virgules, par exemple 3,2,1.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/finetune.py" line="426"/>
+        <location filename="../plugin/algorithms/finetune.py" line="440"/>
         <source>{} pixels where polygons of different classes overlap were ignored.</source>
         <translation>{} pixels où des polygones de classes différentes se chevauchent ont été ignorés.</translation>
     </message>
@@ -348,22 +348,22 @@ L'entraînement s'exécute dans l'environnement d'exécution GeoFuse, un Python 
 <context>
     <name>GeoFuseAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="164"/>
+        <location filename="../plugin/algorithms/common.py" line="193"/>
         <source>Land cover</source>
         <translation>Occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="212"/>
+        <location filename="../plugin/algorithms/inputs.py" line="101"/>
         <source>Exporting {} to a temporary GeoTIFF</source>
         <translation>Export de {} vers un GeoTIFF temporaire</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="280"/>
+        <location filename="../plugin/algorithms/inputs.py" line="115"/>
         <source>Could not export {} to a GeoTIFF (error {}).</source>
         <translation>Impossible d'exporter {} en GeoTIFF (erreur {}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="267"/>
+        <location filename="../plugin/algorithms/inputs.py" line="148"/>
         <source>{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first.</source>
         <translation>{} n'a pas de résolution propre ; exportez-la d'abord en GeoTIFF à la résolution voulue.</translation>
     </message>
@@ -1307,12 +1307,12 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
         <translation>Durée (secondes)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="283"/>
+        <location filename="../plugin/algorithms/segment.py" line="307"/>
         <source>No model given and the bundled demo model is missing ({}).</source>
         <translation>Aucun modèle indiqué et le modèle de démonstration fourni est absent ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="373"/>
+        <location filename="../plugin/algorithms/segment.py" line="382"/>
         <source>{}: {} pixels</source>
         <translation>{} : {} pixels</translation>
     </message>
@@ -1327,7 +1327,7 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
         <translation>Surfaces des classes et table des classes (JSON)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="346"/>
+        <location filename="../plugin/algorithms/segment.py" line="355"/>
         <source>The mask polygons do not overlap the optical layer (or the extent).</source>
         <translation>Les polygones du masque ne recoupent pas la couche optique (ni l'emprise).</translation>
     </message>
@@ -1372,17 +1372,17 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
         <translation>Le recouvrement ({}) doit être inférieur à la taille des tuiles ({}).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="369"/>
+        <location filename="../plugin/algorithms/segment.py" line="378"/>
         <source>{}: {} m²</source>
         <translation>{}: {} m²</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="315"/>
+        <location filename="../plugin/algorithms/segment.py" line="324"/>
         <source>land-cover class</source>
         <translation>classe d'occupation du sol</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="316"/>
+        <location filename="../plugin/algorithms/segment.py" line="325"/>
         <source>confidence (max softmax probability)</source>
         <translation>confiance (probabilité softmax maximale)</translation>
     </message>
@@ -1390,7 +1390,7 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
 <context>
     <name>SetupAlgorithm</name>
     <message>
-        <location filename="../plugin/algorithms/common.py" line="188"/>
+        <location filename="../plugin/algorithms/common.py" line="217"/>
         <source>Set-up</source>
         <translation>Configuration</translation>
     </message>
@@ -1478,17 +1478,17 @@ Le modèle s'exécute dans l'environnement d'exécution GeoFuse, un Python sépa
         <translation>Modèle entraîné</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="294"/>
+        <location filename="../plugin/algorithms/train.py" line="302"/>
         <source>Give either the layer lists or a training folder, not both.</source>
         <translation>Indiquez soit les listes de couches, soit un dossier d'entraînement, pas les deux.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="298"/>
+        <location filename="../plugin/algorithms/train.py" line="306"/>
         <source>Give a training folder, or as many optical as elevation and label layers (at least one).</source>
         <translation>Indiquez un dossier d'entraînement, ou autant de couches optiques que de couches d'altitude et d'étiquettes (au moins une).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="285"/>
+        <location filename="../plugin/algorithms/train.py" line="293"/>
         <source>Model written to {}</source>
         <translation>Modèle écrit dans {}</translation>
     </message>
@@ -1546,12 +1546,12 @@ ISPRS Vaihingen ou Potsdam : choisissez le jeu de données et indiquez le dossie
         <translation>Vérifier les archives et chaque étiquette avant l'entraînement</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="316"/>
+        <location filename="../plugin/algorithms/train.py" line="324"/>
         <source>Give the folder holding the ISPRS download.</source>
         <translation>Indiquez le dossier contenant le téléchargement ISPRS.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/train.py" line="318"/>
+        <location filename="../plugin/algorithms/train.py" line="326"/>
         <source>Give either an ISPRS download or your own rasters (layer lists or folder), not both.</source>
         <translation>Indiquez soit un téléchargement ISPRS, soit vos propres rasters (listes de couches ou dossier), pas les deux.</translation>
     </message>

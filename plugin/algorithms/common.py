@@ -1,4 +1,4 @@
-"""What GeoFuse's Processing algorithms share: enums across QGIS versions, the base class, raster inputs.
+"""What GeoFuse's Processing algorithms share: enums across QGIS versions and the base class.
 
 Enums are resolved once, here: QGIS 3.36 moved them to ``Qgis.*`` (``Qgis.ProcessingSourceType.Raster``)
 and QGIS 4 drops the old ``QgsProcessing.TypeRaster`` style names; 3.22 has only the old ones.
@@ -7,12 +7,10 @@ and QGIS 4 drops the old ``QgsProcessing.TypeRaster`` style names; 3.22 has only
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from qgis.core import (
     Qgis,
-    QgsCoordinateTransform,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
@@ -22,13 +20,7 @@ from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
-    QgsProcessingUtils,
-    QgsProviderRegistry,
     QgsRasterDataProvider,
-    QgsRasterFileWriter,
-    QgsRasterLayer,
-    QgsRasterPipe,
-    QgsRectangle,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QCoreApplication
@@ -128,6 +120,43 @@ class GeoFuseAlgorithm(QgsProcessingAlgorithm):
         """A fresh copy for each run (Processing runs copies, possibly in other threads)."""
         return type(self)()
 
+    def prepareAlgorithm(
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> bool:
+        """Resolve the input layers here: QGIS calls this on the main thread, where its layers live, and
+        ``processAlgorithm`` on a task thread, which must not open or read them (module ``inputs``).
+
+        A problem found here is kept and raised by :meth:`prepared_inputs` in ``processAlgorithm``, where
+        ``processing.run`` reports its own message rather than "There were errors executing the algorithm".
+        """
+        self._inputs: Any = None
+        self._input_error: QgsProcessingException | None = None
+        try:
+            self._inputs = self.resolve_inputs(parameters, context, feedback)
+        except QgsProcessingException as error:
+            self._input_error = error
+        return True
+
+    def resolve_inputs(
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> Any:
+        """What the run needs from layers, as plain values; on the main thread. None: nothing to resolve.
+
+        Raises:
+            QgsProcessingException: With one clear line for an input the run cannot use.
+        """
+        return None
+
+    def prepared_inputs(self) -> Any:
+        """What :meth:`resolve_inputs` resolved for this run.
+
+        Raises:
+            QgsProcessingException: The problem it found.
+        """
+        if self._input_error is not None:
+            raise self._input_error
+        return self._inputs
+
     def cancelled(self, feedback: QgsProcessingFeedback, stop: WorkerCancelledError) -> dict[str, Any]:
         """End a cancelled run as QGIS's own algorithms do: say so as information and return no outputs.
 
@@ -190,96 +219,3 @@ class SetupAlgorithm(GeoFuseAlgorithm):
     def groupId(self) -> str:
         """Stable id of :meth:`group`."""
         return "setup"
-
-
-def raster_input_path(
-    layer: QgsRasterLayer,
-    context: QgsProcessingContext,
-    feedback: QgsProcessingFeedback,
-    extent: QgsRectangle | None = None,
-    extent_crs: Any = None,
-    reference: QgsRasterLayer | None = None,
-) -> str:
-    """A path the worker (another process) can open for ``layer``.
-
-    File-backed GDAL layers are passed as they are; anything else (WMS, XYZ, database rasters, in-memory
-    ``/vsimem/`` data, VRTs of memory data) is written to a temporary GeoTIFF first, over ``extent`` (or the
-    layer's extent) at the layer's own resolution, or the ``reference`` layer's when it has none.
-    """
-    path = file_source(layer)
-    if path is not None:
-        return path
-    feedback.pushInfo(
-        QCoreApplication.translate("GeoFuseAlgorithm", "Exporting {} to a temporary GeoTIFF").format(
-            layer.name()
-        )
-    )
-    return export_to_geotiff(layer, context, extent, extent_crs, reference)
-
-
-def file_source(layer: QgsRasterLayer) -> str | None:
-    """The path of a layer that is a plain raster file, or None if it must be exported first.
-
-    Only plain files are passed by path: the worker opens inputs as files, so GDAL sources with a layer
-    name or options (``GPKG:file.gpkg:table``), virtual file systems (``/vsimem/``, ``/vsizip/``) and VRTs of
-    in-memory datasets are exported.
-    """
-    if layer.providerType() != "gdal":
-        return None
-    source = layer.source()
-    path = QgsProviderRegistry.instance().decodeUri("gdal", source).get("path") or source
-    if path != source or path.startswith("/vsi") or not Path(path).is_file():
-        return None
-    if path.lower().endswith(".vrt") and "MEM:::" in Path(path).read_text(encoding="utf-8", errors="replace"):
-        return None
-    return path
-
-
-def export_to_geotiff(
-    layer: QgsRasterLayer,
-    context: QgsProcessingContext,
-    extent: QgsRectangle | None,
-    extent_crs: Any,
-    reference: QgsRasterLayer | None,
-) -> str:
-    """Write ``layer``'s data in its own CRS to a GeoTIFF in Processing's temporary folder (removed when
-    QGIS exits) and return its path.
-
-    Raises:
-        QgsProcessingException: If the layer has no resolution of its own and no reference gives one, or
-            GDAL cannot write the file.
-    """
-    region = layer.extent()
-    if extent is not None and not extent.isNull():
-        region = extent
-        if extent_crs is not None and extent_crs.isValid() and extent_crs != layer.crs():
-            region = QgsCoordinateTransform(
-                extent_crs, layer.crs(), context.transformContext()
-            ).transformBoundingBox(extent)
-        region = region.intersect(layer.extent()) if layer.extent().isFinite() else region
-    provider = layer.dataProvider()
-    if provider.capabilities() & SIZE_CAPABILITY and provider.xSize() > 0:
-        x_res, y_res = layer.rasterUnitsPerPixelX(), layer.rasterUnitsPerPixelY()
-    elif reference is not None and reference.crs() == layer.crs():
-        x_res, y_res = reference.rasterUnitsPerPixelX(), reference.rasterUnitsPerPixelY()
-    else:
-        # No trailing comma after the text: pylupdate5 drops a translate() call that has one.
-        message = QCoreApplication.translate(
-            "GeoFuseAlgorithm",
-            "{} has no resolution of its own; export it to a GeoTIFF at the resolution you want first."
-        )  # fmt: skip
-        raise QgsProcessingException(message.format(layer.name()))
-    columns, rows = max(1, round(region.width() / x_res)), max(1, round(region.height() / y_res))
-    path = QgsProcessingUtils.generateTempFilename(f"geofuse_{layer.id() or 'input'}.tif")
-    pipe = QgsRasterPipe()
-    pipe.set(provider.clone())
-    writer = QgsRasterFileWriter(path)
-    writer.setOutputFormat("GTiff")
-    error = writer.writeRaster(pipe, columns, rows, region, layer.crs(), context.transformContext())
-    if error != QgsRasterFileWriter.NoError:
-        raise QgsProcessingException(
-            QCoreApplication.translate(
-                "GeoFuseAlgorithm", "Could not export {} to a GeoTIFF (error {})."
-            ).format(layer.name(), int(error))
-        )
-    return path

@@ -24,7 +24,8 @@ from qgis.PyQt.QtCore import QVariant
 
 from ...backend.report_html import SCORES, percent, report_html
 from ..worker_client import WorkerCancelledError, run_worker
-from .common import FILE, INTEGER, NO_GEOMETRY, TYPE_TABLE, GeoFuseAlgorithm, advanced, raster_input_path
+from .common import FILE, INTEGER, NO_GEOMETRY, TYPE_TABLE, GeoFuseAlgorithm, advanced
+from .inputs import RasterInput
 
 
 class EvaluateAlgorithm(GeoFuseAlgorithm):
@@ -98,16 +99,23 @@ class EvaluateAlgorithm(GeoFuseAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.MEAN_F1, self.tr("Mean F1")))
         self.addOutput(QgsProcessingOutputNumber(self.MEAN_IOU, self.tr("Mean IoU")))
 
-    def processAlgorithm(
+    def resolve_inputs(
         self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        """Score in the worker, then write the report and the table here."""
-        layers = {}
+    ) -> dict[str, RasterInput]:
+        """The two rasters, on the main thread."""
+        rasters = {}
         for name in (self.PREDICTION, self.TRUTH):
             layer = self.parameterAsRasterLayer(parameters, name, context)
             if layer is None:
                 raise QgsProcessingException(self.invalidRasterError(parameters, name))
-            layers[name] = raster_input_path(layer, context, feedback)
+            rasters[name] = RasterInput(layer, context)
+        return rasters
+
+    def processAlgorithm(
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        """Score in the worker, then write the report and the table here."""
+        layers = {name: raster.path(feedback) for name, raster in self.prepared_inputs().items()}
         try:
             result = run_worker(
                 {"command": "evaluate", "prediction": layers[self.PREDICTION], "truth": layers[self.TRUTH]},

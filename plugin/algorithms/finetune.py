@@ -52,8 +52,8 @@ from .common import (
     DeviceParameter,
     GeoFuseAlgorithm,
     advanced,
-    raster_input_path,
 )
+from .inputs import RasterInput
 
 VECTOR_FORMATS = ["gpkg", "shp", "geojson", "json", "sqlite", "fgb"]
 """Files the worker reads as they are (through OGR); any other polygon source is exported to GeoPackage."""
@@ -229,10 +229,10 @@ class FinetuneAlgorithm(GeoFuseAlgorithm):
         )
         self.addOutput(QgsProcessingOutputString(self.NEW_CLASSES, self.tr("New classes (comma-separated)")))
 
-    def request(
+    def resolve_inputs(
         self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        """The worker request for these parameters, after every check QGIS can make itself.
+        """The layers, model and polygons of this run, checked as far as QGIS can, on the main thread.
 
         Raises:
             QgsProcessingException: With one clear line for each input the run cannot use.
@@ -250,13 +250,6 @@ class FinetuneAlgorithm(GeoFuseAlgorithm):
                 )
             )
         model = self.parameterAsFile(parameters, self.MODEL, context) or str(DEMO_MODEL)
-        output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
-        if not output.lower().endswith(".pt"):
-            output += ".pt"
-        if Path(output).resolve() == Path(model).resolve():
-            raise QgsProcessingException(
-                self.tr("The improved model would replace the model it starts from; choose another file.")
-            )
         try:
             bands = self.band_numbers(parameters, self.OPTICAL_BANDS, context) or []
         except ValueError:
@@ -273,17 +266,38 @@ class FinetuneAlgorithm(GeoFuseAlgorithm):
         polygons, layer = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, self.POLYGONS, context, VECTOR_FORMATS, "gpkg", feedback
         )
-        polygons = named_export(polygons, source.sourceName())
         return {
-            "command": "finetune",
-            "optical": raster_input_path(optical, context, feedback),
-            "elevation": raster_input_path(elevation, context, feedback, reference=optical),
-            "polygons": polygons,
+            "optical": RasterInput(optical, context),
+            "elevation": RasterInput(elevation, context, reference=optical),
+            "polygons": named_export(polygons, source.sourceName()),
             "layer": layer or "",
             "class_field": class_field,
             "model": model,
-            "output": output,
             "optical_bands": bands,
+        }
+
+    def request(
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        """The worker request, from the inputs :meth:`resolve_inputs` prepared and the output.
+
+        Raises:
+            QgsProcessingException: For an input the run cannot use, or an output that is the model itself.
+        """
+        inputs = self.prepared_inputs()
+        output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        if not output.lower().endswith(".pt"):
+            output += ".pt"
+        if Path(output).resolve() == Path(inputs["model"]).resolve():
+            raise QgsProcessingException(
+                self.tr("The improved model would replace the model it starts from; choose another file.")
+            )
+        return {
+            "command": "finetune",
+            **inputs,
+            "optical": inputs["optical"].path(feedback),
+            "elevation": inputs["elevation"].path(feedback),
+            "output": output,
             "minutes": self.parameterAsDouble(parameters, self.MINUTES, context),
             "steps": self.parameterAsInt(parameters, self.STEPS, context),
             "freeze_encoder_steps": self.parameterAsInt(parameters, self.FREEZE_STEPS, context),

@@ -43,8 +43,8 @@ from .common import (
     DeviceParameter,
     GeoFuseAlgorithm,
     advanced,
-    raster_input_path,
 )
+from .inputs import RasterInput
 
 
 def remove_partial_outputs(output: str, confidence: str | None) -> None:
@@ -268,21 +268,17 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
             )
         return None
 
-    def request(
+    def resolve_inputs(
         self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        """The worker request for these parameters (layers resolved to files the worker can read)."""
+        """The layers, the area and the mask of this run, resolved on the main thread (the request's inputs:
+        :class:`~geofuse.plugin.algorithms.inputs.RasterInput` where the request holds a path)."""
         optical = self.parameterAsRasterLayer(parameters, self.OPTICAL, context)
         if optical is None:
             raise QgsProcessingException(self.invalidRasterError(parameters, self.OPTICAL))
         elevation = self.parameterAsRasterLayer(parameters, self.ELEVATION, context)
         if elevation is None:
             raise QgsProcessingException(self.invalidRasterError(parameters, self.ELEVATION))
-        model = self.parameterAsFile(parameters, self.MODEL, context) or None
-        if model is None and not DEMO_MODEL.is_file():
-            raise QgsProcessingException(
-                self.tr("No model given and the bundled demo model is missing ({}).").format(DEMO_MODEL)
-            )
         extent_rectangle = None
         extent = None
         if parameters.get(self.EXTENT):
@@ -293,30 +289,43 @@ class SegmentAlgorithm(GeoFuseAlgorithm):
                 extent_rectangle.xMaximum(),
                 extent_rectangle.yMaximum(),
             ]
-        confidence = self.parameterAsOutputLayer(parameters, self.CONFIDENCE, context) or None
-        bands = self.band_numbers(parameters, self.OPTICAL_BANDS, context)
-        mask = self.mask_path(parameters, context, optical, extent_rectangle)
+        return {
+            "optical": RasterInput(optical, context, extent_rectangle, optical.crs()),
+            "elevation": RasterInput(elevation, context, extent_rectangle, optical.crs(), reference=optical),
+            "extent": extent,
+            "mask": self.mask_path(parameters, context, optical, extent_rectangle),
+        }
+
+    def request(
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        """The worker request for these parameters, from the inputs :meth:`resolve_inputs` prepared (layers
+        exported to files the worker can read, here on the task's thread)."""
+        inputs = self.prepared_inputs()
+        model = self.parameterAsFile(parameters, self.MODEL, context) or None
+        if model is None and not DEMO_MODEL.is_file():
+            raise QgsProcessingException(
+                self.tr("No model given and the bundled demo model is missing ({}).").format(DEMO_MODEL)
+            )
         request = {
             "command": "segment",
-            "optical": raster_input_path(optical, context, feedback, extent_rectangle, optical.crs()),
-            "elevation": raster_input_path(
-                elevation, context, feedback, extent_rectangle, optical.crs(), reference=optical
-            ),
+            "optical": inputs["optical"].path(feedback),
+            "elevation": inputs["elevation"].path(feedback),
             "output": self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
             "model": model or str(DEMO_MODEL),
-            "optical_bands": bands,
+            "optical_bands": self.band_numbers(parameters, self.OPTICAL_BANDS, context),
             "device": self.device(parameters, self.DEVICE, context),
             "tile": self.parameterAsInt(parameters, self.TILE_SIZE, context) or None,
             "overlap": self.parameterAsInt(parameters, self.OVERLAP, context),
             "batch_size": self.parameterAsInt(parameters, self.BATCH_SIZE, context),
-            "extent": extent,
-            "confidence": confidence,
+            "extent": inputs["extent"],
+            "confidence": self.parameterAsOutputLayer(parameters, self.CONFIDENCE, context) or None,
             "overwrite": True,
             "class_band_description": self.tr("land-cover class"),
             "confidence_band_description": self.tr("confidence (max softmax probability)"),
         }
-        if mask is not None:
-            request["mask"] = mask
+        if inputs["mask"] is not None:
+            request["mask"] = inputs["mask"]
         return request
 
     def mask_path(

@@ -28,8 +28,8 @@ from .common import (
     DeviceParameter,
     GeoFuseAlgorithm,
     advanced,
-    raster_input_path,
 )
+from .inputs import RasterInput
 
 VARIANTS = ("a2", "a3", "a1", "a0", "baseline")
 WIDTHS = ("small", "base")
@@ -234,14 +234,22 @@ class TrainAlgorithm(GeoFuseAlgorithm):
         )
         self.addOutput(QgsProcessingOutputFile(self.MODEL, self.tr("Trained model")))
 
+    def resolve_inputs(
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, list[RasterInput]]:
+        """The three layer lists, on the main thread."""
+        return {
+            name: [
+                RasterInput(layer, context) for layer in self.parameterAsLayerList(parameters, name, context)
+            ]
+            for name in (self.OPTICAL, self.ELEVATION, self.LABELS)
+        }
+
     def processAlgorithm(
         self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
         """Build the training config, run it in the worker, return the checkpoint."""
-        layers = {
-            name: self.parameterAsLayerList(parameters, name, context)
-            for name in (self.OPTICAL, self.ELEVATION, self.LABELS)
-        }
+        layers = self.prepared_inputs()
         folder = self.parameterAsFile(parameters, self.FOLDER, context)
         dataset = self.parameterAsEnumString(parameters, self.DATASET, context) or "folder"
         if dataset != "folder":
@@ -272,9 +280,9 @@ class TrainAlgorithm(GeoFuseAlgorithm):
         }
         tiles = [
             {
-                "optical": raster_input_path(optical, context, feedback),
-                "elevation": raster_input_path(elevation, context, feedback),
-                "labels": raster_input_path(labels, context, feedback),
+                "optical": optical.path(feedback),
+                "elevation": elevation.path(feedback),
+                "labels": labels.path(feedback),
             }
             for optical, elevation, labels in zip(*layers.values(), strict=True)
         ]

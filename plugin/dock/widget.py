@@ -52,7 +52,7 @@ from qgis.PyQt.QtWidgets import (
 
 from ...backend.paths import DEMO_MODEL
 from ...backend.tiling import axis_tiles, tiling_problem
-from ..algorithms.common import file_source
+from ..algorithms.inputs import file_source
 from ..labels import bands_label, class_label
 from ..worker_client import WorkerProgress
 from .bands import BandMapping

@@ -122,7 +122,9 @@ def build_request(algorithm_parameters: dict[str, object]) -> dict[str, object]:
     algorithm = QgsApplication.processingRegistry().createAlgorithmById("geofuse:finetune")
     context = QgsProcessingContext()
     context.setProject(QgsProject.instance())
-    return algorithm.request(algorithm_parameters, context, QgsProcessingFeedback())
+    feedback = QgsProcessingFeedback()
+    assert algorithm.prepare(algorithm_parameters, context, feedback)
+    return algorithm.request(algorithm_parameters, context, feedback)
 
 
 def test_a_geopackage_layer_is_passed_as_file_and_layer_and_a_selection_is_exported(

@@ -92,7 +92,9 @@ def segment_request(parameters: dict, segment_inputs: SegmentInputs, tmp_path: P
     }
     ok, message = algorithm.checkParameterValues(full, context)
     assert ok, message
-    return algorithm.request(full, context, QgsProcessingFeedback())
+    feedback = QgsProcessingFeedback()
+    assert algorithm.prepare(full, context, feedback)
+    return algorithm.request(full, context, feedback)
 
 
 def test_an_empty_model_is_the_bundled_model_and_nothing_absolute_is_prefilled(

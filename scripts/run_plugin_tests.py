@@ -1,12 +1,15 @@
 """Run the plugin tests in a real QgsApplication (pytest-qgis), or say loudly why they cannot run here.
 
-Known defect, not fixed yet (also on 0.2.0): the QGIS test process, which loads rasterio's GDAL and torch
-beside QGIS's own GDAL to write inputs, can crash after its tests have finished (in the garbage collector
-or while QGIS shuts down) and, rarely, around the dock's cancel test. So the session runs in a child
-process that records pytest's exit status as the session finishes; a crash after that point is reported
-loudly and the recorded status stands, a crash before it fails the run.
+Two crashes of the QGIS test process shaped this runner. The first, a segfault now and then in the middle of
+a dock run, was GeoFuse's: its algorithms opened layers on the task's thread (fixed, see
+``plugin/algorithms/inputs.py`` and ``tests/plugin/test_processing_threads.py``). The second is the
+harness's: pytest-qgis exits QGIS when the session's fixtures are torn down, and Python objects that still
+wrap QGIS objects (a Processing context holding raster layers) were destroyed after that, corrupting the heap
+(gdb: ``~QgsProcessingContext`` → ``~QgsRasterLayer`` → ``free``, after the summary). So the session runs in a
+child process, without automatic garbage collection, that records pytest's exit status as the session
+finishes and leaves as soon as pytest has reported; should it still crash after recording, the crash is
+reported loudly and the recorded status stands, and a crash before that fails the run.
 """
-
 import importlib.util
 import os
 import subprocess
@@ -18,19 +21,30 @@ import pytest
 
 
 class RecordStatus:
-    """Writes pytest's exit status to a file once the session has finished."""
+    """Writes pytest's exit status to a file once the session has finished, and ends the process as soon as
+    pytest has reported: QGIS has already exited then (pytest-qgis's session fixture), and Python objects that
+    wrap QGIS objects (a Processing context with its layers) must not be destroyed after that."""
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self.status = 0
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Record the status; what follows (shutdown) no longer decides the tests' result."""
-        Path(self.path).write_text(str(int(exitstatus)), encoding="utf-8")
+        self.status = int(exitstatus)
+        Path(self.path).write_text(str(self.status), encoding="utf-8")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """Leave now, the summary printed, before pytest and Python release what they still hold."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(self.status)
 
 
 def child(status_file: str, arguments: list[str]) -> None:
-    """Run the session, without automatic garbage collection, and exit without the final collection."""
+    """Run the session without automatic garbage collection; :class:`RecordStatus` ends the process."""
     import gc
 
     gc.disable()

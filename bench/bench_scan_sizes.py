@@ -10,7 +10,9 @@ it) and of forward + backward (as training runs it), relative to the entry in us
 
 Measurement: every repeat runs every candidate once in turn (paired, so load from other processes affects
 all alike), each timed by the process's CPU time on CPU (wall time, synchronised, on a GPU); the median of
-the repeats is printed, with the load average. Copy the best pair into ``_SIZES`` for the device type.
+the repeats is printed, with the load average. Copy the best pair into ``_SIZES`` for the device type when
+it is clearly faster than the entry in use (more than the spread between repeated runs). On a GPU, run it
+where mamba-ssm is not installed: with it, its kernel runs and these sizes are not used.
 
 Usage:
     python bench/bench_scan_sizes.py [--device cpu] [--repeats 3] [--threads 1] [--no-backward] [--smoke]

@@ -69,11 +69,12 @@ class ScanSizes:
 
 # The sizes per device type, chosen with `bench/bench_scan_sizes.py` (16 candidates timed over the scans of
 # small and base a2 on a 512² tile, forward and forward + backward). CPU: measured on the 2-core AMD EPYC
-# (AVX2) this project is developed on, torch 2.13.0, 1 thread, loaded machine: no candidate was more than
-# 4 % faster than this entry in either pass (within the run's noise), the worst 20 % slower. CUDA (a GPU
-# without mamba-ssm) and any other accelerator: NOT measured (no GPU has run this scan); launches cost
-# more there than memory traffic, so steps and blocks are 16 times the CPU's. Run the benchmark with
-# ``--device cuda`` on a GPU and replace the entry.
+# (AVX2) this project is developed on, torch 2.13.0, 1 thread, loaded machine, two runs: no candidate was
+# faster than this entry in both passes in both runs (the best of a run was 4-20 % faster, a different one
+# each time: within the spread between the runs), so it stays. CUDA (a GPU without mamba-ssm) and any
+# other accelerator: NOT measured (no GPU has run this scan); launches cost more there than memory
+# traffic, so steps and blocks are 16 times the CPU's. Run the benchmark with ``--device cuda`` on a GPU
+# and replace the entry.
 _SIZES = {
     "cpu": ScanSizes(step_elements=1 << 17, block_elements=1 << 19),
     "cuda": ScanSizes(step_elements=1 << 21, block_elements=1 << 23),

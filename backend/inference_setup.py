@@ -14,8 +14,10 @@ once here, by :func:`prepare_for_inference`, called where a checkpoint is loaded
   otherwise.
 
 ``GEOFUSE_FAST_INFERENCE=0`` turns the folding and the memory format off (the network runs as trained),
-for comparisons and as an escape hatch. ``torch.compile`` is not used: the selective scan steps through
-its recurrence in a Python loop, which dynamo would unroll into graphs of thousands of nodes.
+for comparisons and as an escape hatch. ``torch.compile`` is not used: compiling the selective scan's
+recurrence as fused blocks (``bench/bench_scan_compile.py``) was measured no faster than the eager scan on
+this project's CPU (0.8-1.0×: most of a fused block's time is the decays' exp2, which both pay) and costs
+tens of seconds of compilation per layer shape in every fresh worker process.
 """
 
 from __future__ import annotations

@@ -43,11 +43,6 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.autograd.function import FunctionCtx, once_differentiable
 
-# Sizes of the chunked scan, in elements (see `_Plan.choose`); measured on CPU. On other devices (a GPU
-# without mamba-ssm) launches cost more than memory, so steps and blocks are `_DEVICE_SCALE` times larger.
-_STEP_ELEMENTS = 1 << 17
-_BLOCK_ELEMENTS = 1 << 19
-_DEVICE_SCALE = 16
 # The read-out y_t = C_t·h_t is a batch of (1×N)·(N×Dg) products. A batched matmul pays a fixed cost per
 # product: measured on CPU it is 2-6× slower than elementwise work when N·Dg < 1024 (N = 4 with Dg = 32,
 # 64, 128; N = 8 with Dg = 32) and about 2× faster from N·Dg = 1024 on (N = 4 with Dg = 256, 512; N = 16
@@ -55,6 +50,35 @@ _DEVICE_SCALE = 16
 _READOUT_MATMUL_MIN_ELEMENTS = 1024
 
 _log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScanSizes:
+    """How large the chunked scan's steps and blocks may get on one kind of device (see `_Plan.choose`).
+
+    Attributes:
+        step_elements: Elements of one step's state (K chunks × batch × D × N) that the chunk count K aims
+            at: more per step means fewer Python-level steps but a longer carry between chunks.
+        block_elements: Elements of a block's decays and states (S steps of one step's state), computed in
+            bulk: small enough to stay in the cache, large enough to amortise each op's fixed cost.
+    """
+
+    step_elements: int
+    block_elements: int
+
+
+# The sizes per device type, chosen with `bench/bench_scan_sizes.py` (16 candidates timed over the scans of
+# small and base a2 on a 512² tile, forward and forward + backward). CPU: measured on the 2-core AMD EPYC
+# (AVX2) this project is developed on, torch 2.13.0, 1 thread, loaded machine, two runs: no candidate was
+# faster than this entry in both passes in both runs (the best of a run was 4-20 % faster, a different one
+# each time: within the spread between the runs), so it stays. CUDA (a GPU without mamba-ssm) and any
+# other accelerator: NOT measured (no GPU has run this scan); launches cost more there than memory
+# traffic, so steps and blocks are 16 times the CPU's. Run the benchmark with ``--device cuda`` on a GPU
+# and replace the entry.
+_SIZES = {
+    "cpu": ScanSizes(step_elements=1 << 17, block_elements=1 << 19),
+    "cuda": ScanSizes(step_elements=1 << 21, block_elements=1 << 23),
+}
 
 
 def selective_scan_fn(
@@ -273,7 +297,7 @@ def _orders_in_steps(
         dt = dt + delta_bias.to(compute).view(groups, channels)
     if delta_softplus:
         dt = F.softplus(dt)
-    plan = _Plan.choose(length, batch * groups * channels * state, on_cpu=u.device.type == "cpu")
+    plan = _Plan.choose(length, batch * groups * channels * state, u.device.type)
     steps = (plan.steps, plan.chunks, batch, groups)
     position = torch.arange(plan.chunks * plan.steps, device=u.device).view(plan.chunks, plan.steps).t()
     valid = position < length
@@ -462,7 +486,7 @@ def _torch_selective_scan(
     batch, dim, length = u.shape
     groups, state = B_g.shape[1], A.shape[1]
     lanes = (batch, groups, 1, dim // groups, length)
-    plan = _Plan.choose(length, batch * dim * state, on_cpu=u.device.type == "cpu")
+    plan = _Plan.choose(length, batch * dim * state, u.device.type)
     dt_s = _to_steps(dt.reshape(lanes), plan)  # T K b G 1 Dg
     dtu_s = dt_s * _to_steps(u_c.reshape(lanes), plan)
     B_s, C_s = _to_steps(B_g, plan).unsqueeze(-1), _to_steps(C_g, plan).unsqueeze(-2)
@@ -512,26 +536,31 @@ class _Plan:
     block: int
 
     @classmethod
-    def choose(cls, length: int, lanes: int, on_cpu: bool = True) -> _Plan:
-        """Plan for L = ``length``.
+    def choose(cls, length: int, lanes: int, device_type: str = "cpu") -> _Plan:
+        """Plan for L = ``length`` on a device of type ``device_type``, with that type's `ScanSizes`.
 
         A step costs a fixed Python overhead plus K·lanes element updates, and chunking costs a second
-        pass over all chunks but the last. So K grows until a step holds about `_STEP_ELEMENTS`
+        pass over all chunks but the last. So K grows until a step holds about ``step_elements``
         (K = 1, a plain sequential scan, when the lanes alone fill a step), but stays below √(2L) so that
         the K-step carry between chunks does not outweigh the T steps inside them. A block holds about
-        `_BLOCK_ELEMENTS`, so its buffers stay in the CPU cache.
+        ``block_elements``, so its buffers stay in the CPU cache.
         """
-        scale = 1 if on_cpu else _DEVICE_SCALE
-        chunks = max(1, min(scale * _STEP_ELEMENTS // max(lanes, 1), math.isqrt(2 * length)))
+        sizes = _sizes(device_type)
+        chunks = max(1, min(sizes.step_elements // max(lanes, 1), math.isqrt(2 * length)))
         steps = max(1, -(-length // chunks))
         chunks = max(1, -(-length // steps))
-        block = max(1, min(steps, scale * _BLOCK_ELEMENTS // max(chunks * lanes, 1)))
+        block = max(1, min(steps, sizes.block_elements // max(chunks * lanes, 1)))
         return cls(chunks, steps, block)
 
     def blocks(self) -> Iterator[slice]:
         """The step ranges of the blocks, in order."""
         for start in range(0, self.steps, self.block):
             yield slice(start, min(start + self.block, self.steps))
+
+
+def _sizes(device_type: str) -> ScanSizes:
+    """The `ScanSizes` for a device type: its own entry of `_SIZES`, else the (unmeasured) CUDA one."""
+    return _SIZES.get(device_type, _SIZES["cuda"])
 
 
 def _to_steps(x: Tensor, plan: _Plan) -> Tensor:

@@ -24,15 +24,16 @@ def plan_sizes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     """Run a test with the default plan (one block at these sizes), with a plain sequential scan (K = 1),
     and with blocks of 1 and 3 steps, so that states are carried from block to block."""
     if request.param == "one-chunk":
-        monkeypatch.setattr(scan_module, "_STEP_ELEMENTS", 1)
+        cpu = scan_module._SIZES["cpu"]
+        monkeypatch.setitem(scan_module._SIZES, "cpu", dataclasses.replace(cpu, step_elements=1))
     elif request.param.endswith("-step-blocks"):
         default = scan_module._Plan.choose
         block = int(request.param.split("-")[0])
         monkeypatch.setattr(
             scan_module._Plan,
             "choose",
-            lambda length, lanes, on_cpu=True: dataclasses.replace(
-                default(length, lanes, on_cpu), block=block
+            lambda length, lanes, device_type="cpu": dataclasses.replace(
+                default(length, lanes, device_type), block=block
             ),
         )
     yield request.param
@@ -426,3 +427,16 @@ def test_each_order_refuses_mismatched_shapes() -> None:
     inputs["z"] = inputs["delta"][:, :4]
     with pytest.raises(ValueError, match="do not fit together"):
         scan_module.selective_scan_each_order(**inputs)
+
+
+def test_plan_takes_its_sizes_from_the_device_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_Plan.choose` sizes steps and blocks from `_SIZES[device type]`; other accelerators take CUDA's."""
+    monkeypatch.setitem(
+        scan_module._SIZES, "cpu", scan_module.ScanSizes(step_elements=8 * 1024, block_elements=3 * 8 * 1024)
+    )
+    assert scan_module._Plan.choose(4096, 1024, "cpu") == scan_module._Plan(chunks=8, steps=512, block=3)
+    monkeypatch.setitem(
+        scan_module._SIZES, "cuda", scan_module.ScanSizes(step_elements=1024, block_elements=5 * 1024)
+    )
+    assert scan_module._Plan.choose(4096, 1024, "cuda") == scan_module._Plan(chunks=1, steps=4096, block=5)
+    assert scan_module._Plan.choose(4096, 1024, "mps") == scan_module._Plan.choose(4096, 1024, "cuda")

@@ -54,7 +54,6 @@ bench-smoke: setup
 		"bench/bench_model.py --smoke" \
 		"bench/bench_scan.py --repeats 1 --lengths 64 --no-reference" \
 		"bench/bench_scan_sizes.py --smoke" \
-		"bench/bench_scan_compile.py --smoke" \
 		"bench/bench_fusion.py --grids 8 --channels 8 --dim 8 --d-state 2 --repeats 1 --warmup 0" \
 		"bench/bench_inference.py --smoke" \
 		"bench/bench_isprs_reading.py --size 256 --window 64 --windows 2 --repeats 1" \

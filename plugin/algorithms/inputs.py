@@ -97,15 +97,15 @@ class RasterInput:
         """
         if self.file is not None:
             return self.file
-        assert self.export is not None
+        export, self.export = self.export, None  # the pipe takes the provider's copy and deletes it
+        assert export is not None
         feedback.pushInfo(
             QCoreApplication.translate("GeoFuseAlgorithm", "Exporting {} to a temporary GeoTIFF").format(
                 self.name
             )
         )
-        export = self.export
         pipe = QgsRasterPipe()
-        pipe.set(export.provider.clone())
+        pipe.set(export.provider)
         writer = QgsRasterFileWriter(export.path)
         writer.setOutputFormat("GTiff")
         error = writer.writeRaster(
